@@ -129,3 +129,41 @@ def formula_error(code: int, message: str | None = None) -> FormulaError:
     if cls is None:
         return PropagatedExcelError(error_text(code), message)
     return cls(message or f"the result is {error_text(code)}")
+
+
+# --- Errors of files: workbooks, templates, outputs --------------------------------------
+
+
+class FileProblemError(KamxlError):
+    """A file cannot be used; the message names the file and what is wrong."""
+
+    def __init__(self, path: object, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.reason = message
+
+
+class NotAWorkbookError(FileProblemError):
+    """The file is not an Excel workbook kamxl can read (not xlsx/xlsm, or encrypted)."""
+
+
+class UnsafeFileError(FileProblemError):
+    """The file breaks a safety limit (size, compression ratio, XML DTD/entities)."""
+
+
+class WorkbookInvalidError(FileProblemError):
+    """The workbook does not follow the contract; ``problems`` lists every problem found."""
+
+    def __init__(self, path: object, problems: list) -> None:
+        count = sum(1 for p in problems if getattr(p, "is_error", True))
+        super().__init__(
+            path,
+            f"{count} problem(s) must be fixed first:\n"
+            + "\n".join(f"  {p}" for p in problems if getattr(p, "is_error", True)),
+        )
+        self.problems = problems
+
+
+class OutputError(FileProblemError):
+    """An output cannot be written: it exists (and overwriting was not asked), it would
+    replace an input, or the folder is not writable."""

@@ -104,7 +104,7 @@ def _weighted_sums(
         np.add(present_weight, weight, out=present_weight, where=present)
         any_present |= present
     out_of_scale = np.zeros(n, dtype=bool)
-    if n and (
+    if columns.size and (
         np.fmin.reduce(columns, axis=None) < scale_min
         or np.fmax.reduce(columns, axis=None) > scale_max
     ):

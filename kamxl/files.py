@@ -1,0 +1,132 @@
+"""Writing output files safely.
+
+kamxl never leaves a half-written file and never overwrites a user's file unless asked:
+
+- :func:`atomic_write` writes to a temporary file in the destination folder, flushes it to
+  disk, then renames it over the destination in one step (a reader sees the old file or the
+  new one, never a mix; a crash leaves at most a ``.kamxl-*.tmp`` file behind);
+- :func:`check_output` refuses an existing output without ``overwrite=True`` and an output
+  that is one of the inputs;
+- :func:`safe_filename` turns an account name into a file name that stays inside the output
+  folder, whatever the name holds (``../``, slashes, reserved Windows names, control
+  characters).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from kamxl.errors import OutputError
+
+__all__ = ["atomic_write", "check_output", "safe_filename", "safe_output_path"]
+
+_TEMP_PREFIX = ".kamxl-"
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+_UNSAFE_CHARACTERS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+
+
+def check_output(path: Path, *, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
+    """Validate an output path before any work is done; returns it resolved."""
+    target = Path(path).expanduser()
+    for source in inputs:
+        if _same_file(target, Path(source)):
+            raise OutputError(target, "is an input file; kamxl never overwrites its inputs")
+    if target.exists() and not overwrite:
+        raise OutputError(target, "already exists (use --force to replace it)")
+    if target.is_dir():
+        raise OutputError(target, "is a folder, not a file")
+    if not target.parent.exists():
+        raise OutputError(target, f"folder {target.parent} does not exist")
+    return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:  # one of them does not exist
+        return a.resolve() == b.resolve()
+
+
+@contextlib.contextmanager
+def _temporary_beside(path: Path) -> Iterator[tuple[BinaryIO, Path]]:
+    folder = path.parent
+    try:
+        handle, name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise OutputError(path, f"cannot write in {folder}: {error.strerror or error}") from error
+    temp = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream, temp
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None] | bytes) -> Path:
+    """Write ``path`` atomically: ``write`` gets a binary stream (or ``bytes`` are written).
+
+    The file appears complete at ``path`` or not at all. The permissions of an existing file
+    at ``path`` are kept; a new file gets the usual ``0o666 & ~umask``.
+    """
+    path = Path(path)
+    with _temporary_beside(path) as (stream, temp):
+        try:
+            if isinstance(write, bytes):
+                stream.write(write)
+            else:
+                write(stream)
+        except OSError as error:
+            raise OutputError(path, f"cannot be written: {error.strerror or error}") from error
+    try:
+        _copy_mode(path, temp)
+        os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise OutputError(path, f"cannot be written: {error.strerror or error}") from error
+    return path
+
+
+def _copy_mode(existing: Path, temp: Path) -> None:
+    try:
+        mode = existing.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(temp, mode)
+
+
+def safe_filename(name: str, *, default: str = "untitled", max_length: int = 100) -> str:
+    """A file name built from ``name`` that cannot leave its folder or upset Windows.
+
+    Keeps letters (accents included), digits, spaces, dots, dashes and underscores; turns
+    path separators and reserved characters into ``_``; never returns ``.``, ``..``, an empty
+    name, a hidden name or a reserved Windows device name.
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    text = _UNSAFE_CHARACTERS.sub("_", text)
+    text = re.sub(r"\s+", " ", text).strip(" .")
+    text = text.lstrip(".-")
+    text = re.sub(r"_+", "_", text)[:max_length].strip(" ._")
+    if not text or _WINDOWS_RESERVED.match(text):
+        text = f"{default}_{text}" if text else default
+    return text
+
+
+def safe_output_path(folder: Path, name: str, suffix: str) -> Path:
+    """``folder / (safe_filename(name) + suffix)``, checked to lie inside ``folder``."""
+    folder = Path(folder)
+    candidate = folder / f"{safe_filename(name)}{suffix}"
+    if candidate.resolve().parent != folder.resolve():
+        raise OutputError(candidate, f"would be written outside {folder}")
+    return candidate

@@ -1,0 +1,1 @@
+"""The standard KAM workbook: schema, template, reader, checks and headless recalc."""

@@ -1,0 +1,879 @@
+"""Reading a standard KAM workbook into a typed :class:`~kamxl.workbook.model.KamWorkbook`.
+
+The cell values come from python-calamine (a Rust reader, many times faster than openpyxl).
+Calamine reads error cells as empty text, so the sheet XML is also scanned for the cells
+whose type is ``e`` (error): kamxl reports ``#N/A`` in a revenue cell as what it is, never as
+a blank. The same scan gives the formulas of the Accounts sheet, to compare Excel's cached
+results with kamxl's.
+
+Reading never stops at the first problem: every cell that is not what the contract expects
+becomes a :class:`~kamxl.workbook.model.Problem` naming the file, the sheet, the cell, the
+value and what was expected. Only a file that is not a workbook at all (or not a safe one)
+raises.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import python_calamine
+
+from kamxl.core.cells import date_serial_to_day
+from kamxl.core.periods import parse_period
+from kamxl.core.words import normalise_word
+from kamxl.errors import VALUE, NotAWorkbookError, error_code, is_error_text
+from kamxl.workbook import schema
+from kamxl.workbook.compute import fill_computed
+from kamxl.workbook.formulas import uses_kam_functions
+from kamxl.workbook.model import (
+    NO_VALUE,
+    KamWorkbook,
+    Problem,
+    Settings,
+    Severity,
+    SheetData,
+    column_letter,
+)
+from kamxl.workbook.package import Package
+from kamxl.workbook.schema import Column, Kind, SheetDef, header_key
+
+__all__ = ["ExcelErrorCell", "read_workbook"]
+
+_EPOCH: Final = date(1899, 12, 30)
+_FAST_NUMBERS: Final = frozenset({float, int})
+
+
+@dataclass(frozen=True, slots=True)
+class ExcelErrorCell:
+    """A cell holding an Excel error (``#N/A``), as found in the sheet XML."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# --- scanning sheet XML for what calamine does not give ----------------------------------
+
+_CELL_ADDRESS: Final = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_ERROR_CELL: Final = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>', re.S
+)
+_VALUE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)</")
+_FORMULA_CELL: Final = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*)>\s*<(?:[A-Za-z_][\w.-]*:)?f\b([^>]*?)"
+    rb"(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?f>)",
+    re.S,
+)
+_SHARED_INDEX: Final = re.compile(rb'\bsi="([0-9]+)"')
+
+
+def _address(attributes: bytes) -> tuple[int, int] | None:
+    """(row index, column index), both 0-based, of a cell's ``r`` attribute."""
+    match = _CELL_ADDRESS.search(attributes)
+    if match is None:
+        return None
+    letters, digits = match.groups()
+    column = 0
+    for char in letters:
+        column = column * 26 + char - 64
+    return int(digits) - 1, column - 1
+
+
+def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    """The error cells of a sheet: (row, column) -> error text."""
+    if b't="e"' not in xml:
+        return {}
+    found = {}
+    for match in _ERROR_CELL.finditer(xml):
+        where = _address(match.group(1))
+        value = _VALUE.search(match.group(2))
+        if where is not None and value is not None:
+            found[where] = value.group(1).decode("utf-8", "replace")
+    return found
+
+
+def _formulas(xml: bytes, columns: set[int]) -> dict[tuple[int, int], str]:
+    """Formula text of the cells in ``columns``; shared formulas resolved to their master's."""
+    masters: dict[bytes, str] = {}
+    found: dict[tuple[int, int], str] = {}
+    followers: list[tuple[tuple[int, int], bytes]] = []
+    for match in _FORMULA_CELL.finditer(xml):
+        where = _address(match.group(1))
+        shared = _SHARED_INDEX.search(match.group(2) or b"")
+        text = match.group(3)
+        if text:
+            formula = html.unescape(text.decode("utf-8", "replace"))
+            if shared:
+                masters[shared.group(1)] = formula
+            if where and where[1] in columns:
+                found[where] = formula
+        elif shared and where and where[1] in columns:
+            followers.append((where, shared.group(1)))
+    for where, index in followers:
+        if index in masters:
+            found[where] = masters[index]
+    return found
+
+
+# --- the reading --------------------------------------------------------------------------
+
+
+def read_workbook(path: Path | str, *, as_of: date | None = None) -> KamWorkbook:
+    """Read a standard KAM workbook; see the module docs.
+
+    The computed columns of Accounts are computed by kamxl from the data
+    (:func:`~kamxl.workbook.compute.compute_accounts`, plan freshness as of ``as_of``, the
+    workbook's ``as_of`` setting or today), not taken from the cached results in the file.
+
+    Raises :class:`~kamxl.errors.NotAWorkbookError` or :class:`~kamxl.errors.UnsafeFileError`
+    when the file cannot be read at all; everything else is in ``problems``.
+    """
+    path = Path(path)
+    with Package.open(path) as package:
+        try:
+            calamine = python_calamine.CalamineWorkbook.from_path(str(path))
+        except python_calamine.PasswordError:
+            raise NotAWorkbookError(path, "is password-protected") from None
+        except (python_calamine.CalamineError, OSError, ValueError) as error:
+            raise NotAWorkbookError(path, f"cannot be read as a workbook: {error}") from None
+        try:
+            book = _Reader(path, package, calamine).read()
+        finally:
+            calamine.close()
+    book.computed = fill_computed(book, as_of)
+    return book
+
+
+@dataclass
+class _Grid:
+    """A sheet's cells from A1, errors restored, and where the sheet lives."""
+
+    title: str
+    rows: list[list[Any]]
+    part: str
+
+
+@dataclass
+class _Reader:
+    path: Path
+    package: Package
+    calamine: Any
+    problems: list[Problem] = field(default_factory=list)
+    parts: dict[str, str] = field(default_factory=dict)
+    list_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    settings_title: str = "Settings"
+
+    # --- problems ---
+
+    def problem(
+        self,
+        sheet: str | None,
+        cell: str | None,
+        value: Any,
+        expected: str,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        shown = value.text if isinstance(value, ExcelErrorCell) else value
+        self.problems.append(Problem(self.path.name, sheet, cell, shown, expected, severity))
+
+    # --- sheets ---
+
+    def _titles(self) -> dict[str, str]:
+        titles: dict[str, str] = {}
+        for title in self.parts:
+            titles.setdefault(header_key(title), title)
+        return titles
+
+    def grid(self, name: str) -> _Grid | None:
+        title = self._titles().get(header_key(name))
+        if title is None:
+            return None
+        try:
+            rows = self.calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        except python_calamine.CalamineError as error:
+            raise NotAWorkbookError(self.path, f"sheet {title} cannot be read: {error}") from None
+        part = self.parts[title]
+        for (r, c), text in _error_cells(self.package.checked_xml_bytes(part)).items():
+            if r < len(rows) and c < len(rows[r]):
+                rows[r][c] = ExcelErrorCell(text)
+        return _Grid(title, rows, part)
+
+    def read(self) -> KamWorkbook:
+        self.parts = self.package.sheet_parts()
+        self._read_lists()
+        sheets: dict[str, SheetData] = {}
+        settings_grid = self.grid("Settings")
+        raw_settings = self._raw_settings(settings_grid)
+        scale = self._scale(raw_settings)
+        criteria = self.read_sheet(schema.sheet_def("Criteria"))
+        sheets["Criteria"] = criteria
+        criterion_ids = self._criterion_ids(criteria)
+        for sheet in schema.SHEETS:
+            if sheet.name in ("Settings", "Criteria"):
+                continue
+            if sheet.name == "Ratings":
+                sheets[sheet.name] = self.read_sheet(
+                    sheet, extra=[_rating_column(c, scale) for c in criterion_ids]
+                )
+            else:
+                sheets[sheet.name] = self.read_sheet(sheet)
+        sheets["Settings"] = self._settings_sheet(settings_grid, raw_settings)
+        settings = self._settings(raw_settings, sheets["Revenue"].frame)
+        criteria_columns = self._check_criteria(sheets, criterion_ids)
+        self._check_keys(sheets, settings)
+        book = KamWorkbook(
+            self.path, settings, sheets, self.problems, criteria_columns=criteria_columns
+        )
+        self._read_formulas(book)
+        return book
+
+    # --- Lists: extra list values and header aliases of this workbook ---
+
+    def _read_lists(self) -> None:
+        for name, definition in schema.LISTS.items():
+            table = {normalise_word(v): v for v in definition.values}
+            for code, label in zip(definition.values, definition.french, strict=True):
+                table.setdefault(normalise_word(label), code)
+            self.list_values[name] = table
+        for sheet in schema.SHEETS:
+            self.aliases[sheet.name] = schema.header_aliases(sheet)
+        grid = self.grid("Lists")
+        if grid is None or not grid.rows:
+            return
+        header = [header_key(h) if isinstance(h, str) else "" for h in grid.rows[0]]
+        body = grid.rows[1:]
+        for j, key in enumerate(header):
+            if key in self.list_values:
+                for row in body:
+                    value = row[j] if j < len(row) else ""
+                    if isinstance(value, str) and value.strip():
+                        self.list_values[key].setdefault(normalise_word(value), value.strip())
+        if {"sheet", "column", "alias"} <= set(header):
+            s, c, a = header.index("sheet"), header.index("column"), header.index("alias")
+            for row in body:
+                sheet_name, column, alias = (
+                    (row[s], row[c], row[a]) if len(row) > max(s, c, a) else ("", "", "")
+                )
+                sheet_key = {header_key(d.name): d.name for d in schema.SHEETS}.get(
+                    header_key(sheet_name)
+                )
+                if sheet_key and isinstance(alias, str) and alias.strip():
+                    canonical = self.aliases[sheet_key].get(header_key(column))
+                    if canonical:
+                        self.aliases[sheet_key].setdefault(header_key(alias), canonical)
+
+    # --- a data sheet ---
+
+    def read_sheet(self, sheet: SheetDef, extra: Sequence[Column] = ()) -> SheetData:
+        columns = [*sheet.columns, *extra]
+        grid = self.grid(sheet.name)
+        if grid is None:
+            severity = Severity.ERROR if sheet.name in schema.REQUIRED_SHEETS else Severity.WARNING
+            consequence = "" if severity is Severity.ERROR else " (read as empty)"
+            self.problem(
+                sheet.name, None, NO_VALUE, f"sheet {sheet.name} is missing{consequence}", severity
+            )
+            return _empty_sheet(sheet.name, columns)
+        rows = grid.rows
+        header = rows[0] if rows else []
+        aliases = dict(self.aliases[sheet.name])
+        for col in extra:
+            aliases[header_key(col.name)] = col.name
+        positions: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        extras: list[str] = []
+        for j, text in enumerate(header):
+            if isinstance(text, ExcelErrorCell) or not str(text).strip():
+                continue
+            canonical = aliases.get(header_key(text))
+            if canonical is None:
+                extras.append(str(text))
+            elif canonical in positions:
+                self.problem(
+                    grid.title,
+                    f"{column_letter(j)}1",
+                    text,
+                    f"column {canonical} appears twice "
+                    f"(also in {column_letter(positions[canonical])}1)",
+                )
+            else:
+                positions[canonical] = j
+                headers[canonical] = str(text)
+        for col in columns:
+            if col.required and col.name not in positions:
+                self.problem(grid.title, None, NO_VALUE, f"required column {col.name} is missing")
+        # Computed columns hold formula results, not input: they do not make a row filled.
+        derived = {positions[c.name] for c in columns if c.computed and c.name in positions}
+        body_end = _last_filled_row(rows, derived)
+        records: list[int] = []
+        for i in range(1, body_end):
+            if _is_blank_row(rows[i], derived):
+                self.problem(
+                    grid.title,
+                    f"A{i + 1}",
+                    NO_VALUE,
+                    f"row {i + 1} is blank inside the table (skipped)",
+                    Severity.WARNING,
+                )
+            else:
+                records.append(i)
+        data: dict[str, Any] = {}
+        codes: dict[str, np.ndarray] = {}
+        cached: dict[str, list[Any]] = {}
+        for col in columns:
+            j = positions.get(col.name)
+            if j is None or col.computed:
+                data[col.name] = _blank_column(col, len(records))
+                if j is not None:  # formula results as saved: compared, never validated
+                    cached[col.name] = [rows[i][j] if j < len(rows[i]) else "" for i in records]
+                continue
+            values = [rows[i][j] if j < len(rows[i]) else "" for i in records]
+            converter = _Converter(self, grid.title, column_letter(j), col, records)
+            data[col.name], column_codes = converter.convert(values)
+            if column_codes is not None:
+                codes[col.name] = column_codes
+        data["_row"] = np.array([i + 1 for i in records], dtype=np.int64)
+        frame = pd.DataFrame(data)
+        letters = {name: column_letter(j) for name, j in positions.items()}
+        return SheetData(
+            sheet.name, grid.title, frame, letters, headers, codes, tuple(extras), cached
+        )
+
+    # --- Settings ---
+
+    def _raw_settings(self, grid: _Grid | None) -> dict[str, tuple[Any, str]]:
+        """key -> (value, cell address) from the key/value table."""
+        if grid is None:
+            self.problem(
+                "Settings",
+                None,
+                NO_VALUE,
+                "sheet Settings is missing (defaults used)",
+                Severity.WARNING,
+            )
+            return {}
+        header = [
+            header_key(h) if isinstance(h, str) else "" for h in (grid.rows[0] if grid.rows else [])
+        ]
+        aliases = self.aliases["Settings"]
+        names = [aliases.get(h, h) for h in header]
+        if "key" not in names or "value" not in names:
+            self.problem(
+                grid.title,
+                "A1",
+                NO_VALUE,
+                "Settings needs the columns key and value (defaults used)",
+            )
+            return {}
+        k, v = names.index("key"), names.index("value")
+        raw: dict[str, tuple[Any, str]] = {}
+        known = {s.key for s in schema.SETTINGS}
+        for i, row in enumerate(grid.rows[1:], start=2):
+            key = row[k] if k < len(row) else ""
+            if not isinstance(key, str) or not key.strip():
+                continue
+            name = header_key(key)
+            if name not in known:
+                self.problem(
+                    grid.title,
+                    f"{column_letter(k)}{i}",
+                    key,
+                    "unknown setting (ignored)",
+                    Severity.WARNING,
+                )
+                continue
+            if name in raw:
+                self.problem(
+                    grid.title,
+                    f"{column_letter(k)}{i}",
+                    key,
+                    "setting given twice (the first one counts)",
+                )
+                continue
+            raw[name] = (row[v] if v < len(row) else "", f"{column_letter(v)}{i}")
+        self.settings_title = grid.title
+        return raw
+
+    def _setting(self, raw: dict[str, tuple[Any, str]], setting: schema.Setting) -> Any:
+        value, cell = raw.get(setting.key, ("", ""))
+        title = self.settings_title
+        if _blank(value):
+            return setting.default
+        if isinstance(value, ExcelErrorCell):
+            self.problem(title, cell, value, f"{setting.key}: an error, not a value (default used)")
+            return setting.default
+        kind = setting.kind
+        if kind is Kind.NUMBER:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+            self.problem(title, cell, value, f"{setting.key}: expected a number (default used)")
+            return setting.default
+        if kind is Kind.PERIOD:
+            period = _period_of(value)
+            if period is None:
+                self.problem(
+                    title, cell, value, f"{setting.key}: expected a period like 2026-Q3 or 2026-07"
+                )
+            return period
+        if kind is Kind.DATE:
+            day = _date_of(value)
+            if day is None:
+                self.problem(title, cell, value, f"{setting.key}: expected a date")
+            return day
+        if kind is Kind.LIST and setting.list_name:
+            code = self.list_values[setting.list_name].get(normalise_word(str(value)))
+            if code is None:
+                allowed = ", ".join(schema.LISTS[setting.list_name].values)
+                self.problem(
+                    title, cell, value, f"{setting.key}: expected one of {allowed} (default used)"
+                )
+                return setting.default
+            return code
+        return _as_text(value)
+
+    def _scale(self, raw: dict[str, tuple[Any, str]]) -> tuple[float, float]:
+        by_key = {s.key: s for s in schema.SETTINGS}
+        low = self._quiet_number(raw, by_key["scale_min"])
+        high = self._quiet_number(raw, by_key["scale_max"])
+        return (low, high) if low < high else (1.0, 5.0)
+
+    @staticmethod
+    def _quiet_number(raw: dict[str, tuple[Any, str]], setting: schema.Setting) -> float:
+        value = raw.get(setting.key, ("", ""))[0]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        return float(setting.default)
+
+    def _settings(self, raw: dict[str, tuple[Any, str]], revenue: pd.DataFrame) -> Settings:
+        values = {s.key: self._setting(raw, s) for s in schema.SETTINGS}
+        title = self.settings_title
+        for key, default in (("tier_thresholds", "70,40"), ("tier_labels", "A,B,C")):
+            text = values[key] if isinstance(values[key], str) else default
+            parts = tuple(p.strip() for p in str(text).split(",") if p.strip())
+            values[key] = parts
+        try:
+            values["tier_thresholds"] = tuple(float(p) for p in values["tier_thresholds"])
+        except ValueError:
+            self.problem(
+                title,
+                raw.get("tier_thresholds", ("", ""))[1],
+                raw["tier_thresholds"][0],
+                "tier_thresholds: expected numbers separated by commas, like 70,40",
+            )
+            values["tier_thresholds"] = (70.0, 40.0)
+        if len(values["tier_labels"]) != len(values["tier_thresholds"]) + 1:
+            self.problem(
+                title,
+                raw.get("tier_labels", ("", ""))[1],
+                ",".join(values["tier_labels"]),
+                "tier_labels: one more label than tier_thresholds is needed",
+            )
+        if values["scale_min"] >= values["scale_max"]:
+            self.problem(
+                title,
+                raw.get("scale_max", ("", ""))[1],
+                values["scale_max"],
+                "scale_max must be above scale_min",
+            )
+        if values["period"] is None:
+            values["period"] = _latest_period(revenue)
+        if values["previous_period"] is None and values["period"] is not None:
+            values["previous_period"] = parse_period(values["period"]).previous().text
+        return Settings(**values)
+
+    def _settings_sheet(self, grid: _Grid | None, raw: dict[str, tuple[Any, str]]) -> SheetData:
+        """The Settings as a frame of key, raw value and cell (values keep their own types)."""
+        frame = pd.DataFrame(
+            {
+                "key": list(raw),
+                "value": pd.Series([v for v, _ in raw.values()], dtype=object),
+                "cell": [c for _, c in raw.values()],
+            }
+        )
+        return SheetData("Settings", grid.title if grid else None, frame)
+
+    # --- cross-sheet checks ---
+
+    def _criterion_ids(self, criteria: SheetData) -> list[str]:
+        ids: list[str] = []
+        frame = criteria.frame
+        for value, row in zip(frame["criterion_id"], frame["_row"], strict=True):
+            if value is None:
+                continue
+            if value in ids:
+                self.problem(
+                    criteria.title,
+                    criteria.cell("criterion_id", row),
+                    value,
+                    "criterion listed twice",
+                )
+            else:
+                ids.append(value)
+        return ids
+
+    def _check_criteria(self, sheets: dict[str, SheetData], ids: list[str]) -> tuple[str, ...]:
+        ratings = sheets["Ratings"]
+        if not ratings.present:
+            return ()
+        rated = [c for c in ids if c in ratings.letters]
+        for criterion in ids:
+            if criterion not in ratings.letters:
+                self.problem(
+                    ratings.title,
+                    None,
+                    NO_VALUE,
+                    f"criterion {criterion} of Criteria has no column in Ratings (not rated)",
+                )
+        for extra in ratings.extra_columns:
+            self.problem(
+                ratings.title,
+                None,
+                NO_VALUE,
+                f"column {extra} is not a criterion of Criteria (ignored by the scores)",
+                Severity.WARNING,
+            )
+        return tuple(rated)
+
+    def _check_keys(self, sheets: dict[str, SheetData], settings: Settings) -> None:
+        accounts = sheets["Accounts"]
+        known: set[str] = set()
+        for sheet_name in ("Accounts", "Ratings", "Handshake"):
+            data = sheets[sheet_name]
+            seen: dict[str, int] = {}
+            for value, row in zip(data.frame[schema.ACCOUNT_ID], data.frame["_row"], strict=True):
+                if value is None:
+                    continue
+                if value in seen:
+                    self.problem(
+                        data.title,
+                        data.cell(schema.ACCOUNT_ID, row),
+                        value,
+                        f"duplicate account_id (also in row {seen[value]}); "
+                        "each account has one row",
+                    )
+                else:
+                    seen[value] = row
+            if sheet_name == "Accounts":
+                known = set(seen)
+        if not accounts.present:
+            return
+        for sheet in schema.SHEETS:
+            data = sheets[sheet.name]
+            if sheet.name in ("Settings", "Criteria", "Accounts") or not data.present:
+                continue
+            frame = data.frame
+            for value, row in zip(frame[schema.ACCOUNT_ID], frame["_row"], strict=True):
+                if value is None:
+                    if sheet.column(schema.ACCOUNT_ID).required:
+                        self.problem(
+                            data.title,
+                            data.cell(schema.ACCOUNT_ID, row),
+                            None,
+                            "account_id is required",
+                        )
+                elif value not in known:
+                    self.problem(
+                        data.title,
+                        data.cell(schema.ACCOUNT_ID, row),
+                        value,
+                        "account_id not found in Accounts",
+                    )
+        revenue = sheets["Revenue"]
+        current = parse_period(settings.period) if settings.period else None
+        if revenue.present and current is not None:
+            frame = revenue.frame
+            blank = frame["revenue"].isna() & ~revenue.error_codes("revenue").astype(bool)
+            for period, row in zip(
+                frame.loc[blank, "period"], frame.loc[blank, "_row"], strict=True
+            ):
+                parsed = parse_period(period)
+                if parsed is not None and parsed <= current:
+                    self.problem(
+                        revenue.title,
+                        revenue.cell("revenue", row),
+                        None,
+                        f"revenue is required for {period} (only future periods may be "
+                        "forecast-only)",
+                    )
+
+    # --- formulas of Accounts' computed columns ---
+
+    def _read_formulas(self, book: KamWorkbook) -> None:
+        accounts = book.sheets["Accounts"]
+        if not accounts.present:
+            return
+        book.cached_by_excel = not self.package.full_calc_on_load()
+        letters = {
+            name: accounts.letters[name]
+            for name in schema.COMPUTED_COLUMNS
+            if name in accounts.letters
+        }
+        indexes = {_column_index(letter): name for name, letter in letters.items()}
+        xml = self.package.checked_xml_bytes(self.parts[accounts.title])
+        for (r, c), formula in _formulas(xml, set(indexes)).items():
+            if uses_kam_functions(formula):
+                book.formulas.setdefault(indexes[c], {})[r + 1] = formula
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+# --- cells ----------------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _is_blank_row(row: Sequence[Any], ignore: set[int] = frozenset()) -> bool:  # type: ignore[assignment]
+    return all(_blank(v) for j, v in enumerate(row) if j not in ignore)
+
+
+def _last_filled_row(rows: list[list[Any]], ignore: set[int]) -> int:
+    end = len(rows)
+    while end > 1 and _is_blank_row(rows[end - 1], ignore):
+        end -= 1
+    return end
+
+
+def _as_text(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _date_of(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return _EPOCH + timedelta(days=date_serial_to_day(float(value)))
+    return None
+
+
+def _period_of(value: Any) -> str | None:
+    if isinstance(value, (date, datetime)):  # Excel turned "2026-07" into a date
+        return f"{value.year}-{value.month:02d}"
+    period = parse_period(value) if isinstance(value, str) else None
+    return period.text if period else None
+
+
+def _latest_period(revenue: pd.DataFrame) -> str | None:
+    if revenue.empty:
+        return None
+    actual = revenue.loc[revenue["revenue"].notna(), "period"].dropna()
+    periods = [p for p in (parse_period(v) for v in actual.unique()) if p is not None]
+    return max(periods).text if periods else None
+
+
+def _rating_column(criterion: str, scale: tuple[float, float]) -> Column:
+    return Column(criterion, Kind.NUMBER, minimum=scale[0], maximum=scale[1], description="rating")
+
+
+def _blank_column(col: Column, length: int) -> Any:
+    if col.kind in (Kind.NUMBER, Kind.INTEGER, Kind.FRACTION):
+        return np.full(length, np.nan)
+    if col.kind is Kind.DATE:
+        return pd.Series([pd.NaT] * length, dtype="datetime64[ns]")
+    return pd.Series([None] * length, dtype=object)
+
+
+def _empty_sheet(name: str, columns: Iterable[Column]) -> SheetData:
+    data = {col.name: _blank_column(col, 0) for col in columns}
+    data["_row"] = np.array([], dtype=np.int64)
+    return SheetData(name, None, pd.DataFrame(data))
+
+
+_KIND_WORDS: Final = {
+    Kind.NUMBER: "a number",
+    Kind.INTEGER: "a whole number",
+    Kind.FRACTION: "a number between 0 and 1 (a percentage)",
+    Kind.DATE: "a date (typed as a real Excel date)",
+    Kind.PERIOD: "a period like 2026-Q3 or 2026-07",
+    Kind.TEXT: "text",
+}
+
+
+@dataclass
+class _Converter:
+    """Turns one column's cells into typed values, reporting each bad cell."""
+
+    reader: _Reader
+    title: str
+    letter: str
+    column: Column
+    records: list[int]
+    codes: np.ndarray | None = None
+
+    def bad(self, index: int, value: Any, expected: str, code: int | None = None) -> None:
+        self.reader.problem(self.title, f"{self.letter}{self.records[index] + 1}", value, expected)
+        if code is not None:
+            if self.codes is None:
+                self.codes = np.zeros(len(self.records), dtype=np.int8)
+            self.codes[index] = code
+
+    def convert(self, values: list[Any]) -> tuple[Any, np.ndarray | None]:
+        kind = self.column.kind
+        if kind in (Kind.NUMBER, Kind.INTEGER, Kind.FRACTION):
+            result: Any = self.numbers(values)
+        elif kind is Kind.DATE:
+            result = self.dates(values)
+        elif kind is Kind.PERIOD:
+            result = self.texts(values, _period_of, "a period like 2026-Q3 or 2026-07")
+        elif kind is Kind.LIST:
+            result = self.list_items(values)
+        else:
+            result = self.texts(values, _as_text, "text")
+        return result, self.codes
+
+    def _error(self, index: int, value: ExcelErrorCell) -> None:
+        self.bad(
+            index,
+            value,
+            f"{self.column.name}: an Excel error, "
+            f"expected {_KIND_WORDS.get(self.column.kind, 'a value')}",
+            error_code(value.text) if is_error_text(value.text) else VALUE,
+        )
+
+    def numbers(self, values: list[Any]) -> np.ndarray:
+        kinds = set(map(type, values))
+        if kinds <= _FAST_NUMBERS:
+            out = np.array(values, dtype=np.float64)
+        elif kinds <= _FAST_NUMBERS | {str} and all(v == "" for v in values if type(v) is str):
+            out = np.array([np.nan if type(v) is str else v for v in values], dtype=np.float64)
+        else:
+            out = np.full(len(values), np.nan)
+            for i, value in enumerate(values):
+                if _blank(value):
+                    continue
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    out[i] = value
+                elif isinstance(value, ExcelErrorCell):
+                    self._error(i, value)
+                else:
+                    what = _describe(value)
+                    self.bad(
+                        i,
+                        value,
+                        f"{self.column.name}: {what}, expected {_KIND_WORDS[self.column.kind]}",
+                        VALUE,
+                    )
+        self._check_range(out)
+        return out
+
+    def _check_range(self, out: np.ndarray) -> None:
+        col = self.column
+        present = ~np.isnan(out)
+        if col.kind is Kind.INTEGER:
+            for i in np.flatnonzero(present & (out != np.floor(out))).tolist():
+                self.bad(i, float(out[i]), f"{col.name}: expected a whole number")
+        low = -math.inf if col.minimum is None else col.minimum
+        high = math.inf if col.maximum is None else col.maximum
+        with np.errstate(invalid="ignore"):
+            outside = present & ((out < low) | (out > high))
+        for i in np.flatnonzero(outside).tolist():
+            if col.description == "rating":
+                expected = f"rating of {col.name} outside the scale {low:g}-{high:g}"
+            elif col.maximum is None:
+                expected = f"{col.name}: expected a value ≥ {low:g}"
+            else:
+                expected = f"{col.name}: expected a value between {low:g} and {high:g}"
+            self.bad(i, float(out[i]), expected)
+
+    def dates(self, values: list[Any]) -> pd.Series:
+        out: list[Any] = []
+        for i, value in enumerate(values):
+            if _blank(value):
+                out.append(pd.NaT)
+            elif isinstance(value, ExcelErrorCell):
+                self._error(i, value)
+                out.append(pd.NaT)
+            elif isinstance(value, (date, datetime, int, float)) and not isinstance(
+                value, (bool, time)
+            ):
+                day = _date_of(value)
+                out.append(pd.Timestamp(day) if day is not None else pd.NaT)
+                if day is None:
+                    self.bad(
+                        i, value, f"{self.column.name}: expected {_KIND_WORDS[Kind.DATE]}", VALUE
+                    )
+            else:
+                self.bad(
+                    i,
+                    value,
+                    f"{self.column.name}: {_describe(value)}, expected {_KIND_WORDS[Kind.DATE]}",
+                    VALUE,
+                )
+                out.append(pd.NaT)
+        return pd.Series(pd.to_datetime(out), dtype="datetime64[ns]")
+
+    def texts(self, values: list[Any], parse: Any, expected: str) -> pd.Series:
+        out: list[Any] = []
+        for i, value in enumerate(values):
+            if isinstance(value, ExcelErrorCell):
+                self._error(i, value)
+                out.append(None)
+                continue
+            text = parse(value)
+            if text is None and not _blank(value):
+                self.bad(i, value, f"{self.column.name}: expected {expected}", VALUE)
+            out.append(text)
+        return pd.Series(out, dtype=object)
+
+    def list_items(self, values: list[Any]) -> pd.Series:
+        name = self.column.list_name or ""
+        table = self.reader.list_values[name]
+        out: list[Any] = []
+        for i, value in enumerate(values):
+            if isinstance(value, ExcelErrorCell):
+                self._error(i, value)
+                out.append(None)
+                continue
+            text = _as_text(value)
+            if text is None:
+                out.append(None)
+                continue
+            code = table.get(normalise_word(text))
+            if code is None:
+                allowed = ", ".join(schema.LISTS[name].values)
+                self.bad(i, value, f"{self.column.name}: not in the list {name} ({allowed})", VALUE)
+                out.append(text)
+            else:
+                out.append(code)
+        return pd.Series(out, dtype=object)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "TRUE/FALSE"
+    if isinstance(value, (date, datetime)):
+        return "a date"
+    if isinstance(value, (time, timedelta)):
+        return "a time"
+    return type(value).__name__

@@ -1,0 +1,324 @@
+"""Headless recalc: writing kamxl's results into a copy of the user's workbook.
+
+The output is the input with the computed cells of ``Accounts`` updated, and nothing else
+touched. kamxl does not load and re-save the workbook with a spreadsheet library (openpyxl
+drops charts, images, slicers, comments' formatting, form controls, extension lists and
+more); it copies every part of the package byte for byte and rewrites only the Accounts
+worksheet part (and, when a computed column must be added, its table part), editing the XML
+in place:
+
+- a cell holding a formula keeps it; kamxl's value becomes its cached result, as Excel saves
+  it (``t="str"`` for text, ``t="e"`` for an error), so tools that read values see it and
+  Excel keeps the formula live;
+- a cell without a formula gets the value itself;
+- a computed column missing from the sheet is added after the last column (and to the
+  Accounts table when the table ends there).
+
+Macros (``vbaProject.bin``), external links, custom XML -- every other part -- come through
+unchanged. The output is written atomically and never over the input.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import numpy as np
+from lxml import etree
+
+from kamxl.core.rows import RowResults
+from kamxl.errors import NO_ERROR, OutputError, WorkbookInvalidError, error_text
+from kamxl.files import atomic_write, check_output
+from kamxl.workbook import schema
+from kamxl.workbook.model import KamWorkbook, column_letter
+from kamxl.workbook.package import NS, Package
+from kamxl.workbook.reader import read_workbook
+
+__all__ = ["RecalcReport", "recalc_workbook", "write_computed"]
+
+_MAIN: Final = NS["main"]
+_C, _F, _V, _IS, _T, _ROW = (f"{{{_MAIN}}}{tag}" for tag in ("c", "f", "v", "is", "t", "row"))
+_CELL_REF: Final = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+_MACRO_CONTENT: Final = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+
+
+@dataclass(frozen=True, slots=True)
+class RecalcReport:
+    """What a recalc did."""
+
+    output: Path
+    accounts: int
+    cells: int  # computed cells written
+    formulas_kept: int  # of which held a formula (value written as cached result)
+    added_columns: tuple[str, ...]
+    errors: dict[str, int]  # Excel error text -> number of computed cells showing it
+
+
+def recalc_workbook(
+    source: Path | str,
+    output: Path | str,
+    *,
+    as_of: date | None = None,
+    overwrite: bool = False,
+) -> RecalcReport:
+    """Compute every computed column of Accounts and write the workbook to ``output``.
+
+    The input is never modified; an existing ``output`` is replaced only with ``overwrite``.
+    Raises :class:`~kamxl.errors.WorkbookInvalidError` when the workbook has no Accounts
+    sheet (or lacks a column the computation needs).
+    """
+    source = Path(source)
+    target = check_output(Path(output), overwrite=overwrite, inputs=(source,))
+    book = read_workbook(source, as_of=as_of)
+    blocking = [
+        p
+        for p in book.errors
+        if p.sheet in (None, book.sheets["Accounts"].title) and p.cell is None
+    ]
+    if not book.sheets["Accounts"].present or blocking:
+        raise WorkbookInvalidError(source, blocking or book.errors)
+    return write_computed(book, book.computed, target)
+
+
+def write_computed(book: KamWorkbook, results: dict[str, RowResults], target: Path) -> RecalcReport:
+    """Write ``results`` into the Accounts cells of a copy of ``book``'s file at ``target``."""
+    with Package.open(book.path) as package:
+        _check_extension(package, book.path, target)
+        accounts = book.sheets["Accounts"]
+        part = package.sheet_parts()[accounts.title]
+        editor = _SheetEditor(package.lxml(part))
+        header_cells = editor.header_letters()
+        letters = dict(accounts.letters)
+        added: list[str] = []
+        next_column = editor.max_column() + 1
+        for name in schema.COMPUTED_COLUMNS:
+            if name not in letters:
+                letters[name] = column_letter(next_column)
+                editor.set_cell(f"{letters[name]}1", name, NO_ERROR, text_header=True)
+                added.append(name)
+                next_column += 1
+        rows = accounts.frame["_row"].to_numpy()
+        written = kept = 0
+        errors: dict[str, int] = {}
+        for name in schema.COMPUTED_COLUMNS:
+            result = results[name]
+            values = result.to_list()
+            for excel_row, value, code in zip(
+                rows.tolist(), values, result.errors.tolist(), strict=True
+            ):
+                cell_value = None if code != NO_ERROR else _cell_value(value)
+                kept += editor.set_cell(f"{letters[name]}{excel_row}", cell_value, code)
+                written += 1
+                if code != NO_ERROR:
+                    errors[error_text(code)] = errors.get(error_text(code), 0) + 1
+        replacements = {part: editor.to_bytes()}
+        if added:
+            replacements.update(_extend_table(package, part, header_cells, added, letters))
+        _copy_package(package, target, replacements)
+    return RecalcReport(target, len(rows), written, kept, tuple(added), errors)
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
+
+
+def _check_extension(package: Package, source: Path, target: Path) -> None:
+    content_types = package.read("[Content_Types].xml").decode("utf-8", "replace")
+    macro = _MACRO_CONTENT in content_types
+    if macro and target.suffix.lower() != ".xlsm":
+        raise OutputError(target, f"{source.name} holds macros: the output must end in .xlsm")
+    if not macro and target.suffix.lower() != ".xlsx":
+        raise OutputError(target, f"{source.name} has no macros: the output must end in .xlsx")
+
+
+def _copy_package(package: Package, target: Path, replacements: dict[str, bytes]) -> None:
+    """Copy every part of ``package`` to ``target`` (atomically), replacing some parts."""
+
+    def write(stream: BinaryIO) -> None:
+        with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as out:
+            for info in package.zip.infolist():
+                data = replacements.get(info.filename)
+                if data is None:
+                    data = package.read(info.filename)
+                copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                copy.compress_type = zipfile.ZIP_DEFLATED
+                copy.external_attr = info.external_attr
+                out.writestr(copy, data)
+
+    atomic_write(target, write)
+
+
+def _split(ref: str) -> tuple[str, int]:
+    match = _CELL_REF.match(ref)
+    if match is None:
+        raise ValueError(f"not a cell reference: {ref}")
+    return match.group(1), int(match.group(2))
+
+
+def _index(letters: str) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number - 1
+
+
+class _SheetEditor:
+    """In-place edits of a worksheet's cells, keeping everything else of the XML."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.sheet_data = root.find(f"{{{_MAIN}}}sheetData")
+        if self.sheet_data is None:
+            self.sheet_data = etree.SubElement(root, f"{{{_MAIN}}}sheetData")
+        self.rows: dict[int, etree._Element] = {}
+        self.cells: dict[int, dict[int, etree._Element]] = {}
+        previous = 0
+        for row in self.sheet_data.iterchildren(_ROW):
+            number = int(row.get("r") or previous + 1)
+            row.set("r", str(number))
+            previous = number
+            self.rows[number] = row
+            cells: dict[int, etree._Element] = {}
+            column = -1
+            for cell in row.iterchildren(_C):
+                ref = cell.get("r")
+                column = _index(_split(ref)[0]) if ref else column + 1
+                if not ref:
+                    cell.set("r", f"{column_letter(column)}{number}")
+                cells[column] = cell
+            self.cells[number] = cells
+
+    def header_letters(self) -> dict[int, str]:
+        return {column: column_letter(column) for column in self.cells.get(1, {})}
+
+    def max_column(self) -> int:
+        return max((max(cells) for cells in self.cells.values() if cells), default=-1)
+
+    def _row(self, number: int) -> etree._Element:
+        row = self.rows.get(number)
+        if row is None:
+            row = etree.Element(_ROW, r=str(number))
+            later = [n for n in self.rows if n > number]
+            if later:
+                self.rows[min(later)].addprevious(row)
+            else:
+                self.sheet_data.append(row)
+            self.rows[number] = row
+            self.cells[number] = {}
+        return row
+
+    def _cell(self, ref: str) -> etree._Element:
+        letters, number = _split(ref)
+        column = _index(letters)
+        row = self._row(number)
+        cells = self.cells[number]
+        cell = cells.get(column)
+        if cell is None:
+            cell = etree.Element(_C, r=ref)
+            later = [c for c in cells if c > column]
+            if later:
+                cells[min(later)].addprevious(cell)
+            else:
+                row.append(cell)
+            cells[column] = cell
+            spans = row.get("spans")
+            if spans and ":" in spans:
+                low, high = (int(x) for x in spans.split(":", 1))
+                row.set("spans", f"{min(low, column + 1)}:{max(high, column + 1)}")
+        return cell
+
+    def set_cell(self, ref: str, value: Any, code: int, *, text_header: bool = False) -> int:
+        """Write ``value`` (or the error ``code``) in ``ref``; 1 if the cell keeps a formula."""
+        cell = self._cell(ref)
+        formula = cell.find(_F)
+        for child in cell.findall(_V) + cell.findall(_IS):
+            cell.remove(child)
+        position = 0 if formula is None else list(cell).index(formula) + 1
+        if code != NO_ERROR:
+            cell.set("t", "e")
+            cell.insert(position, _element(_V, error_text(code)))
+        elif value is None or (isinstance(value, str) and value == ""):
+            if formula is not None:
+                cell.set("t", "str")
+                cell.insert(position, _element(_V, ""))
+            else:
+                cell.attrib.pop("t", None)
+        elif isinstance(value, str):
+            if formula is not None:
+                cell.set("t", "str")
+                cell.insert(position, _element(_V, value))
+            else:
+                cell.set("t", "inlineStr")
+                inline = etree.Element(_IS)
+                inline.append(_element(_T, value))
+                cell.insert(position, inline)
+        else:
+            cell.attrib.pop("t", None)
+            cell.insert(position, _element(_V, repr(float(value))))
+        return int(formula is not None and not text_header)
+
+    def to_bytes(self) -> bytes:
+        self._update_dimension()
+        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    def _update_dimension(self) -> None:
+        dimension = self.root.find(f"{{{_MAIN}}}dimension")
+        if dimension is None or not self.cells:
+            return
+        last_row = max(self.rows)
+        last_column = self.max_column()
+        ref = dimension.get("ref", "A1")
+        start = ref.split(":", 1)[0]
+        dimension.set("ref", f"{start}:{column_letter(max(last_column, 0))}{last_row}")
+
+
+def _element(tag: str, text: str) -> etree._Element:
+    element = etree.Element(tag)
+    element.text = text
+    if text != text.strip():
+        element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return element
+
+
+def _extend_table(
+    package: Package,
+    sheet_part: str,
+    header_cells: dict[int, str],
+    added: list[str],
+    letters: dict[str, str],
+) -> dict[str, bytes]:
+    """Add the new columns to the sheet's table when the table ends where they start."""
+    replacements: dict[str, bytes] = {}
+    first_new = min(_index(letters[name]) for name in added)
+    for rel_type, table_part in package.relationships(sheet_part).values():
+        if rel_type != "table" or not package.has(table_part):
+            continue
+        table = package.lxml(table_part)
+        start, end = table.get("ref", "A1:A1").split(":", 1)
+        end_letters, end_row = _split(end)
+        if _split(start)[1] != 1 or _index(end_letters) != first_new - 1:
+            continue
+        columns = table.find(f"{{{_MAIN}}}tableColumns")
+        if columns is None:
+            continue
+        next_id = max((int(c.get("id", "0")) for c in columns), default=0) + 1
+        for offset, name in enumerate(added):
+            etree.SubElement(
+                columns, f"{{{_MAIN}}}tableColumn", id=str(next_id + offset), name=name
+            )
+        columns.set("count", str(len(columns)))
+        new_end = f"{column_letter(first_new + len(added) - 1)}{end_row}"
+        table.set("ref", f"{start}:{new_end}")
+        auto_filter = table.find(f"{{{_MAIN}}}autoFilter")
+        if auto_filter is not None:
+            auto_filter.set("ref", f"{start}:{new_end}")
+        replacements[table_part] = etree.tostring(
+            table, xml_declaration=True, encoding="UTF-8", standalone=True
+        )
+    return replacements
