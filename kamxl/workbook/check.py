@@ -18,7 +18,7 @@ from kamxl.workbook import schema
 from kamxl.workbook.compute import compute_accounts
 from kamxl.workbook.model import KamWorkbook, Problem, Severity
 from kamxl.workbook.package import Package
-from kamxl.workbook.reader import ExcelErrorCell, read_workbook
+from kamxl.workbook.reader import ExcelErrorCell, kam_formulas, read_workbook
 
 __all__ = ["cached_mismatches", "check_workbook"]
 
@@ -55,7 +55,8 @@ def cached_mismatches(book: KamWorkbook) -> list[Problem]:
     library asks Excel to recalculate everything on opening). Freshness is compared as of
     the day the file was saved, when the workbook has no ``as_of`` setting.
     """
-    if not book.cached_by_excel or not book.formulas:
+    formulas = kam_formulas(book) if book.cached_by_excel else {}
+    if not formulas:
         return []
     results = book.computed
     if book.settings.as_of is None:
@@ -70,7 +71,7 @@ def cached_mismatches(book: KamWorkbook) -> list[Problem]:
         if cached is None:
             continue
         result = results[name]
-        for row in sorted(book.formulas.get(name, {})):
+        for row in sorted(formulas.get(name, {})):
             i = position.get(row)
             if i is None:
                 continue

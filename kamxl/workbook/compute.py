@@ -71,7 +71,10 @@ def _rows_of(keys: pd.Series, table: pd.DataFrame, key: str = schema.ACCOUNT_ID)
     ids = table[key].reset_index(drop=True)
     first = ~ids.duplicated(keep="first") & ids.notna()
     positions = pd.Index(ids[first]).get_indexer(keys)
-    return np.where(positions >= 0, np.flatnonzero(first.to_numpy())[positions], -1)
+    rows = np.full(len(keys), -1, dtype=np.int64)
+    found = positions >= 0
+    rows[found] = np.flatnonzero(first.to_numpy())[positions[found]]
+    return rows
 
 
 def _gather(values: np.ndarray, rows: np.ndarray, fill: float = np.nan) -> np.ndarray:
@@ -201,7 +204,8 @@ def _health(book: KamWorkbook, keys: pd.Series) -> RowResults:
     settings = book.settings
     in_period = np.flatnonzero((frame["period"] == settings.period).to_numpy())
     found = _rows_of(keys, frame.iloc[in_period])
-    rows = np.where(found >= 0, in_period[np.maximum(found, 0)] if len(in_period) else -1, -1)
+    rows = np.full(len(keys), -1, dtype=np.int64)
+    rows[found >= 0] = in_period[found[found >= 0]]
     components = _gather(frame[list(HEALTH_COMPONENTS)].to_numpy(dtype=np.float64), rows)
     codes = first_error(_codes(sheet, HEALTH_COMPONENTS, rows))
     return _guarded(

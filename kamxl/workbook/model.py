@@ -165,9 +165,6 @@ class KamWorkbook:
     sheets: dict[str, SheetData]
     problems: list[Problem]
     criteria_columns: tuple[str, ...] = ()  # criterion ids that have a column in Ratings
-    #: Per computed column of Accounts, the (row, formula) of the cells that hold a KAM_*
-    #: formula, to compare Excel's cached results with kamxl's.
-    formulas: dict[str, dict[int, str]] = field(default_factory=dict)
     cached_by_excel: bool = True  # False when the cached results were written by a library
     #: kamxl's results for the computed columns of Accounts (filled by the reader).
     computed: dict[str, RowResults] = field(default_factory=dict)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +58,7 @@ LIMITS: Final = Limits()
 _OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _DOCTYPE: Final = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_ROOT_START: Final = re.compile(rb"<[A-Za-z_]")
 _LOCKED_PARSER: Final = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
 )
@@ -201,13 +203,41 @@ class Package:
         except (zipfile.BadZipFile, OSError, EOFError) as error:
             raise NotAWorkbookError(self.path, f"is damaged: part {name}: {error}") from None
 
-    def _refuse_dtd(self, name: str, data: bytes) -> None:
-        if _DOCTYPE.search(data[:4096]) or (b"<!" in data and _DOCTYPE.search(data)):
+    def _refuse_dtd(self, name: str, head: bytes) -> None:
+        """Refuse a part whose prolog declares a DTD or entities.
+
+        A DTD can only stand in the prolog, before the root element, so the head of the part
+        is enough (the whole part is never scanned for this).
+        """
+        root = _ROOT_START.search(head)
+        prolog = head[: root.start()] if root else head
+        if _DOCTYPE.search(prolog):
             raise UnsafeFileError(
                 self.path,
                 f"part {name} declares a DTD or entities (refused: XML bomb or "
                 "external entity risk; Office never writes one)",
             )
+
+    def head(self, name: str, size: int = 65536) -> bytes:
+        """The first ``size`` bytes of a part, unpacked."""
+        try:
+            with self.zip.open(name) as stream:
+                return stream.read(size)
+        except KeyError:
+            raise NotAWorkbookError(self.path, f"is damaged: part {name} is missing") from None
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise NotAWorkbookError(self.path, f"is damaged: part {name}: {error}") from None
+
+    def stream(self, name: str, chunk: int = 8 * 2**20) -> Iterator[bytes]:
+        """The unpacked bytes of a part in chunks, after the DTD check (memory stays small
+        whatever the size of the part)."""
+        self._refuse_dtd(name, self.head(name))
+        try:
+            with self.zip.open(name) as stream:
+                while data := stream.read(chunk):
+                    yield data
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise NotAWorkbookError(self.path, f"is damaged: part {name}: {error}") from None
 
     def xml(self, name: str) -> Any:
         """A part parsed read-only with defusedxml (stdlib ElementTree elements)."""
@@ -232,12 +262,6 @@ class Package:
             raise NotAWorkbookError(
                 self.path, f"is damaged: part {name} is not XML ({error})"
             ) from None
-
-    def checked_xml_bytes(self, name: str) -> bytes:
-        """A part's raw bytes after the DTD check (for scanners that do not parse XML)."""
-        data = self.read(name)
-        self._refuse_dtd(name, data)
-        return data
 
     # --- relationships and workbook structure ---------------------------------------------
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -49,6 +49,9 @@ from kamxl.workbook.schema import Column, Kind, SheetDef, header_key
 __all__ = ["ExcelErrorCell", "read_workbook"]
 
 _EPOCH: Final = date(1899, 12, 30)
+#: Required columns whose cells may be blank: revenue of a future period is a forecast only
+#: (checked against the current period once Settings are read).
+_BLANK_ALLOWED: Final = {("Revenue", "revenue")}
 _FAST_NUMBERS: Final = frozenset({float, int})
 
 
@@ -89,39 +92,81 @@ def _address(attributes: bytes) -> tuple[int, int] | None:
     return int(digits) - 1, column - 1
 
 
-def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
+def _complete_rows(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Re-cut a stream of XML chunks at row starts, so that no cell is split in two."""
+    carry = b""
+    for chunk in chunks:
+        buffer = carry + chunk
+        cut = max(buffer.rfind(b"<row"), buffer.rfind(b":row "))
+        if cut <= 0:
+            carry = buffer
+            continue
+        yield buffer[:cut]
+        carry = buffer[cut:]
+    if carry:
+        yield carry
+
+
+def _error_cells(chunks: Iterable[bytes]) -> dict[tuple[int, int], str]:
     """The error cells of a sheet: (row, column) -> error text."""
-    if b't="e"' not in xml:
-        return {}
     found = {}
-    for match in _ERROR_CELL.finditer(xml):
-        where = _address(match.group(1))
-        value = _VALUE.search(match.group(2))
-        if where is not None and value is not None:
-            found[where] = value.group(1).decode("utf-8", "replace")
+    for block in _complete_rows(chunks):
+        if b't="e"' not in block:
+            continue
+        for match in _ERROR_CELL.finditer(block):
+            where = _address(match.group(1))
+            value = _VALUE.search(match.group(2))
+            if where is not None and value is not None:
+                found[where] = value.group(1).decode("utf-8", "replace")
     return found
 
 
-def _formulas(xml: bytes, columns: set[int]) -> dict[tuple[int, int], str]:
+def _formulas(chunks: Iterable[bytes], columns: set[int]) -> dict[tuple[int, int], str]:
     """Formula text of the cells in ``columns``; shared formulas resolved to their master's."""
     masters: dict[bytes, str] = {}
     found: dict[tuple[int, int], str] = {}
     followers: list[tuple[tuple[int, int], bytes]] = []
-    for match in _FORMULA_CELL.finditer(xml):
-        where = _address(match.group(1))
-        shared = _SHARED_INDEX.search(match.group(2) or b"")
-        text = match.group(3)
-        if text:
-            formula = html.unescape(text.decode("utf-8", "replace"))
-            if shared:
-                masters[shared.group(1)] = formula
-            if where and where[1] in columns:
-                found[where] = formula
-        elif shared and where and where[1] in columns:
-            followers.append((where, shared.group(1)))
+    texts: dict[bytes, str] = {}
+    for block in _complete_rows(chunks):
+        for match in _FORMULA_CELL.finditer(block):
+            where = _address(match.group(1))
+            shared = _SHARED_INDEX.search(match.group(2) or b"")
+            raw = match.group(3)
+            if raw:
+                formula = texts.get(raw)
+                if formula is None:
+                    formula = texts[raw] = html.unescape(raw.decode("utf-8", "replace"))
+                if shared:
+                    masters[shared.group(1)] = formula
+                if where and where[1] in columns:
+                    found[where] = formula
+            elif shared and where and where[1] in columns:
+                followers.append((where, shared.group(1)))
     for where, index in followers:
         if index in masters:
             found[where] = masters[index]
+    return found
+
+
+def kam_formulas(book: KamWorkbook) -> dict[str, dict[int, str]]:
+    """Per computed column of Accounts, the Excel row and formula of each cell holding a
+    KAM_* formula (read from the file on demand: only ``check`` needs them)."""
+    accounts = book.sheets["Accounts"]
+    if not accounts.present:
+        return {}
+    columns = {
+        _column_index(accounts.letters[name]): name
+        for name in schema.COMPUTED_COLUMNS
+        if name in accounts.letters
+    }
+    with Package.open(book.path) as package:
+        part = package.sheet_parts()[accounts.title]
+        cells = _formulas(package.stream(part), set(columns))
+    uses: dict[str, bool] = {}
+    found: dict[str, dict[int, str]] = {}
+    for (r, c), formula in cells.items():
+        if uses.setdefault(formula, uses_kam_functions(formula)):
+            found.setdefault(columns[c], {})[r + 1] = formula
     return found
 
 
@@ -204,7 +249,7 @@ class _Reader:
         except python_calamine.CalamineError as error:
             raise NotAWorkbookError(self.path, f"sheet {title} cannot be read: {error}") from None
         part = self.parts[title]
-        for (r, c), text in _error_cells(self.package.checked_xml_bytes(part)).items():
+        for (r, c), text in _error_cells(self.package.stream(part)).items():
             if r < len(rows) and c < len(rows[r]):
                 rows[r][c] = ExcelErrorCell(text)
         return _Grid(title, rows, part)
@@ -235,7 +280,7 @@ class _Reader:
         book = KamWorkbook(
             self.path, settings, sheets, self.problems, criteria_columns=criteria_columns
         )
-        self._read_formulas(book)
+        book.cached_by_excel = not self.package.full_calc_on_load()
         return book
 
     # --- Lists: extra list values and header aliases of this workbook ---
@@ -313,21 +358,37 @@ class _Reader:
         for col in columns:
             if col.required and col.name not in positions:
                 self.problem(grid.title, None, NO_VALUE, f"required column {col.name} is missing")
-        # Computed columns hold formula results, not input: they do not make a row filled.
-        derived = {positions[c.name] for c in columns if c.computed and c.name in positions}
-        body_end = _last_filled_row(rows, derived)
-        records: list[int] = []
-        for i in range(1, body_end):
-            if _is_blank_row(rows[i], derived):
-                self.problem(
-                    grid.title,
-                    f"A{i + 1}",
-                    NO_VALUE,
-                    f"row {i + 1} is blank inside the table (skipped)",
-                    Severity.WARNING,
-                )
-            else:
-                records.append(i)
+        body = rows[1:]
+        widths = set(map(len, body))
+        width = max(widths, default=0)
+        if len(widths) > 1:  # calamine's rows are rectangular; other sources may not be
+            body = [row + [""] * (width - len(row)) for row in body]
+        table = list(zip(*body, strict=True)) if body else []
+        # A row is filled when one of its input cells is; computed columns hold formula
+        # results, not input, and do not count.
+        filled = np.zeros(len(body), dtype=bool)
+        inputs = set(range(width)) - {
+            positions[c.name] for c in columns if c.computed and c.name in positions
+        }
+        for j in inputs:  # calamine reads an empty cell as ""
+            filled |= np.asarray(table[j], dtype=object) != ""
+        last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+        for i in np.flatnonzero(~filled[:last]).tolist():
+            self.problem(
+                grid.title,
+                f"A{i + 2}",
+                NO_VALUE,
+                f"row {i + 2} is blank inside the table (skipped)",
+                Severity.WARNING,
+            )
+        keep = np.flatnonzero(filled)
+        records = (keep + 1).tolist()  # row indexes in the grid (0 = header)
+        every_row = len(keep) == len(body)
+
+        def values_of(j: int) -> list[Any]:
+            column = table[j] if j < len(table) else ("",) * len(body)
+            return list(column) if every_row else [column[i] for i in keep.tolist()]
+
         data: dict[str, Any] = {}
         codes: dict[str, np.ndarray] = {}
         cached: dict[str, list[Any]] = {}
@@ -336,19 +397,38 @@ class _Reader:
             if j is None or col.computed:
                 data[col.name] = _blank_column(col, len(records))
                 if j is not None:  # formula results as saved: compared, never validated
-                    cached[col.name] = [rows[i][j] if j < len(rows[i]) else "" for i in records]
+                    cached[col.name] = values_of(j)
                 continue
-            values = [rows[i][j] if j < len(rows[i]) else "" for i in records]
             converter = _Converter(self, grid.title, column_letter(j), col, records)
-            data[col.name], column_codes = converter.convert(values)
+            data[col.name], column_codes = converter.convert(values_of(j))
             if column_codes is not None:
                 codes[col.name] = column_codes
+            if col.required and (sheet.name, col.name) not in _BLANK_ALLOWED:
+                self._require(
+                    grid.title, column_letter(j), col, data[col.name], column_codes, records
+                )
         data["_row"] = np.array([i + 1 for i in records], dtype=np.int64)
         frame = pd.DataFrame(data)
         letters = {name: column_letter(j) for name, j in positions.items()}
         return SheetData(
             sheet.name, grid.title, frame, letters, headers, codes, tuple(extras), cached
         )
+
+    def _require(
+        self,
+        title: str,
+        letter: str,
+        col: Column,
+        values: Any,
+        codes: np.ndarray | None,
+        records: list[int],
+    ) -> None:
+        """A blank cell in a required column is an error (a bad cell was reported already)."""
+        blank = pd.isna(pd.Series(values)).to_numpy()
+        if codes is not None:
+            blank = blank & (codes == 0)
+        for i in np.flatnonzero(blank).tolist():
+            self.problem(title, f"{letter}{records[i] + 1}", None, f"{col.name} is required")
 
     # --- Settings ---
 
@@ -547,48 +627,38 @@ class _Reader:
 
     def _check_keys(self, sheets: dict[str, SheetData], settings: Settings) -> None:
         accounts = sheets["Accounts"]
-        known: set[str] = set()
         for sheet_name in ("Accounts", "Ratings", "Handshake"):
             data = sheets[sheet_name]
-            seen: dict[str, int] = {}
-            for value, row in zip(data.frame[schema.ACCOUNT_ID], data.frame["_row"], strict=True):
-                if value is None:
-                    continue
-                if value in seen:
+            ids = data.frame[schema.ACCOUNT_ID]
+            repeated = ids.duplicated(keep="first") & ids.notna()
+            if repeated.any():
+                first_row = dict(
+                    zip(ids[~ids.duplicated()], data.frame["_row"][~ids.duplicated()], strict=True)
+                )
+                for value, row in zip(ids[repeated], data.frame["_row"][repeated], strict=True):
                     self.problem(
                         data.title,
                         data.cell(schema.ACCOUNT_ID, row),
                         value,
-                        f"duplicate account_id (also in row {seen[value]}); "
+                        f"duplicate account_id (also in row {first_row[value]}); "
                         "each account has one row",
                     )
-                else:
-                    seen[value] = row
-            if sheet_name == "Accounts":
-                known = set(seen)
         if not accounts.present:
             return
+        known = pd.Index(accounts.frame[schema.ACCOUNT_ID].dropna().unique())
         for sheet in schema.SHEETS:
             data = sheets[sheet.name]
             if sheet.name in ("Settings", "Criteria", "Accounts") or not data.present:
                 continue
-            frame = data.frame
-            for value, row in zip(frame[schema.ACCOUNT_ID], frame["_row"], strict=True):
-                if value is None:
-                    if sheet.column(schema.ACCOUNT_ID).required:
-                        self.problem(
-                            data.title,
-                            data.cell(schema.ACCOUNT_ID, row),
-                            None,
-                            "account_id is required",
-                        )
-                elif value not in known:
-                    self.problem(
-                        data.title,
-                        data.cell(schema.ACCOUNT_ID, row),
-                        value,
-                        "account_id not found in Accounts",
-                    )
+            ids = data.frame[schema.ACCOUNT_ID]
+            unknown = ids.notna() & ~ids.isin(known)
+            for value, row in zip(ids[unknown], data.frame["_row"][unknown], strict=True):
+                self.problem(
+                    data.title,
+                    data.cell(schema.ACCOUNT_ID, row),
+                    value,
+                    "account_id not found in Accounts",
+                )
         revenue = sheets["Revenue"]
         current = parse_period(settings.period) if settings.period else None
         if revenue.present and current is not None:
@@ -607,24 +677,6 @@ class _Reader:
                         "forecast-only)",
                     )
 
-    # --- formulas of Accounts' computed columns ---
-
-    def _read_formulas(self, book: KamWorkbook) -> None:
-        accounts = book.sheets["Accounts"]
-        if not accounts.present:
-            return
-        book.cached_by_excel = not self.package.full_calc_on_load()
-        letters = {
-            name: accounts.letters[name]
-            for name in schema.COMPUTED_COLUMNS
-            if name in accounts.letters
-        }
-        indexes = {_column_index(letter): name for name, letter in letters.items()}
-        xml = self.package.checked_xml_bytes(self.parts[accounts.title])
-        for (r, c), formula in _formulas(xml, set(indexes)).items():
-            if uses_kam_functions(formula):
-                book.formulas.setdefault(indexes[c], {})[r + 1] = formula
-
 
 def _column_index(letters: str) -> int:
     index = 0
@@ -638,17 +690,6 @@ def _column_index(letters: str) -> int:
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _is_blank_row(row: Sequence[Any], ignore: set[int] = frozenset()) -> bool:  # type: ignore[assignment]
-    return all(_blank(v) for j, v in enumerate(row) if j not in ignore)
-
-
-def _last_filled_row(rows: list[list[Any]], ignore: set[int]) -> int:
-    end = len(rows)
-    while end > 1 and _is_blank_row(rows[end - 1], ignore):
-        end -= 1
-    return end
 
 
 def _as_text(value: Any) -> str | None:
@@ -743,7 +784,7 @@ class _Converter:
         elif kind is Kind.DATE:
             result = self.dates(values)
         elif kind is Kind.PERIOD:
-            result = self.texts(values, _period_of, "a period like 2026-Q3 or 2026-07")
+            result = self.periods(values)
         elif kind is Kind.LIST:
             result = self.list_items(values)
         else:
@@ -804,67 +845,82 @@ class _Converter:
                 expected = f"{col.name}: expected a value between {low:g} and {high:g}"
             self.bad(i, float(out[i]), expected)
 
-    def dates(self, values: list[Any]) -> pd.Series:
-        out: list[Any] = []
-        for i, value in enumerate(values):
-            if _blank(value):
-                out.append(pd.NaT)
-            elif isinstance(value, ExcelErrorCell):
-                self._error(i, value)
-                out.append(pd.NaT)
-            elif isinstance(value, (date, datetime, int, float)) and not isinstance(
-                value, (bool, time)
-            ):
-                day = _date_of(value)
-                out.append(pd.Timestamp(day) if day is not None else pd.NaT)
-                if day is None:
-                    self.bad(
-                        i, value, f"{self.column.name}: expected {_KIND_WORDS[Kind.DATE]}", VALUE
-                    )
-            else:
-                self.bad(
-                    i,
-                    value,
-                    f"{self.column.name}: {_describe(value)}, expected {_KIND_WORDS[Kind.DATE]}",
-                    VALUE,
+    def _by_value(
+        self, values: list[Any], convert: Callable[[Any], tuple[Any, str | None]]
+    ) -> list[Any]:
+        """Convert each distinct value once (columns repeat values: statuses, periods,
+        dates), report every bad cell, and return the converted column."""
+        outcome: dict[tuple[type, Any], tuple[Any, str | None, int]] = {}
+        for value in set(zip(map(type, values), values, strict=True)):
+            raw = value[1]
+            if isinstance(raw, ExcelErrorCell):
+                code = error_code(raw.text) if is_error_text(raw.text) else VALUE
+                message = (
+                    f"{self.column.name}: an Excel error, "
+                    f"expected {_KIND_WORDS.get(self.column.kind, 'a value')}"
                 )
-                out.append(pd.NaT)
-        return pd.Series(pd.to_datetime(out), dtype="datetime64[ns]")
+                outcome[value] = (None, message, code)
+            else:
+                result, message = convert(raw)
+                outcome[value] = (result, message, VALUE)
+        out = [outcome[(type(v), v)][0] for v in values]
+        if any(o[1] for o in outcome.values()):
+            for i, value in enumerate(values):
+                _, message, code = outcome[(type(value), value)]
+                if message:
+                    self.bad(i, value, message, code)
+        return out
+
+    def dates(self, values: list[Any]) -> pd.Series:
+        expected = _KIND_WORDS[Kind.DATE]
+
+        def convert(value: Any) -> tuple[Any, str | None]:
+            if _blank(value):
+                return pd.NaT, None
+            if isinstance(value, (date, datetime, int, float)) and not isinstance(value, bool):
+                day = _date_of(value)
+                if day is not None:
+                    return pd.Timestamp(day), None
+            return pd.NaT, f"{self.column.name}: {_describe(value)}, expected {expected}"
+
+        return pd.Series(pd.to_datetime(self._by_value(values, convert)), dtype="datetime64[ns]")
+
+    def periods(self, values: list[Any]) -> pd.Series:
+        def convert(value: Any) -> tuple[Any, str | None]:
+            period = _period_of(value)
+            if period is None and not _blank(value):
+                return None, f"{self.column.name}: expected a period like 2026-Q3 or 2026-07"
+            return period, None
+
+        return pd.Series(self._by_value(values, convert), dtype=object)
 
     def texts(self, values: list[Any], parse: Any, expected: str) -> pd.Series:
-        out: list[Any] = []
-        for i, value in enumerate(values):
-            if isinstance(value, ExcelErrorCell):
-                self._error(i, value)
-                out.append(None)
-                continue
+        if set(map(type, values)) == {str}:  # the common case: plain text
+            return pd.Series([v.strip() or None for v in values], dtype=object)
+
+        def convert(value: Any) -> tuple[Any, str | None]:
             text = parse(value)
             if text is None and not _blank(value):
-                self.bad(i, value, f"{self.column.name}: expected {expected}", VALUE)
-            out.append(text)
-        return pd.Series(out, dtype=object)
+                return None, f"{self.column.name}: expected {expected}"
+            return text, None
+
+        return pd.Series(self._by_value(values, convert), dtype=object)
 
     def list_items(self, values: list[Any]) -> pd.Series:
         name = self.column.list_name or ""
         table = self.reader.list_values[name]
-        out: list[Any] = []
-        for i, value in enumerate(values):
-            if isinstance(value, ExcelErrorCell):
-                self._error(i, value)
-                out.append(None)
-                continue
+        allowed = ", ".join(schema.LISTS[name].values)
+
+        def convert(value: Any) -> tuple[Any, str | None]:
             text = _as_text(value)
             if text is None:
-                out.append(None)
-                continue
+                return None, None
             code = table.get(normalise_word(text))
             if code is None:
-                allowed = ", ".join(schema.LISTS[name].values)
-                self.bad(i, value, f"{self.column.name}: not in the list {name} ({allowed})", VALUE)
-                out.append(text)
-            else:
-                out.append(code)
-        return pd.Series(out, dtype=object)
+                return text, f"{self.column.name}: not in the list {name} ({allowed})"
+            return code, None
+
+        return pd.Series(self._by_value(values, convert), dtype=object)
 
 
 def _describe(value: Any) -> str:

@@ -21,6 +21,7 @@ The formulas and the headless recalc agree by construction:
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -104,9 +105,13 @@ def _axis_test(values: str, axis: str) -> str:
 
 
 def computed_formulas(criteria: Sequence[str], language: str = "en") -> dict[str, str]:
-    """The formula of each computed column of Accounts, for Ratings columns ``criteria``."""
+    """The formula of each computed column of Accounts, for Ratings columns ``criteria``.
+
+    Written as Excel stores them (``[[#This Row],account_id]``, ``_xlfn.XLOOKUP``), which Excel
+    displays as ``[@account_id]`` and ``XLOOKUP``.
+    """
     h = lambda sheet, column: _h(sheet, column, language)  # noqa: E731
-    me = f"[@{h('Accounts', 'account_id')}]"
+    me = f"[[#This Row],{h('Accounts', 'account_id')}]"  # Excel shows [@account_id]
     first, last = criteria[0], criteria[-1]
     span = f"[{first}]:[{last}]" if first != last else f"[{first}]"
     ratings = f"XLOOKUP({me},tblRatings[{h('Ratings', 'account_id')}],tblRatings[{span}])"
@@ -128,7 +133,7 @@ def computed_formulas(criteria: Sequence[str], language: str = "en") -> dict[str
     health_id, health_period = h("Health", "account_id"), h("Health", "period")
     health_rows = f"(tblHealth[{health_id}]={me})*(tblHealth[{health_period}]=cfg_period)"
     components = f"tblHealth[[{h('Health', 'adoption')}]:[{h('Health', 'risk')}]]"
-    col = lambda name: f"[@{h('Accounts', name)}]"  # noqa: E731
+    col = lambda name: f"[[#This Row],{h('Accounts', name)}]"  # noqa: E731
     formulas = {
         "attractiveness": axis_score("attractiveness"),
         "strength": axis_score("strength"),
@@ -146,7 +151,16 @@ def computed_formulas(criteria: Sequence[str], language: str = "en") -> dict[str
         "rag": f"KAM_RAG({col('health')},cfg_red_max,cfg_amber_max)",
         "freshness": f"KAM_FRESHNESS({col('plan_updated')},cfg_as_of,cfg_freshness_half_life_days)",
     }
-    return {name: f'=IF({me}="","",{body})' for name, body in formulas.items()}
+    return {name: _stored(f'=IF({me}="","",{body})') for name, body in formulas.items()}
+
+
+#: Functions newer than Excel 2007, stored with the ``_xlfn.`` prefix in the file.
+_FUTURE_FUNCTIONS: Final = re.compile(r"(?<![\w.])(XLOOKUP|TEXTSPLIT|HSTACK)\(")
+
+
+def _stored(formula: str) -> str:
+    """A formula as Excel stores it: newer functions prefixed with ``_xlfn.``."""
+    return _FUTURE_FUNCTIONS.sub(r"_xlfn.\1(", formula)
 
 
 def _setting_names(language: str) -> dict[str, str]:
@@ -343,6 +357,13 @@ def _write_table(
     for j, col in enumerate(columns):
         ws.set_column(j, j, max(col.width, len(col.header(language)) + 3))
         _validate(ws, j, last_row, col, language)
+        if col.name in formulas:
+            # Dynamic-array formulas (Excel shows no implicit-intersection "@" before the
+            # UDF calls), caching "" until computed rather than XlsxWriter's 0.
+            for row in range(1, last_row + 1):
+                ws.write_dynamic_array_formula(
+                    row, j, row, j, formulas[col.name], formats.of(col), ""
+                )
     ws.freeze_panes(1, 2 if sheet.name == "Accounts" else 1)
     if sheet.name == "Accounts":
         _colour(book, ws, columns, last_row, formats)

@@ -1,0 +1,154 @@
+"""``docs/workbook.md``, generated from the schema (``python -m kamxl.workbook.reference``).
+
+The reference of the standard workbook is written from :mod:`kamxl.workbook.schema`, so the
+docs cannot drift from what the template builds and the reader accepts; a test compares the
+committed page with this output.
+"""
+
+from __future__ import annotations
+
+from kamxl.workbook import schema
+from kamxl.workbook.template import computed_formulas
+
+_INTRO = """\
+# The standard KAM workbook
+
+*Generated from `kamxl/workbook/schema.py` by `python -m kamxl.workbook.reference`; do
+not edit by hand.*
+
+One workbook holds a portfolio: the accounts of a key account manager, a business unit or
+a whole company, with the account plan detail of each, keyed by `account_id`. This page is
+the reference of contract version {version} (`shared/spec/workbook.md`), as kamxl
+implements it.
+
+Get the empty workbook with `kamxl template -o my_portfolio.xlsx` (`--lang fr` for French
+headers, lists and guide), and a filled example with `kamxl sample -o sample.xlsx`.
+
+## Rules
+
+- Every data sheet is an Excel Table named `tbl<Sheet>` with its headers in row 1. Column
+  order is free; extra columns and extra sheets are allowed and survive every kamxl
+  operation (`kamxl recalc` rewrites only the computed cells of Accounts).
+- Headers are matched without regard to case, accents, spaces, dashes or underscores
+  (`Account ID`, `account-id` and `ACCOUNT_ID` are `account_id`), in English or through a
+  French alias below (or one listed in the workbook's own `Lists` sheet, table
+  `tblAliases`: columns `sheet`, `column`, `alias`).
+- List values are matched the same way, in English or French (`clé` is `key`, `gagné` is
+  `won`). Values a workbook adds to its own `Lists` sheet are accepted as they are.
+- **R** marks a required column: a missing one is an error naming the sheet and the column;
+  a blank cell in it is an error naming the cell.
+- Dates are real Excel dates (a serial number is accepted; text such as `2026-09-01` is
+  not). Periods are text `YYYY-Qn` or `YYYY-MM` (a date in a period column, as Excel makes
+  of a typed `2026-07`, is read as its month).
+- A blank row inside a table is skipped with a warning.
+
+## What `kamxl check` reports
+
+Errors (exit code 1): a missing Accounts, Criteria or Ratings sheet; a missing required
+column; a column given twice; a cell that is not of its column's kind (text in a number
+cell, an Excel error such as `#N/A`, a word not in its list, a bad period or date); a
+number outside its column's range (a rating off the Settings scale, a probability above 1);
+a duplicate `account_id` in Accounts, Ratings or Handshake; an `account_id` not found in
+Accounts; a criterion without a Ratings column; a blank revenue for a period that is not
+in the future; a bad setting.
+
+Warnings (exit code 0, 1 with `--strict`): another sheet missing (read as empty); a blank
+row inside a table; an unknown setting; a Ratings column that is no criterion; a computed
+cell whose result saved by Excel differs from what kamxl computes (run `kamxl recalc` or
+recalculate in Excel).
+
+Every problem names the file, the sheet, the cell, the value and what was expected:
+
+```
+sample.xlsx Accounts!I7: error: '12 000': revenue_curr: text, expected a number
+```
+
+## Computed columns of Accounts
+
+The template computes them with `KAM_*` formulas (live in Excel with the add-in);
+`kamxl recalc` computes the same values headless with the same engine and writes them as
+the formulas' saved results. kamxl's choices where the contract is silent:
+
+- `attractiveness` and `strength` are `KAM_SCORE` over the criteria of that axis only
+  (the other criteria are passed blank); `score` and `completeness` use every criterion
+  with a column in Ratings. Weights and directions come from Criteria, the scale from
+  Settings. An account missing from Ratings gets `#N/A`.
+- `health` is `KAM_HEALTH` of the account's Health row for the **current period**
+  (Settings `period`), with the Settings weights and `risk` inverted; no row for the
+  current period gives `#N/A` (health not updated this period).
+- `freshness` is measured as of the Settings `as_of` date, or today when it is blank.
+- An input cell that is bad gives the error Excel would give (text: `#VALUE!`; an error
+  cell: that error), in that row only.
+
+| column | formula (as stored; Excel shows `[@account_id]` for `[[#This Row],account_id]`) |
+|---|---|
+"""
+
+_SETTINGS_NOTE = """
+`period` blank: the latest period with revenue in Revenue. `previous_period` blank: the
+period before `period`. `as_of` is a kamxl addition to the contract (blank = today), so
+that a deck built later shows the figures of its own date.
+"""
+
+
+def _kind(column: schema.Column) -> str:
+    text = column.kind.value
+    if column.list_name:
+        text = f"list `{column.list_name}`"
+    if column.minimum is not None or column.maximum is not None:
+        low = "" if column.minimum is None else f"{column.minimum:g}"
+        high = "" if column.maximum is None else f"{column.maximum:g}"
+        text += f" {low}..{high}" if high else f" ≥ {low}"
+    return text
+
+
+def render() -> str:
+    """The whole page."""
+    out = [_INTRO.format(version=schema.CONTRACT_VERSION)]
+    criteria = [c.criterion_id for c in schema.DEFAULT_CRITERIA]
+    for name, formula in computed_formulas(criteria).items():
+        out.append(f"| `{name}` | `{formula.replace('|', '¦')}` |\n")
+    out.append("\n## Sheets\n")
+    for sheet in schema.SHEETS:
+        out.append(f"\n### {sheet.name} (`{sheet.table}`)\n\n{sheet.description} ")
+        out.append(f"One row per {sheet.one_row_per}.")
+        if sheet.internal:
+            out.append(" The whole sheet is internal: never shown to a client.")
+        out.append("\n\n| column | | kind | French | notes |\n|---|---|---|---|---|\n")
+        for col in sheet.columns:
+            flags = "**R**" if col.required else ("computed" if col.computed else "")
+            notes = col.description + (
+                " Internal (never shown to a client)." if col.internal else ""
+            )
+            french = ", ".join(f"`{a}`" for a in col.french if a != col.name)
+            out.append(f"| `{col.name}` | {flags} | {_kind(col)} | {french} | {notes.strip()} |\n")
+        if sheet.name == "Ratings":
+            out.append("| *one column per criterion* | | number on the Settings scale | | |\n")
+        for column, values in sheet.client_excludes:
+            shown = " or ".join(f"`{v}`" if v else "blank" for v in values)
+            out.append(f"\nRows whose `{column}` is {shown} are never shown to a client.\n")
+    out.append("\n### Settings keys\n\n| key | kind | default | meaning |\n|---|---|---|---|\n")
+    for setting in schema.SETTINGS:
+        default = "" if setting.default is None else f"`{setting.default}`"
+        out.append(
+            f"| `{setting.key}` | {setting.kind.value} | {default} | {setting.description} |\n"
+        )
+    out.append(_SETTINGS_NOTE)
+    out.append("\n### Default criteria\n\n| criterion_id | label | axis | weight | direction |\n")
+    out.append("|---|---|---|---|---|\n")
+    for c in schema.DEFAULT_CRITERIA:
+        out.append(
+            f"| `{c.criterion_id}` | {c.label} | {c.axis} | {c.weight:g} | {c.direction} |\n"
+        )
+    out.append("\n### Lists\n\n| list | values (French) |\n|---|---|\n")
+    for definition in schema.LISTS.values():
+        values = ", ".join(
+            f"`{v}`" + (f" ({f})" if f != v else "")
+            for v, f in zip(definition.values, definition.french, strict=True)
+        )
+        out.append(f"| `{definition.name}` | {values} |\n")
+    return "".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render(), end="")
