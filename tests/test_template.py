@@ -162,4 +162,6 @@ def test_french_template_reads_as_the_same_workbook() -> None:
 def test_formulas_follow_the_criteria_they_are_given() -> None:
     formulas = computed_formulas(["c1", "c9"], "en")
     assert "tblRatings[[c1]:[c9]]" in formulas["score"]
-    assert formulas["quadrant"].startswith('=IF([[#This Row],account_id]="","",KAM_QUADRANT(')
+    assert formulas["quadrant"].startswith(
+        '=IF(tblAccounts[[#This Row],[account_id]]="","",KAM_QUADRANT('
+    )

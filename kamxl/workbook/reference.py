@@ -80,7 +80,13 @@ the formulas' saved results. kamxl's choices where the contract is silent:
 - An input cell that is bad gives the error Excel would give (text: `#VALUE!`; an error
   cell: that error), in that row only.
 
-| column | formula (as stored; Excel shows `[@account_id]` for `[[#This Row],account_id]`) |
+The formulas need Excel 365 or 2021+ (XLOOKUP, TEXTSPLIT, HSTACK, dynamic arrays) and the
+kamxl add-in. Without the add-in Excel keeps showing the saved results until it
+recalculates, then `#NAME?`. LibreOffice cannot run the add-in either: it recalculates
+these array formulas on opening and shows `#NAME?`; read the values with kamxl (or pandas)
+from a file written by `kamxl recalc`.
+
+| column | formula as stored (Excel shows `tblAccounts[[#This Row],[x]]` as `[@x]`) |
 |---|---|
 """
 

@@ -107,11 +107,13 @@ def _axis_test(values: str, axis: str) -> str:
 def computed_formulas(criteria: Sequence[str], language: str = "en") -> dict[str, str]:
     """The formula of each computed column of Accounts, for Ratings columns ``criteria``.
 
-    Written as Excel stores them (``[[#This Row],account_id]``, ``_xlfn.XLOOKUP``), which Excel
-    displays as ``[@account_id]`` and ``XLOOKUP``.
+    Written as stored in the file (``tblAccounts[[#This Row],[account_id]]``,
+    ``_xlfn.XLOOKUP``), which Excel displays as ``[@account_id]`` and ``XLOOKUP``.
     """
     h = lambda sheet, column: _h(sheet, column, language)  # noqa: E731
-    me = f"[[#This Row],{h('Accounts', 'account_id')}]"  # Excel shows [@account_id]
+    # The full form of a this-row reference: Excel shows it as [@account_id], and other
+    # spreadsheets (LibreOffice) parse it where they fail on [[#This Row],account_id].
+    me = f"tblAccounts[[#This Row],[{h('Accounts', 'account_id')}]]"
     first, last = criteria[0], criteria[-1]
     span = f"[{first}]:[{last}]" if first != last else f"[{first}]"
     ratings = f"XLOOKUP({me},tblRatings[{h('Ratings', 'account_id')}],tblRatings[{span}])"
@@ -133,7 +135,7 @@ def computed_formulas(criteria: Sequence[str], language: str = "en") -> dict[str
     health_id, health_period = h("Health", "account_id"), h("Health", "period")
     health_rows = f"(tblHealth[{health_id}]={me})*(tblHealth[{health_period}]=cfg_period)"
     components = f"tblHealth[[{h('Health', 'adoption')}]:[{h('Health', 'risk')}]]"
-    col = lambda name: f"[[#This Row],{h('Accounts', name)}]"  # noqa: E731
+    col = lambda name: f"tblAccounts[[#This Row],[{h('Accounts', name)}]]"  # noqa: E731
     formulas = {
         "attractiveness": axis_score("attractiveness"),
         "strength": axis_score("strength"),
@@ -203,7 +205,9 @@ class _Formats:
         self.percent = book.add_format({**base, "num_format": "0%"})
         self.date = book.add_format({**base, "num_format": "yyyy-mm-dd"})
         self.title = book.add_format({"bold": True, "font_size": 18, "font_color": BRAND})
-        self.heading = book.add_format({"bold": True, "font_size": 13, "font_color": BRAND})
+        self.heading = book.add_format(
+            {"bold": True, "font_size": 13, "font_color": BRAND, "valign": "top"}
+        )
         self.bold = book.add_format({**base, "bold": True, "text_wrap": True})
         self.fills = {
             colour: book.add_format({"bg_color": colour})
@@ -365,8 +369,19 @@ def _write_table(
                     row, j, row, j, formulas[col.name], formats.of(col), ""
                 )
     ws.freeze_panes(1, 2 if sheet.name == "Accounts" else 1)
+    _print_setup(ws, repeat_header=True)
     if sheet.name == "Accounts":
         _colour(book, ws, columns, last_row, formats)
+
+
+def _print_setup(ws: Worksheet, *, repeat_header: bool) -> None:
+    """Printed, a sheet fits the page width in landscape, its header on every page."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if repeat_header:
+        ws.repeat_rows(0)
 
 
 def _validate(ws: Worksheet, j: int, last_row: int, col: Column, language: str) -> None:
@@ -509,6 +524,15 @@ _GUIDE_INTRO: Final = {
 }
 
 
+def _height(*texts_and_widths: Any) -> float:
+    """Row height (points) for wrapped texts in columns of the given widths: no spreadsheet
+    autofits the rows of a written file, so the lines are estimated (about 1.1 characters per
+    width unit in Calibri 11)."""
+    pairs = zip(texts_and_widths[::2], texts_and_widths[1::2], strict=True)
+    lines = max(-(-len(str(text)) // int(width * 1.1)) for text, width in pairs)
+    return 15.0 * max(lines, 1)
+
+
 def _write_guide(ws: Worksheet, formats: _Formats, language: str) -> None:
     title, intro, internal = _GUIDE_INTRO[language]
     fr = language == "fr"
@@ -518,7 +542,7 @@ def _write_guide(ws: Worksheet, formats: _Formats, language: str) -> None:
     ws.set_column(3, 3, 40)
     ws.write(0, 0, title, formats.title)
     ws.merge_range(1, 0, 1, 3, intro, formats.wrap)
-    ws.set_row(1, 75)
+    ws.set_row(1, _height(intro, 18 + 70 + 20 + 40))
     ws.write_row(
         3,
         0,
@@ -532,10 +556,12 @@ def _write_guide(ws: Worksheet, formats: _Formats, language: str) -> None:
         required = ", ".join(sheet.column(c).header(language) for c in sheet.required)
         if sheet.name == "Ratings":
             required += ", " + ("un critère par colonne" if fr else "one column per criterion")
+        description = sheet.description_fr if fr else sheet.description
         ws.write(row, 0, sheet.name, formats.bold)
-        ws.write(row, 1, sheet.description_fr if fr else sheet.description, formats.wrap)
+        ws.write(row, 1, description, formats.wrap)
         ws.write(row, 2, sheet.one_row_per, formats.text)
         ws.write(row, 3, required, formats.wrap)
+        ws.set_row(row, _height(description, 70, required, 40))
         row += 1
     row += 1
     computed = ", ".join(
@@ -543,6 +569,7 @@ def _write_guide(ws: Worksheet, formats: _Formats, language: str) -> None:
     )
     ws.write(row, 0, "Calculé" if fr else "Computed", formats.heading)
     ws.write(row, 1, computed, formats.wrap)
+    ws.set_row(row, _height(computed, 70))
     row += 1
     fields = [f"{s.name}.{c}" for s in schema.SHEETS for c in s.internal_columns]
     text = (
@@ -556,8 +583,9 @@ def _write_guide(ws: Worksheet, formats: _Formats, language: str) -> None:
     )
     ws.write(row, 0, "Interne" if fr else "Internal", formats.heading)
     ws.write(row, 1, text, formats.wrap)
-    ws.set_row(row, 60)
+    ws.set_row(row, _height(text, 70))
     ws.hide_gridlines(2)
+    _print_setup(ws, repeat_header=False)
 
 
 def build_sample(path: Path | str, *, overwrite: bool = False) -> Path:
