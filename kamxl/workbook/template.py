@@ -70,8 +70,8 @@ _FILLS: Final = {
         "Status": "#FCE8B2",
         "Streamline": "#E0E0E0",
     },
+    "tier": {"A": "#B7E1CD", "B": "#FCE8B2", "C": "#F4C7C3", "D": "#E0E0E0"},
 }
-_TIER_FILLS: Final = ("#B7E1CD", "#FCE8B2", "#F4C7C3", "#E0E0E0")
 
 #: Settings the formulas read, with the Excel expression of their default.
 _FORMULA_SETTINGS: Final = (
@@ -211,7 +211,7 @@ class _Formats:
         self.bold = book.add_format({**base, "bold": True, "text_wrap": True})
         self.fills = {
             colour: book.add_format({"bg_color": colour})
-            for colour in {*_TIER_FILLS, *(c for fills in _FILLS.values() for c in fills.values())}
+            for colour in {c for fills in _FILLS.values() for c in fills.values()}
         }
 
     def of(self, column: Column) -> Any:
@@ -442,20 +442,6 @@ def _colour(
                     "format": formats.fills[colour],
                 },
             )
-    j = names.index("tier")
-    for text, colour in zip(("A", "B", "C", "D"), _TIER_FILLS, strict=True):
-        ws.conditional_format(
-            1,
-            j,
-            max(last_row, 1),
-            j,
-            {
-                "type": "cell",
-                "criteria": "==",
-                "value": f'"{text}"',
-                "format": formats.fills[colour],
-            },
-        )
 
 
 def _write_lists(book: Workbook, ws: Worksheet, formats: _Formats, language: str) -> None:
