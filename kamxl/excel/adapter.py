@@ -8,22 +8,28 @@
    error text the cell shows (``"#NUM!"``);
 3. numpy scalars become plain Python values (what xlwings hands back to Excel).
 
-It needs no Excel and no xlwings, so the functions run and are tested anywhere.
+:func:`udf` adds what Excel needs to find and describe the function: xlwings' ``@func`` and
+``@arg`` declarations (category ``kamxl``, a description per argument, every argument
+arriving as a 2-D range with error cells as their text) and a return converter that hands
+Excel real error values instead of error text. xlwings' decorators only record metadata,
+so the functions stay plain Python: they run and are tested anywhere, Excel or not.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
+from xlwings.conversion import Converter
 
 from kamxl.core.cells import first_error_text
 from kamxl.errors import KamxlError
 
-__all__ = ["excel_function"]
+__all__ = ["ExcelErrors", "com_error_code", "excel_function", "udf"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,3 +67,91 @@ def _plain(result: Any) -> Any:
     if isinstance(result, np.generic):
         return result.item()
     return result
+
+
+#: Excel's XlCVError numbers of the error texts; Excel shows a COM error value whose code is
+#: 0x800A0000 + this number as the error itself (VBA's CVErr).
+_XL_CV_ERRORS: dict[str, int] = {
+    "#NULL!": 2000,
+    "#DIV/0!": 2007,
+    "#VALUE!": 2015,
+    "#REF!": 2023,
+    "#NAME?": 2029,
+    "#NUM!": 2036,
+    "#N/A": 2042,
+    "#GETTING_DATA": 2043,
+    "#SPILL!": 2045,
+    "#CONNECT!": 2046,
+    "#BLOCKED!": 2047,
+    "#UNKNOWN!": 2048,
+    "#FIELD!": 2049,
+    "#CALC!": 2050,
+}
+
+
+def com_error_code(text: str) -> int | None:
+    """The (signed) COM error code under which Excel receives the error ``text``."""
+    number = _XL_CV_ERRORS.get(text)
+    return None if number is None else number - 2146828288  # 0x800A0000 as signed int
+
+
+def _windows_error_value(code: int) -> Any:
+    """A COM VT_ERROR variant (Windows only: xlwings UDFs run through pywin32)."""
+    import pythoncom  # type: ignore[import-not-found]
+    from win32com.client import VARIANT  # type: ignore[import-not-found]
+
+    return VARIANT(pythoncom.VT_ERROR, code)
+
+
+def _with_errors(value: Any, make_error: Callable[[int], Any]) -> Any:
+    if isinstance(value, list):
+        return [_with_errors(v, make_error) for v in value]
+    if isinstance(value, str):
+        code = com_error_code(value)
+        if code is not None:
+            return make_error(code)
+    return value
+
+
+class ExcelErrors(Converter):
+    """xlwings return converter: error texts become real Excel errors in the cell.
+
+    xlwings hands strings to Excel as text, so a result of ``"#N/A"`` would show as text
+    that ``ISNA()`` and ``IFERROR()`` do not see. Used only when Excel calls the function:
+    from Python, the functions return the error text.
+    """
+
+    make_error: Callable[[int], Any] = staticmethod(_windows_error_value)
+
+    @classmethod
+    def write_value(cls, value: Any, options: dict[str, Any]) -> Any:  # type: ignore[override]
+        if sys.platform != "win32":  # UDFs run on Windows; elsewhere keep the text
+            return value
+        return _with_errors(value, cls.make_error)
+
+
+def udf(*, arguments: dict[str, str], rowwise: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Declare a worksheet function: :func:`excel_function` plus its xlwings declarations.
+
+    ``arguments`` gives the description Excel shows for each argument (every argument of
+    the function must have one). Each argument arrives as a 2-D list (``ndim=2``) with error
+    cells as their text (``err_to_str``), as :mod:`kamxl.core.cells` expects.
+    """
+    import xlwings as xw
+
+    def decorate(func: F) -> F:
+        names = list(inspect.signature(func).parameters)
+        missing = set(names) - set(arguments)
+        if missing:
+            raise TypeError(f"{func.__name__}: no description for {sorted(missing)}")
+        declared: Any = excel_function(rowwise=rowwise)(func)
+        for name in reversed(names):
+            declared = xw.arg(name, ndim=2, err_to_str=True, doc=arguments[name])(declared)
+        declared = xw.ret(ExcelErrors)(declared)
+        return xw.func(category=CATEGORY)(declared)
+
+    return decorate
+
+
+#: The category of the KAM_* functions in Excel's Insert Function dialog.
+CATEGORY = "kamxl"

@@ -20,7 +20,7 @@ import kamxl
 from kamxl import core
 from kamxl.core import cells
 from kamxl.errors import DIV0, InvalidInputError, error_text
-from kamxl.excel.adapter import excel_function
+from kamxl.excel.adapter import udf
 
 __all__ = [
     "KAM_BIAS",
@@ -60,6 +60,62 @@ __all__ = [
 
 Cells = Any  # a cell, a 1-D list of cells or a 2-D list of rows, as Excel passes a range
 
+#: What Excel's Insert Function dialog says of each argument.
+ARGUMENTS: dict[str, str] = {
+    "ratings": "The account's ratings, one cell per criterion (a row or a column).",
+    "ratings_matrix": "Ratings of many accounts: one row per account, one column per criterion.",
+    "weights": "The criterion weights (>= 0), one per rating, in the same order.",
+    "scale_min": "Lowest rating of the scale (default 1).",
+    "scale_max": "Highest rating of the scale (default 5).",
+    "directions": 'Per criterion "higher" (or 1, blank) if high is good, "lower" (or -1) if bad.',
+    "labels": "Criterion names shown in the first column (default C1, C2, ...).",
+    "attractiveness": "The account's attractiveness score (0-100).",
+    "strength": "Our strength with the account (0-100).",
+    "cut_attractiveness": "Attractiveness from which an account counts as attractive (50).",
+    "cut_strength": "Strength from which we count as strong (50).",
+    "score": "The account's score (0-100).",
+    "thresholds": "Score thresholds of the tiers, in descending order (default {70,40}).",
+    "revenues": "Revenue per account (blanks ignored, negatives count 0).",
+    "share": "Share of total revenue to reach (default 0.8).",
+    "top": "Fraction of accounts at the top (default 0.2).",
+    "start": "Revenue of each account at the start of the period.",
+    "end": "Revenue of each account at the end of the period (blank or 0 = churned).",
+    "revenue": "Our revenue (a cell, or a range summed).",
+    "variable_costs": "Variable costs of that revenue (a cell or a range).",
+    "cost_to_serve": "Cost to serve the account (optional, default 0).",
+    "wallet": "The customer's total spend in our category.",
+    "annual_margin": "Margin the account brings each year.",
+    "retention": "Probability of keeping the account each year (0-1).",
+    "discount_rate": "Yearly discount rate (e.g. 0.1).",
+    "years": "Number of years (omit for an infinite horizon).",
+    "incremental_margin": "Margin the programme brought in.",
+    "program_cost": "What the programme cost.",
+    "scores": "Survey answers (blanks skipped).",
+    "values": "Health components on 0-100 (adoption, engagement, ...).",
+    "value": "The value to classify (e.g. health 0-100).",
+    "red_max": "Highest value still Red (default 50).",
+    "amber_max": "Highest value still Amber (default 75).",
+    "current": "The value now.",
+    "previous": "The value before.",
+    "tolerance": "Change smaller than this counts as Same (default 0).",
+    "outcomes": "Outcome of each opportunity: won, lost, no decision, open (or French).",
+    "amounts": "Amount of each opportunity (optional: win rate by value).",
+    "created": "Creation date of each opportunity.",
+    "closed": "Closing date of each opportunity.",
+    "forecast": "Forecast revenue per period or account.",
+    "actual": "Actual revenue, in the same order.",
+    "last_update": "Date the account plan was last updated.",
+    "as_of": "Date of the measure (default today).",
+    "half_life_days": "Days after which freshness halves (default 90).",
+    "roles": "Roles of the account's stakeholders.",
+    "required": "Roles that must be covered (default: decision maker, economic buyer, ...).",
+}
+
+
+def _described(*names: str, **specific: str) -> dict[str, str]:
+    """Descriptions of ``names`` from :data:`ARGUMENTS`, with function-specific ones."""
+    return {name: specific.get(name, ARGUMENTS[name]) for name in [*names, *specific]}
+
 
 # --- shared argument readers --------------------------------------------------------------
 
@@ -92,7 +148,7 @@ def _one(values: np.ndarray | float) -> np.ndarray:
 # --- scoring and segmentation -------------------------------------------------------------
 
 
-@excel_function()
+@udf(arguments=_described("ratings", "weights", "scale_min", "scale_max", "directions"))
 def KAM_SCORE(
     ratings: Cells,
     weights: Cells,
@@ -110,7 +166,10 @@ def KAM_SCORE(
     return core.weighted_scores(r, w, *_scale(scale_min, scale_max), lower).scalar()
 
 
-@excel_function(rowwise=("ratings_matrix",))
+@udf(
+    arguments=_described("ratings_matrix", "weights", "scale_min", "scale_max", "directions"),
+    rowwise=("ratings_matrix",),
+)
 def KAM_SCORES(
     ratings_matrix: Cells,
     weights: Cells,
@@ -132,7 +191,7 @@ def KAM_SCORES(
     return scored.with_row_errors(row_errors).to_column()
 
 
-@excel_function()
+@udf(arguments=_described("ratings", "weights"))
 def KAM_COMPLETENESS(ratings: Cells, weights: Cells) -> Any:
     """Share (0-1) of the total criterion weight that is rated for this account.
 
@@ -142,7 +201,7 @@ def KAM_COMPLETENESS(ratings: Cells, weights: Cells) -> Any:
     return core.completeness(r, w).scalar()
 
 
-@excel_function()
+@udf(arguments=_described("ratings", "weights", "scale_min", "scale_max", "directions", "labels"))
 def KAM_SCORE_EXPLAIN(
     ratings: Cells,
     weights: Cells,
@@ -173,7 +232,7 @@ def KAM_SCORE_EXPLAIN(
     return rows
 
 
-@excel_function()
+@udf(arguments=_described("attractiveness", "strength", "cut_attractiveness", "cut_strength"))
 def KAM_QUADRANT(
     attractiveness: Cells,
     strength: Cells,
@@ -193,7 +252,11 @@ def KAM_QUADRANT(
     ).scalar()
 
 
-@excel_function()
+@udf(
+    arguments=_described(
+        "score", "thresholds", labels='Tier labels, one more than thresholds ({"A","B","C"}).'
+    )
+)
 def KAM_TIER(score: Cells, thresholds: Cells = None, labels: Cells = None) -> Any:
     """Tier of a score: the first label whose threshold the score reaches.
 
@@ -211,7 +274,7 @@ def KAM_TIER(score: Cells, thresholds: Cells = None, labels: Cells = None) -> An
 # --- portfolio concentration ------------------------------------------------------------
 
 
-@excel_function()
+@udf(arguments=_described("revenues", "share"))
 def KAM_PARETO(revenues: Cells, share: Cells = None) -> Any:
     """Smallest fraction of accounts whose revenue reaches `share` (default 0.8) of the total.
 
@@ -221,20 +284,20 @@ def KAM_PARETO(revenues: Cells, share: Cells = None) -> Any:
     return core.pareto_ratio(cells.numbers(revenues, "revenues"), fraction)
 
 
-@excel_function()
+@udf(arguments=_described("revenues", "top"))
 def KAM_TOPSHARE(revenues: Cells, top: Cells = None) -> Any:
     """Revenue share of the top `top` fraction of accounts (default 0.2: the top 20%)."""
     fraction = cells.optional_number(top, "top", 0.2)
     return core.top_share(cells.numbers(revenues, "revenues"), fraction)
 
 
-@excel_function()
+@udf(arguments=_described("revenues"))
 def KAM_HHI(revenues: Cells) -> Any:
     """Herfindahl-Hirschman index of revenue concentration, 0 to 10,000 (one account)."""
     return core.hhi(cells.numbers(revenues, "revenues"))
 
 
-@excel_function()
+@udf(arguments=_described("revenues"))
 def KAM_EFFECTIVE_N(revenues: Cells) -> Any:
     """Effective number of accounts: 10,000 / HHI, the count of equal accounts with the same
     concentration."""
@@ -244,7 +307,7 @@ def KAM_EFFECTIVE_N(revenues: Cells) -> Any:
 # --- revenue retention --------------------------------------------------------------------
 
 
-@excel_function()
+@udf(arguments=_described("start", "end"))
 def KAM_NRR(start: Cells, end: Cells) -> Any:
     """Net revenue retention: end revenue / start revenue of the accounts present at start.
 
@@ -254,20 +317,20 @@ def KAM_NRR(start: Cells, end: Cells) -> Any:
     return core.nrr(*_pairs(start, end, "start and end"))
 
 
-@excel_function()
+@udf(arguments=_described("start", "end"))
 def KAM_GRR(start: Cells, end: Cells) -> Any:
     """Gross revenue retention: like KAM_NRR but each account counts at most its start
     revenue (expansion left out), so never above 1."""
     return core.grr(*_pairs(start, end, "start and end"))
 
 
-@excel_function()
+@udf(arguments=_described("start", "end"))
 def KAM_LOGO_RETENTION(start: Cells, end: Cells) -> Any:
     """Share of the accounts present at start that still buy at the end of the period."""
     return core.logo_retention(*_pairs(start, end, "start and end"))
 
 
-@excel_function()
+@udf(arguments=_described("start", "end"))
 def KAM_EXPANSION(start: Cells, end: Cells) -> Any:
     """Expansion: growth of the accounts that grew, as a share of start revenue."""
     return core.expansion(*_pairs(start, end, "start and end"))
@@ -276,7 +339,7 @@ def KAM_EXPANSION(start: Cells, end: Cells) -> Any:
 # --- profitability and value ----------------------------------------------------------------
 
 
-@excel_function()
+@udf(arguments=_described("revenue", "variable_costs", "cost_to_serve"))
 def KAM_MARGIN(revenue: Cells, variable_costs: Cells, cost_to_serve: Cells = None) -> Any:
     """Contribution margin rate: (revenue - variable costs - cost to serve) / revenue.
 
@@ -289,7 +352,7 @@ def KAM_MARGIN(revenue: Cells, variable_costs: Cells, cost_to_serve: Cells = Non
     )
 
 
-@excel_function()
+@udf(arguments=_described("revenue", "wallet"))
 def KAM_SOW(revenue: Cells, wallet: Cells) -> Any:
     """Share of wallet: our revenue / the customer's total spend in our category (0-1).
 
@@ -298,7 +361,7 @@ def KAM_SOW(revenue: Cells, wallet: Cells) -> Any:
     return core.portfolio_share_of_wallet(*_pairs(revenue, wallet, "revenue and wallet"))
 
 
-@excel_function()
+@udf(arguments=_described("annual_margin", "retention", "discount_rate", "years"))
 def KAM_CLV(
     annual_margin: Cells, retention: Cells, discount_rate: Cells, years: Cells = None
 ) -> Any:
@@ -314,7 +377,7 @@ def KAM_CLV(
     )
 
 
-@excel_function()
+@udf(arguments=_described("incremental_margin", "program_cost"))
 def KAM_ROI(incremental_margin: Cells, program_cost: Cells) -> Any:
     """Return on a key-account programme: (incremental margin - cost) / cost."""
     return core.program_roi(
@@ -326,26 +389,30 @@ def KAM_ROI(incremental_margin: Cells, program_cost: Cells) -> Any:
 # --- customer voice and health --------------------------------------------------------------
 
 
-@excel_function()
+@udf(arguments=_described("scores"))
 def KAM_NPS(scores: Cells) -> Any:
     """Net Promoter Score, -100 to 100: % of 9-10 answers minus % of 0-6 answers."""
     return core.nps(cells.numbers(scores, "scores"))
 
 
-@excel_function()
+@udf(arguments=_described("scores", scale_max="Highest answer of the effort scale (default 7)."))
 def KAM_CES(scores: Cells, scale_max: Cells = None) -> Any:
     """Customer Effort Score: mean answer on 1 to scale_max (default 7)."""
     top = cells.optional_number(scale_max, "scale_max", 7.0)
     return core.ces(cells.numbers(scores, "scores"), top)
 
 
-@excel_function()
+@udf(arguments=_described("scores"))
 def KAM_CSAT(scores: Cells) -> Any:
     """Customer satisfaction: share of answers 4 or 5 on a 1-5 scale."""
     return core.csat(cells.numbers(scores, "scores"))
 
 
-@excel_function()
+@udf(
+    arguments=_described(
+        "values", "directions", weights="Weight of each component (>= 0), in the same order."
+    )
+)
 def KAM_HEALTH(values: Cells, weights: Cells, directions: Cells = None) -> Any:
     """Account health 0-100: weighted mean of 0-100 components (adoption, engagement, ...).
 
@@ -358,7 +425,7 @@ def KAM_HEALTH(values: Cells, weights: Cells, directions: Cells = None) -> Any:
     return core.health_scores(v, w, cells.directions(directions, len(w))).scalar()
 
 
-@excel_function()
+@udf(arguments=_described("value", "red_max", "amber_max"))
 def KAM_RAG(value: Cells, red_max: Cells = None, amber_max: Cells = None) -> Any:
     """Red / Amber / Green status: Red up to red_max (50), Amber up to amber_max (75)."""
     return core.rags(
@@ -368,7 +435,7 @@ def KAM_RAG(value: Cells, red_max: Cells = None, amber_max: Cells = None) -> Any
     ).scalar()
 
 
-@excel_function()
+@udf(arguments=_described("current", "previous", "tolerance"))
 def KAM_TREND(current: Cells, previous: Cells, tolerance: Cells = None) -> Any:
     """Up, Down or Same: how `current` moved from `previous`, beyond `tolerance` (0)."""
     return core.trends(
@@ -381,7 +448,7 @@ def KAM_TREND(current: Cells, previous: Cells, tolerance: Cells = None) -> Any:
 # --- pipeline and forecasting ---------------------------------------------------------------
 
 
-@excel_function()
+@udf(arguments=_described("outcomes", "amounts"))
 def KAM_WIN_RATE(outcomes: Cells, amounts: Cells = None) -> Any:
     """Win rate: won / (won + lost + no decision), by count or by value with `amounts`.
 
@@ -396,7 +463,7 @@ def KAM_WIN_RATE(outcomes: Cells, amounts: Cells = None) -> Any:
     return core.win_rate(codes, values)
 
 
-@excel_function()
+@udf(arguments=_described("created", "closed"))
 def KAM_CYCLE(created: Cells, closed: Cells) -> Any:
     """Median sales cycle in days, from created to closed, over opportunities with both."""
     start = cells.day_numbers(created, "created")
@@ -405,25 +472,25 @@ def KAM_CYCLE(created: Cells, closed: Cells) -> Any:
     return core.median_cycle_days(start, end)
 
 
-@excel_function()
+@udf(arguments=_described("forecast", "actual"))
 def KAM_WAPE(forecast: Cells, actual: Cells) -> Any:
     """Weighted absolute percentage error of a forecast: sum|A - F| / sum|A|."""
     return core.wape(*_pairs(forecast, actual, "forecast and actual"))
 
 
-@excel_function()
+@udf(arguments=_described("forecast", "actual"))
 def KAM_FORECAST_ACCURACY(forecast: Cells, actual: Cells) -> Any:
     """Forecast accuracy: max(0, 1 - WAPE)."""
     return core.forecast_accuracy(*_pairs(forecast, actual, "forecast and actual"))
 
 
-@excel_function()
+@udf(arguments=_described("forecast", "actual"))
 def KAM_BIAS(forecast: Cells, actual: Cells) -> Any:
     """Forecast bias: sum(F - A) / sum(A); positive when forecasts were too high."""
     return core.bias(*_pairs(forecast, actual, "forecast and actual"))
 
 
-@excel_function()
+@udf(arguments=_described("forecast", "actual"))
 def KAM_MAPE(forecast: Cells, actual: Cells) -> Any:
     """Mean absolute percentage error of a forecast, over rows whose actual is not 0."""
     return core.mape(*_pairs(forecast, actual, "forecast and actual"))
@@ -432,7 +499,7 @@ def KAM_MAPE(forecast: Cells, actual: Cells) -> Any:
 # --- account plan hygiene -----------------------------------------------------------------
 
 
-@excel_function()
+@udf(arguments=_described("last_update", "as_of", "half_life_days"))
 def KAM_FRESHNESS(last_update: Cells, as_of: Cells = None, half_life_days: Cells = None) -> Any:
     """Plan freshness 0-100: 100 if updated on `as_of` (default today), halving every
     `half_life_days` (default 90)."""
@@ -445,7 +512,7 @@ def KAM_FRESHNESS(last_update: Cells, as_of: Cells = None, half_life_days: Cells
     ).scalar()
 
 
-@excel_function()
+@udf(arguments=_described("roles", "required"))
 def KAM_COVERAGE(roles: Cells, required: Cells = None) -> Any:
     """Share of the required stakeholder roles covered by the relationship map.
 
@@ -456,7 +523,7 @@ def KAM_COVERAGE(roles: Cells, required: Cells = None) -> Any:
     return core.coverage(cells.texts(roles, "roles"), wanted)
 
 
-@excel_function()
+@udf(arguments=_described())
 def KAM_VERSION() -> str:
     """The version of kamxl answering these functions (to check an add-in installation)."""
     return kamxl.__version__

@@ -16,7 +16,8 @@ from typing import Any
 from kamxl.errors import NO_ERROR, error_text
 from kamxl.workbook import schema
 from kamxl.workbook.compute import compute_accounts
-from kamxl.workbook.model import KamWorkbook, Problem, Severity
+from kamxl.workbook.formulas import add_in_references
+from kamxl.workbook.model import NO_VALUE, KamWorkbook, Problem, Severity
 from kamxl.workbook.package import Package
 from kamxl.workbook.reader import ExcelErrorCell, kam_formulas, read_workbook
 
@@ -26,8 +27,36 @@ __all__ = ["cached_mismatches", "check_workbook"]
 def check_workbook(path: Path | str) -> list[Problem]:
     """Every problem of the workbook at ``path`` (errors first, then warnings)."""
     book = read_workbook(path)
-    problems = list(book.problems) + cached_mismatches(book)
+    problems = list(book.problems) + cached_mismatches(book) + add_in_link_problems(book)
     return sorted(problems, key=lambda p: (not p.is_error,))
+
+
+def add_in_link_problems(book: KamWorkbook) -> list[Problem]:
+    """KAM_* formulas that will break on a colleague's computer, with the fix."""
+    with Package.open(book.path) as package:
+        references = add_in_references(package)
+    problems = []
+    for ref in references:
+        more = f" and {len(ref.cells) - 1} more cell(s)" if len(ref.cells) > 1 else ""
+        functions = ", ".join(ref.functions)
+        if ref.form == "missing-add-in":
+            text = (
+                f"{functions} saved as unknown functions (_xludf.){more}: Excel did not have "
+                "the kamxl add-in loaded. Fix: install it (kamxl addin install), then Find & "
+                "Replace '_xludf.' with nothing"
+            )
+        else:
+            where = ref.target or "an external file"
+            text = (
+                f"{functions} called through the add-in file {where}{more}; colleagues who "
+                "do not have the add-in at exactly that path get #NAME? or #REF!. Fix: "
+                "install the add-in (kamxl addin install), then Data > Edit Links > Change "
+                f"Source to the installed kamxl.xlam, or Find & Replace {ref.prefix} with nothing"
+            )
+        problems.append(
+            Problem(book.path.name, ref.sheet, ref.cells[0], NO_VALUE, text, Severity.WARNING)
+        )
+    return problems
 
 
 def _saved_on(path: Path) -> date | None:

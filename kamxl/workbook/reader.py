@@ -14,10 +14,8 @@ raises.
 
 from __future__ import annotations
 
-import html
 import math
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -45,6 +43,7 @@ from kamxl.workbook.model import (
 )
 from kamxl.workbook.package import Package
 from kamxl.workbook.schema import Column, Kind, SheetDef, header_key
+from kamxl.workbook.sheetxml import error_cells, formula_cells
 
 __all__ = ["ExcelErrorCell", "read_workbook"]
 
@@ -65,87 +64,7 @@ class ExcelErrorCell:
         return self.text
 
 
-# --- scanning sheet XML for what calamine does not give ----------------------------------
-
-_CELL_ADDRESS: Final = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
-_ERROR_CELL: Final = re.compile(
-    rb'<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>', re.S
-)
-_VALUE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)</")
-_FORMULA_CELL: Final = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*)>\s*<(?:[A-Za-z_][\w.-]*:)?f\b([^>]*?)"
-    rb"(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?f>)",
-    re.S,
-)
-_SHARED_INDEX: Final = re.compile(rb'\bsi="([0-9]+)"')
-
-
-def _address(attributes: bytes) -> tuple[int, int] | None:
-    """(row index, column index), both 0-based, of a cell's ``r`` attribute."""
-    match = _CELL_ADDRESS.search(attributes)
-    if match is None:
-        return None
-    letters, digits = match.groups()
-    column = 0
-    for char in letters:
-        column = column * 26 + char - 64
-    return int(digits) - 1, column - 1
-
-
-def _complete_rows(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Re-cut a stream of XML chunks at row starts, so that no cell is split in two."""
-    carry = b""
-    for chunk in chunks:
-        buffer = carry + chunk
-        cut = max(buffer.rfind(b"<row"), buffer.rfind(b":row "))
-        if cut <= 0:
-            carry = buffer
-            continue
-        yield buffer[:cut]
-        carry = buffer[cut:]
-    if carry:
-        yield carry
-
-
-def _error_cells(chunks: Iterable[bytes]) -> dict[tuple[int, int], str]:
-    """The error cells of a sheet: (row, column) -> error text."""
-    found = {}
-    for block in _complete_rows(chunks):
-        if b't="e"' not in block:
-            continue
-        for match in _ERROR_CELL.finditer(block):
-            where = _address(match.group(1))
-            value = _VALUE.search(match.group(2))
-            if where is not None and value is not None:
-                found[where] = value.group(1).decode("utf-8", "replace")
-    return found
-
-
-def _formulas(chunks: Iterable[bytes], columns: set[int]) -> dict[tuple[int, int], str]:
-    """Formula text of the cells in ``columns``; shared formulas resolved to their master's."""
-    masters: dict[bytes, str] = {}
-    found: dict[tuple[int, int], str] = {}
-    followers: list[tuple[tuple[int, int], bytes]] = []
-    texts: dict[bytes, str] = {}
-    for block in _complete_rows(chunks):
-        for match in _FORMULA_CELL.finditer(block):
-            where = _address(match.group(1))
-            shared = _SHARED_INDEX.search(match.group(2) or b"")
-            raw = match.group(3)
-            if raw:
-                formula = texts.get(raw)
-                if formula is None:
-                    formula = texts[raw] = html.unescape(raw.decode("utf-8", "replace"))
-                if shared:
-                    masters[shared.group(1)] = formula
-                if where and where[1] in columns:
-                    found[where] = formula
-            elif shared and where and where[1] in columns:
-                followers.append((where, shared.group(1)))
-    for where, index in followers:
-        if index in masters:
-            found[where] = masters[index]
-    return found
+# --- formulas of the computed columns -------------------------------------------------
 
 
 def kam_formulas(book: KamWorkbook) -> dict[str, dict[int, str]]:
@@ -161,7 +80,7 @@ def kam_formulas(book: KamWorkbook) -> dict[str, dict[int, str]]:
     }
     with Package.open(book.path) as package:
         part = package.sheet_parts()[accounts.title]
-        cells = _formulas(package.stream(part), set(columns))
+        cells = formula_cells(package.stream(part), set(columns))
     uses: dict[str, bool] = {}
     found: dict[str, dict[int, str]] = {}
     for (r, c), formula in cells.items():
@@ -249,7 +168,7 @@ class _Reader:
         except python_calamine.CalamineError as error:
             raise NotAWorkbookError(self.path, f"sheet {title} cannot be read: {error}") from None
         part = self.parts[title]
-        for (r, c), text in _error_cells(self.package.stream(part)).items():
+        for (r, c), text in error_cells(self.package.stream(part)).items():
             if r < len(rows) and c < len(rows[r]):
                 rows[r][c] = ExcelErrorCell(text)
         return _Grid(title, rows, part)
