@@ -1209,8 +1209,8 @@ def _handshake(
     rows: list[Row] = []
     for account in (a for a in _ACCOUNTS if a.account_id in handshakes):
         today = _annual_revenue(revenue, account.account_id)
-        in_12 = today * rng.uniform(1.1, 1.3)
-        in_36 = in_12 * rng.uniform(1.3, 1.6)
+        in_12 = round(today * rng.uniform(1.1, 1.3), -4)
+        in_36 = round(in_12 * rng.uniform(1.3, 1.6), -4)
         trajectory = (
             f"Grow joint revenue from {_millions(today)} to {_millions(in_12)} in 12 months "
             f"and {_millions(in_36)} in 36 months"
@@ -1230,6 +1230,8 @@ def _handshake(
                 "agreed_by": sponsor.signature,
                 "agreed_on": agreed_on,
                 "next_review": next_review,
+                "ambition_12m": in_12,
+                "ambition_36m": in_36,
             }
         )
     return rows
