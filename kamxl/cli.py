@@ -142,6 +142,88 @@ def recalc(book: Path, output: Path, as_of: date | None, force: bool) -> None:
 
 
 @main.command()
+@click.argument("book", type=_EXISTING, required=False)
+@click.option(
+    "--kind",
+    "kinds",
+    type=click.Choice(["qbr", "handshake", "portfolio", "all"]),
+    multiple=True,
+    default=("qbr",),
+    show_default=True,
+    help="Deck to build (repeat for several; all = every kind).",
+)
+@click.option("--account", "accounts", multiple=True, help="Account id (repeat for several).")
+@click.option("--all", "every", is_flag=True, help="Every account (default: the key accounts).")
+@click.option(
+    "--audience", type=click.Choice(["internal", "client"]), default="internal", show_default=True
+)
+@click.option("--template", type=_EXISTING, help="Your branded .pptx (layouts by name).")
+@click.option("--lang", type=click.Choice(["en", "fr"]), help="Default: the workbook's language.")
+@click.option("--pdf", is_flag=True, help="Also write a PDF of each deck (needs LibreOffice).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Folder.")
+@click.option("--force", is_flag=True, help="Replace decks that already exist.")
+@click.option(
+    "--check-template", "check_template", type=_EXISTING, help="List what a template lacks."
+)
+@_reports_errors
+def deck(
+    book: Path | None,
+    kinds: tuple[str, ...],
+    accounts: tuple[str, ...],
+    every: bool,
+    audience: str,
+    template: Path | None,
+    lang: str | None,
+    pdf: bool,
+    output: Path | None,
+    force: bool,
+    check_template: Path | None,
+) -> None:
+    """Build the decks of BOOK into the folder -o: QBR per account, handshake, portfolio.
+
+    With --check-template BRAND.pptx, only list what that template lacks for kamxl.
+    """
+    if check_template is not None:
+        from kamxl.deck.template import check_template as check
+
+        missing = check(check_template)
+        for line in missing:
+            click.echo(f"{check_template.name}: {line}")
+        verdict = f"{len(missing)} problem(s)" if missing else "ready for kamxl"
+        click.echo(f"{check_template.name}: {verdict}")
+        sys.exit(1 if missing else 0)
+    if book is None or output is None:
+        raise click.UsageError("BOOK and -o/--output are needed (or --check-template)")
+    from kamxl.deck.context import Audience
+    from kamxl.deck.make import DeckKind, make_decks
+    from kamxl.workbook.reader import read_workbook
+
+    chosen = [DeckKind(k) for k in kinds if k != "all"] or []
+    if "all" in kinds:
+        chosen = list(DeckKind)
+    output.mkdir(parents=True, exist_ok=True)
+    workbook = read_workbook(book)
+    built = make_decks(
+        workbook,
+        output,
+        chosen,
+        accounts=accounts,
+        every=every,
+        audience=Audience(audience),
+        language=lang,
+        template=template,
+        overwrite=force,
+        pdf=pdf,
+    )
+    for item in built:
+        extra = f" + {item.pdf.name}" if item.pdf else ""
+        click.echo(f"Wrote {item.path} ({item.slides} slides){extra}")
+    click.echo(f"{len(built)} deck(s) in {output}")
+    if workbook.errors:
+        click.echo(f"{len(workbook.errors)} problem(s) in {book.name}: run kamxl check", err=True)
+
+
+@main.command()
 @click.argument("book", type=_EXISTING)
 @_reports_errors
 def summary(book: Path) -> None:

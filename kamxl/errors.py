@@ -167,3 +167,7 @@ class WorkbookInvalidError(FileProblemError):
 class OutputError(FileProblemError):
     """An output cannot be written: it exists (and overwriting was not asked), it would
     replace an input, or the folder is not writable."""
+
+
+class TemplateError(FileProblemError):
+    """A deck template lacks what kamxl needs."""

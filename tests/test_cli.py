@@ -28,7 +28,8 @@ def test_readme_and_ci_run_the_same_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```bash\n(.*?)\n```", readme, re.S)
     assert blocks[:2] == [
-        "python -m pip install -q . && kamxl summary workbooks/sample_portfolio.xlsx",
+        "python -m pip install -q . && "
+        "kamxl deck workbooks/sample_portfolio.xlsx --kind all -o decks --force",
         ci,
     ]
 

@@ -70,14 +70,23 @@ _KIND_OF_PACKAGE: Final = {
 }
 
 
-def _describe_other(path: Path, head: bytes) -> str:
+_EXTENSIONS: Final = {
+    "xl/workbook.xml": ".xlsx or .xlsm",
+    "ppt/presentation.xml": ".pptx",
+}
+
+
+def _describe_other(head: bytes, expect: str) -> str:
+    """Why a file that is not a zip package is not the Office file expected."""
+    what = _KIND_OF_PACKAGE.get(expect, "an Office file")
+    extensions = _EXTENSIONS.get(expect, "")
     if not head:
-        return "is empty, not an Excel workbook"
+        return f"is empty, not {what}"
     if head.startswith(b"%PDF"):
-        return "is a PDF, not an Excel workbook"
+        return f"is a PDF, not {what}"
     if head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
-        return "is an XML or HTML file, not an Excel workbook (.xlsx or .xlsm)"
-    return "is not an Excel workbook (.xlsx or .xlsm); it looks like text or another format"
+        return f"is an XML or HTML file, not {what} ({extensions})"
+    return f"is not {what} ({extensions}); it looks like text or another format"
 
 
 class Package:
@@ -124,7 +133,7 @@ class Package:
                 f"{'.xlsx' if expect.startswith('xl/') else '.pptx'}",
             )
         if not head.startswith(_ZIP_MAGIC):
-            raise NotAWorkbookError(path, _describe_other(path, head))
+            raise NotAWorkbookError(path, _describe_other(head, expect))
         if size > limits.file_bytes:
             raise UnsafeFileError(
                 path,

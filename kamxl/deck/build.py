@@ -1,0 +1,1216 @@
+"""Laying the decks out with python-pptx.
+
+:class:`Deck` puts slides on a template deck (the default one or a user's branded one,
+through its "Title Slide" and "Title Only" layouts): a kicker above a one-line action title,
+content in the grid of :mod:`kamxl.deck.style`, a footer with the account, the period, the
+audience line and the slide number, and speaker notes. Every text is measured and fitted to
+its box (:mod:`kamxl.deck.fit`); tables are measured row by row and continue on further
+slides with the header repeated and "(2/3)" in the title.
+
+:func:`build_qbr`, :func:`build_handshake` and :func:`build_portfolio` turn the contexts of
+:mod:`kamxl.deck.context` into decks, with the words of :mod:`kamxl.deck.text`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from pptx.chart.data import XyChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.oxml.ns import qn
+from pptx.presentation import Presentation as PresentationType
+from pptx.slide import Slide
+from pptx.util import Emu, Inches, Pt
+
+from kamxl.deck import charts, style
+from kamxl.deck.context import (
+    PLAN_RAG,
+    Audience,
+    HandshakeContext,
+    PortfolioContext,
+    QbrContext,
+)
+from kamxl.deck.fit import fit, fit_in_shape, lines_height, wrap
+from kamxl.deck.style import (
+    BODY,
+    BRAND,
+    CONTENT,
+    FOOTER,
+    FOOTER_BOX,
+    GREY,
+    KICKER,
+    KICKER_BOX,
+    LIGHT,
+    LINE,
+    RAG,
+    RAG_SYMBOL,
+    TABLE,
+    TEXT,
+    TITLE,
+    Box,
+    TypeSize,
+)
+from kamxl.deck.template import TITLE_ONLY, TITLE_SLIDE, layout, load_template
+from kamxl.deck.text import DASH, DeckText
+
+__all__ = ["Deck", "build_handshake", "build_portfolio", "build_qbr"]
+
+_CELL_MARGIN_X = Inches(0.06)
+_CELL_MARGIN_Y = Inches(0.035)
+_LINE_SPACING = 1.2
+#: The most lines a table cell shows before it is shortened with an ellipsis.
+_CELL_MAX_LINES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A table column: header, width fraction, how values show, alignment."""
+
+    header: str
+    width: float
+    show: Callable[[Any], str]
+    align: PP_ALIGN = PP_ALIGN.LEFT
+    #: The RAG status a value stands for (Red/Amber/Green), shown in its colour with its
+    #: symbol; None for plain columns.
+    tone: Callable[[Any], str | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """A KPI tile: label, value, and a line of context under it."""
+
+    label: str
+    value: str
+    detail: str = ""
+    rag: str | None = None
+
+
+class Deck:
+    """A deck being built on a template."""
+
+    def __init__(
+        self,
+        template: Path | str | None,
+        text: DeckText,
+        footer: str,
+        *,
+        created: datetime | None = None,
+    ) -> None:
+        self.prs: PresentationType = load_template(template)
+        self.text = text
+        self.footer = footer
+        self._title_only = layout(self.prs, TITLE_ONLY)
+        self._title_slide = layout(self.prs, TITLE_SLIDE)
+        properties = self.prs.core_properties
+        properties.author = "kamxl"
+        properties.last_modified_by = "kamxl"
+        stamp = created or datetime(2026, 1, 1)
+        properties.created = properties.modified = stamp
+        properties.revision = 1
+
+    # --- slides ---------------------------------------------------------------------------
+
+    def title_slide(self, title: str, subtitle: str, lines: Sequence[str], notes: str) -> Slide:
+        slide = self.prs.slides.add_slide(self._title_slide)
+        for placeholder in slide.placeholders:
+            kind = placeholder.placeholder_format.type
+            if placeholder.placeholder_format.idx == 0:
+                _fit_placeholder(placeholder, title, TypeSize(Pt(36), Pt(24)), bold=True)
+            elif kind is not None and "SUBTITLE" in str(kind):
+                _fit_placeholder(placeholder, subtitle, TypeSize(Pt(18), Pt(12)))
+        if lines:
+            box = Box.inches(0.9, 5.6, 11.5, 1.0)
+            self._text(slide, box, "\n".join(lines), BODY, color=GREY)
+        self._notes(slide, notes)
+        return slide
+
+    def slide(self, kicker: str, title: str, notes: str) -> Slide:
+        """A content slide: kicker, action title, footer, speaker notes."""
+        slide = self.prs.slides.add_slide(self._title_only)
+        self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND)
+        title_shape = slide.shapes.title
+        if title_shape is not None:
+            _fit_placeholder(title_shape, title, TITLE, bold=True)
+        else:
+            self._text(slide, style.TITLE_BOX, title, TITLE, bold=True, color=BRAND)
+        self._footer(slide)
+        self._notes(slide, notes)
+        return slide
+
+    def _footer(self, slide: Slide) -> None:
+        left, right = FOOTER_BOX.split((0.85, 0.15), gap=Inches(0.2))
+        self._text(slide, left, self.footer, FOOTER, color=GREY)
+        number = slide.shapes.add_textbox(right.left, right.top, right.width, right.height)
+        frame = number.text_frame
+        frame.margin_left = frame.margin_right = Inches(0.05)
+        frame.margin_top = frame.margin_bottom = Inches(0.03)
+        paragraph = frame.paragraphs[0]
+        paragraph.alignment = PP_ALIGN.RIGHT
+        _slide_number_field(paragraph, len(self.prs.slides), FOOTER.size, GREY)
+
+    def _notes(self, slide: Slide, notes: str) -> None:
+        slide.notes_slide.notes_text_frame.text = notes
+
+    # --- content --------------------------------------------------------------------------
+
+    def _text(
+        self,
+        slide: Slide,
+        box: Box,
+        text: str,
+        size: TypeSize,
+        *,
+        bold: bool = False,
+        color: RGBColor = TEXT,
+        align: PP_ALIGN | None = None,
+        anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
+    ) -> Any:
+        shape = slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
+        fit_in_shape(
+            shape.text_frame, text, box.width, box.height, size, bold=bold, color=color, align=align
+        )
+        shape.text_frame.vertical_anchor = anchor
+        return shape
+
+    def chart(self, slide: Slide, box: Box, has_data: bool, draw: Callable[[], Any]) -> None:
+        """Draw a chart, or, without data, say so on the slide and in the speaker notes."""
+        if has_data:
+            draw()
+            return
+        message = self.text.label("no_data")
+        self._text(
+            slide, box, message, BODY, color=GREY, align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE
+        )
+        notes = slide.notes_slide.notes_text_frame
+        notes.text = f"{notes.text} {message}".strip()
+
+    def bullets(
+        self, slide: Slide, box: Box, heading: str | None, items: Sequence[str], *, empty: str
+    ) -> None:
+        """A heading and a list of items, fitted together in ``box``."""
+        top = box.top
+        if heading:
+            self._text(
+                slide,
+                Box(box.left, top, box.width, Inches(0.4)),
+                heading,
+                BODY,
+                bold=True,
+                color=BRAND,
+            )
+            rule = slide.shapes.add_connector(
+                1, box.left, top + Inches(0.42), box.right, top + Inches(0.42)
+            )
+            rule.line.color.rgb = LINE
+            rule.line.width = Pt(0.75)
+            top += Inches(0.5)
+        text = "\n".join(f"• {item}" for item in items) if items else empty
+        self._text(
+            slide,
+            Box(box.left, top, box.width, box.bottom - top),
+            text,
+            BODY,
+            color=TEXT if items else GREY,
+        )
+
+    def tiles(self, slide: Slide, box: Box, tiles: Sequence[Tile], per_row: int = 4) -> None:
+        """KPI tiles in a grid: label, big value, a line of context, RAG accent."""
+        rows = [tiles[i : i + per_row] for i in range(0, len(tiles), per_row)]
+        for row_box, row in zip(box.rows(tuple(1.0 for _ in rows)), rows, strict=True):
+            for tile_box, tile in zip(
+                row_box.split(tuple(1.0 for _ in range(per_row)), gap=Inches(0.25)),
+                row,
+                strict=False,
+            ):
+                panel = slide.shapes.add_shape(
+                    MSO_SHAPE.RECTANGLE,
+                    tile_box.left,
+                    tile_box.top,
+                    tile_box.width,
+                    tile_box.height,
+                )
+                panel.fill.solid()
+                panel.fill.fore_color.rgb = LIGHT
+                panel.line.fill.background()
+                accent = RAG.get(tile.rag or "", BRAND)
+                bar = slide.shapes.add_shape(
+                    MSO_SHAPE.RECTANGLE, tile_box.left, tile_box.top, Inches(0.06), tile_box.height
+                )
+                bar.fill.solid()
+                bar.fill.fore_color.rgb = accent
+                bar.line.fill.background()
+                inner = Box(
+                    tile_box.left + Inches(0.2),
+                    tile_box.top + Inches(0.12),
+                    tile_box.width - Inches(0.3),
+                    tile_box.height - Inches(0.2),
+                )
+                label, value, detail = inner.rows((0.28, 0.42, 0.30), gap=Inches(0.02))
+                self._text(slide, label, tile.label, TypeSize(Pt(12), Pt(9)), color=GREY)
+                self._text(
+                    slide, value, tile.value, TypeSize(Pt(28), Pt(14)), bold=True, color=TEXT
+                )
+                if tile.detail:
+                    self._text(
+                        slide,
+                        detail,
+                        tile.detail,
+                        TypeSize(Pt(11), Pt(9)),
+                        color=accent if tile.rag else GREY,
+                    )
+
+    def table(
+        self,
+        kicker: str,
+        title: str,
+        notes: str,
+        columns: Sequence[Column],
+        rows: Sequence[Sequence[Any]],
+        *,
+        box: Box = CONTENT,
+        before: Callable[[Slide], None] | None = None,
+        empty: str,
+    ) -> list[Slide]:
+        """A table over as many slides as it needs, header repeated, "(2/3)" in the title.
+
+        Each row's height is measured from its wrapped cells, so a page holds what fits.
+        ``before`` draws extra content on the first slide (the table then starts lower:
+        pass a smaller ``box``).
+        """
+        widths = _column_widths(columns, box.width)
+        header_height = _row_height([c.header for c in columns], widths, bold=True)
+        heights = [
+            _row_height([c.show(v) for c, v in zip(columns, row, strict=True)], widths)
+            for row in rows
+        ]
+        pages: list[list[int]] = []
+        used, page = header_height, []
+        for i, height in enumerate(heights):
+            if page and used + height > box.height:
+                pages.append(page)
+                used, page = header_height, []
+            page.append(i)
+            used += height
+        pages.append(page)
+        slides = []
+        for number, indexes in enumerate(pages, start=1):
+            heading = (
+                title
+                if len(pages) == 1
+                else self.text("continued", title=title, page=number, pages=len(pages))
+            )
+            slide = self.slide(kicker, heading, notes)
+            if before is not None and number == 1:
+                before(slide)
+            if not indexes:
+                self._text(slide, box, empty, BODY, color=GREY)
+            else:
+                self._draw_table(
+                    slide,
+                    box,
+                    columns,
+                    widths,
+                    header_height,
+                    [rows[i] for i in indexes],
+                    [heights[i] for i in indexes],
+                )
+            slides.append(slide)
+        return slides
+
+    def _draw_table(
+        self,
+        slide: Slide,
+        box: Box,
+        columns: Sequence[Column],
+        widths: list[int],
+        header_height: int,
+        rows: Sequence[Sequence[Any]],
+        heights: list[int],
+    ) -> None:
+        total = header_height + sum(heights)
+        shape = slide.shapes.add_table(
+            len(rows) + 1, len(columns), box.left, box.top, sum(widths), total
+        )
+        table = shape.table
+        table.first_row = True
+        table.horz_banding = False
+        for j, width in enumerate(widths):
+            table.columns[j].width = width
+        table.rows[0].height = header_height
+        for j, column in enumerate(columns):
+            _cell(
+                table.cell(0, j),
+                column.header,
+                widths[j],
+                bold=True,
+                color=RGBColor(0xFF, 0xFF, 0xFF),
+                fill=BRAND,
+                align=column.align,
+            )
+        for i, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
+            table.rows[i].height = height
+            fill = LIGHT if i % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF)
+            for j, (column, value) in enumerate(zip(columns, row, strict=True)):
+                text = column.show(value)
+                color = TEXT
+                rag = column.tone(value) if column.tone is not None else None
+                if rag in RAG:
+                    text = f"{RAG_SYMBOL[rag]} {text}"
+                    color = RAG[rag]
+                _cell(table.cell(i, j), text, widths[j], color=color, fill=fill, align=column.align)
+
+    def save(self, path: Path) -> None:
+        from kamxl.files import atomic_write
+
+        atomic_write(Path(path), lambda stream: self.prs.save(stream))
+
+
+# --- low-level helpers ----------------------------------------------------------------------
+
+
+def _fit_placeholder(placeholder: Any, text: str, size: TypeSize, *, bold: bool = False) -> None:
+    fit_in_shape(
+        placeholder.text_frame, text, placeholder.width, placeholder.height, size, bold=bold
+    )
+
+
+def _slide_number_field(paragraph: Any, number: int, size: int, color: RGBColor) -> None:
+    """A slide-number field (PowerPoint updates it when slides move), showing ``number``."""
+    field = etree.SubElement(paragraph._p, qn("a:fld"))
+    field.set("id", "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}")
+    field.set("type", "slidenum")
+    properties = etree.SubElement(field, qn("a:rPr"))
+    properties.set("lang", "en-US")
+    properties.set("sz", str(int(Emu(size).pt * 100)))
+    fill = etree.SubElement(properties, qn("a:solidFill"))
+    etree.SubElement(fill, qn("a:srgbClr")).set("val", str(color))
+    etree.SubElement(properties, qn("a:latin")).set("typeface", style.FONT)
+    etree.SubElement(field, qn("a:t")).text = str(number)
+    end = paragraph._p.find(qn("a:endParaRPr"))
+    if end is not None:
+        paragraph._p.remove(end)
+        paragraph._p.append(end)
+
+
+def _column_widths(columns: Sequence[Column], width: int) -> list[int]:
+    total = sum(c.width for c in columns)
+    widths = [int(width * c.width / total) for c in columns]
+    widths[-1] += width - sum(widths)
+    return widths
+
+
+def _usable(width: int) -> float:
+    return Emu(max(width - 2 * _CELL_MARGIN_X, 0)).pt
+
+
+def _row_height(texts: Sequence[str], widths: Sequence[int], *, bold: bool = False) -> int:
+    size = Emu(TABLE.size).pt
+    lines = max(
+        min(len(wrap(text or " ", _usable(width), size, bold=bold)), _CELL_MAX_LINES)
+        for text, width in zip(texts, widths, strict=True)
+    )
+    return int(Pt(lines_height(lines, size, _LINE_SPACING)) + 2 * _CELL_MARGIN_Y + Pt(2))
+
+
+def _cell(
+    cell: Any,
+    text: str,
+    width: int,
+    *,
+    bold: bool = False,
+    color: RGBColor = TEXT,
+    fill: RGBColor | None = None,
+    align: PP_ALIGN = PP_ALIGN.LEFT,
+) -> None:
+    cell.margin_left = cell.margin_right = _CELL_MARGIN_X
+    cell.margin_top = cell.margin_bottom = _CELL_MARGIN_Y
+    cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+    if fill is not None:
+        cell.fill.solid()
+        cell.fill.fore_color.rgb = fill
+    size = Emu(TABLE.size).pt
+    fitted = fit(
+        text or " ", _usable(width) * 0.98, 1e9, TABLE, bold=bold, max_lines=_CELL_MAX_LINES
+    )
+    frame = cell.text_frame
+    frame.word_wrap = True
+    paragraph = frame.paragraphs[0]
+    paragraph.alignment = align
+    paragraph.line_spacing = Pt(size * _LINE_SPACING)
+    for i, line in enumerate(fitted.lines):
+        if i:
+            paragraph.add_line_break()
+        run = paragraph.add_run()
+        run.text = line
+        run.font.size = Pt(fitted.size)
+        run.font.bold = bold
+        run.font.name = style.FONT
+        run.font.color.rgb = color
+
+
+def _copy(element: Any) -> Any:
+    return copy.deepcopy(element)
+
+
+# --- value formats --------------------------------------------------------------------------
+
+
+def _shows(text: DeckText) -> dict[str, Callable[[Any], str]]:
+    f = text.formats
+    return {
+        "text": lambda v: DASH if v is None else str(v),
+        "money": f.money,
+        "pct": f.pct,
+        "num": f.num,
+        "day": f.day,
+        "status": text.status,
+    }
+
+
+def _rag_detail(text: DeckText, rag: str | None, trend: str | None) -> str:
+    parts = []
+    if rag:
+        parts.append(f"{RAG_SYMBOL[rag]} {text.status(rag)}")
+    if trend:
+        parts.append(text.status(trend))
+    return " · ".join(parts)
+
+
+# --- QBR ------------------------------------------------------------------------------------
+
+
+def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
+    """The QBR deck of one account (12 slides; 11 without the risks for the client)."""
+    meta = ctx.meta
+    text = DeckText(meta.language, meta.currency)
+    t, f, show = text, text.formats, _shows(text)
+    client = meta.audience is Audience.CLIENT
+    name = ctx.account.name
+    deck = Deck(
+        template,
+        text,
+        t("footer", account=name, period=meta.period, audience=meta.audience.value),
+        created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
+    )
+    missing = " ".join(t("missing_note", what=w) for w in ctx.notes)
+
+    # 1. Title.
+    deck.title_slide(
+        name,
+        t("qbr_subtitle", period=meta.period),
+        [t("qbr_teams", our_team=ctx.our_team, client_team=ctx.client_team, next_qbr=ctx.next_qbr)],
+        t("notes_title", account=name, period=meta.period, next_qbr=ctx.next_qbr),
+    )
+    # 2. Agenda.
+    slide = deck.slide(t.label("agenda"), t("agenda_title"), t("notes_agenda"))
+    agenda = _macro_lines(t, "agenda_items", client=client)
+    deck._text(
+        slide,
+        CONTENT,
+        "\n".join(f"{i}.  {line}" for i, line in enumerate(agenda, start=1)),
+        TypeSize(Pt(20), Pt(12)),
+        color=TEXT,
+    )
+
+    # 3. Executive summary.
+    slide = deck.slide(
+        t.label("summary"),
+        t(
+            "summary_title",
+            period=meta.period,
+            growth=ctx.growth,
+            previous_period=meta.previous_period,
+            health=ctx.health.value,
+            rag=ctx.health_rag,
+            trend=ctx.health_trend,
+        ),
+        t("notes_summary", wins=len(ctx.wins), watch=len(ctx.watch), asks=len(ctx.asks))
+        + (" " + missing if missing else ""),
+    )
+    for box, heading, items_ in zip(
+        CONTENT.split((1, 1, 1), gap=Inches(0.4)),
+        (t.label("wins"), t.label("watch"), t.label("asks")),
+        (ctx.wins, ctx.watch, ctx.asks),
+        strict=True,
+    ):
+        deck.bullets(
+            slide,
+            box,
+            heading,
+            [t("item", kind=i.kind, facts=i.facts) for i in items_],
+            empty=t.label("none"),
+        )
+
+    # 4. KPI scorecard.
+    slide = deck.slide(
+        t.label("scorecard"),
+        t(
+            "scorecard_title",
+            growth=ctx.growth,
+            previous_period=meta.previous_period,
+            lead_line=ctx.lead_line,
+            lead_change=ctx.lead_line_change,
+        ),
+        t(
+            "notes_scorecard",
+            revenue=ctx.revenue,
+            previous=ctx.revenue_previous,
+            growth=ctx.growth,
+            nps=ctx.nps.value,
+            nps_n=ctx.nps_answers,
+            health=ctx.health.value,
+        )
+        + (" " + missing if missing else ""),
+    )
+    tiles = [
+        Tile(
+            t.label("revenue"),
+            f.money(ctx.revenue),
+            t(
+                "revenue_detail",
+                growth=ctx.growth,
+                previous_period=meta.previous_period,
+                previous=ctx.revenue_previous,
+            ),
+        ),
+        Tile(t.label("nrr"), f.pct(ctx.nrr.value)),
+        Tile(t.label("grr"), f.pct(ctx.grr.value)),
+    ]
+    if not client and ctx.margin is not None and ctx.share_of_wallet is not None:
+        tiles += [
+            Tile(t.label("margin"), f.pct(ctx.margin.value)),
+            Tile(t.label("sow"), f.pct(ctx.share_of_wallet.value)),
+        ]
+    tiles += [
+        Tile(t.label("nps"), f.num(ctx.nps.value), t("nps_detail", count=ctx.nps_answers)),
+        Tile(
+            t.label("health"),
+            f.num(ctx.health.value),
+            _rag_detail(text, ctx.health_rag, ctx.health_trend),
+            ctx.health_rag,
+        ),
+        Tile(t.label("forecast_accuracy"), f.pct(ctx.forecast_accuracy.value)),
+    ]
+    deck.tiles(slide, CONTENT, tiles, per_row=4)
+
+    # 5. Revenue trajectory.
+    slide = deck.slide(
+        t.label("trajectory"),
+        t("trajectory_title", year_growth=ctx.year_growth, accuracy=ctx.forecast_accuracy.value),
+        t(
+            "notes_trajectory",
+            first=next((v for v in ctx.actual if v is not None), None),
+            last=ctx.revenue,
+            year_growth=ctx.year_growth,
+            accuracy=ctx.forecast_accuracy.value,
+        )
+        + " "
+        + t("scale_note", symbol=f.symbol),
+    )
+    deck.chart(
+        slide,
+        CONTENT,
+        any(v is not None for v in (*ctx.actual, *ctx.forecast)),
+        lambda: charts.add_revenue_chart(
+            slide,
+            CONTENT,
+            [f.period(p) for p in ctx.periods],
+            ctx.actual,
+            ctx.forecast,
+            names=(t.label("actual"), t.label("forecast")),
+            value_axis_title=t("revenue_axis", symbol=f.symbol),
+            number_format="#,##0",
+        ),
+    )
+
+    # 6. Health trend.
+    slide = deck.slide(
+        t.label("health_trend"),
+        t(
+            "health_title",
+            health=ctx.health.value,
+            rag=ctx.health_rag,
+            previous=ctx.health_previous,
+            previous_period=meta.previous_period,
+        ),
+        t("notes_health", health=ctx.health.value, previous=ctx.health_previous),
+    )
+    deck.chart(
+        slide,
+        CONTENT,
+        any(v is not None for _, values in ctx.health_series for v in values),
+        lambda: charts.add_health_chart(
+            slide,
+            CONTENT,
+            [f.period(p) for p in ctx.health_periods],
+            [(t.label(name), values) for name, values in ctx.health_series],
+            value_axis_title=t.label("health_axis"),
+        ),
+    )
+
+    # 7. Relationship map (client: the joint team, without internal fields).
+    required = len(ctx.missing_roles) + sum(
+        1 for r in _required_roles() if r not in ctx.missing_roles
+    )
+    covered = required - len(ctx.missing_roles)
+    if client:
+        deck.table(
+            t.label("contacts"),
+            t("contacts_title", count=len(ctx.people)),
+            t("notes_relationships", coverage=ctx.coverage.value, stale=0),
+            [
+                Column(t.label("col_name"), 2, show["text"]),
+                Column(t.label("col_title"), 2.5, show["text"]),
+                Column(t.label("col_role"), 2, show["status"]),
+                Column(t.label("col_our_contact"), 2, show["text"]),
+            ],
+            [[p.name, p.title, p.role, p.our_contact] for p in ctx.people],
+            empty=t.label("none"),
+        )
+    else:
+        slide = deck.slide(
+            t.label("relationships"),
+            t(
+                "relationships_title",
+                covered=covered,
+                required=required,
+                missing=[t.status(r) for r in ctx.missing_roles],
+                stale=len(ctx.stale_contacts),
+            ),
+            t("notes_relationships", coverage=ctx.coverage.value, stale=len(ctx.stale_contacts)),
+        )
+        left, right = CONTENT.split((0.64, 0.36))
+        deck.chart(
+            slide,
+            left,
+            any(p.attitude is not None and p.power is not None for p in ctx.people),
+            lambda: _relationship_chart(slide, left, ctx, text),
+        )
+        roles = [
+            f"{'✓' if r not in ctx.missing_roles else '✗'} {t.status(r)}" for r in _required_roles()
+        ]
+        top, bottom = right.rows((0.5, 0.5))
+        deck.bullets(
+            slide,
+            top,
+            f"{t.label('coverage')} · {f.pct(ctx.coverage.value)}",
+            roles,
+            empty=t.label("none"),
+        )
+        stale = [f"{p.name} ({f.day(p.last_contact)})" for p in ctx.stale_contacts]
+        deck.bullets(slide, bottom, t.label("not_seen"), stale, empty=t.label("none"))
+
+    # 8. Objectives and initiatives.
+    good = sum(1 for p in ctx.plan if p["status"] in ("done", "on track"))
+    deck.table(
+        t.label("objectives"),
+        t(
+            "objectives_title",
+            total=len(ctx.plan),
+            good=good,
+            late=sum(1 for p in ctx.plan if p["status"] == "late"),
+            at_risk=sum(1 for p in ctx.plan if p["status"] == "at risk"),
+        ),
+        t("notes_objectives", total=len(ctx.plan), good=good),
+        [
+            Column(t.label("col_objective"), 3, show["text"]),
+            Column(t.label("col_initiative"), 3, show["text"]),
+            Column(t.label("col_owner"), 1.6, show["text"]),
+            Column(t.label("col_client_owner"), 1.6, show["text"]),
+            Column(t.label("col_due"), 1.3, show["day"]),
+            Column(
+                t.label("col_status"), 1.4, show["status"], tone=lambda v: PLAN_RAG.get(v or "")
+            ),
+        ],
+        [
+            [p["objective"], p["initiative"], p["owner"], p["client_owner"], p["due"], p["status"]]
+            for p in ctx.plan
+        ],
+        empty=t.label("none"),
+    )
+
+    # 9. Pipeline.
+    def pipeline_tiles(slide: Slide) -> None:
+        deck.tiles(
+            slide,
+            Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(1.2)),
+            [
+                Tile(t.label("open_pipeline"), f.money(ctx.pipeline_value)),
+                Tile(t.label("weighted"), f.money(ctx.weighted_pipeline)),
+                Tile(t.label("win_rate"), f.pct(ctx.win_rate.value)),
+                Tile(
+                    t.label("median_cycle"),
+                    f"{f.num(ctx.median_cycle.value)} d" if ctx.median_cycle.ok else DASH,
+                ),
+            ],
+        )
+
+    below = Box(
+        CONTENT.left, CONTENT.top + Inches(1.45), CONTENT.width, CONTENT.height - Inches(1.45)
+    )
+    deck.table(
+        t.label("pipeline"),
+        t(
+            "pipeline_title",
+            value=ctx.pipeline_value,
+            weighted=ctx.weighted_pipeline,
+            count=len(ctx.opportunities),
+            win_rate=ctx.win_rate.value,
+        ),
+        t(
+            "notes_pipeline",
+            value=ctx.pipeline_value,
+            weighted=ctx.weighted_pipeline,
+            win_rate=ctx.win_rate.value,
+            cycle=ctx.median_cycle.value,
+        ),
+        [
+            Column(t.label("col_opportunity"), 4, show["text"]),
+            Column(t.label("col_type"), 1.4, show["status"]),
+            Column(t.label("col_stage"), 1.6, show["text"]),
+            Column(t.label("col_amount"), 1.4, show["money"], PP_ALIGN.RIGHT),
+            Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
+            Column(t.label("col_created"), 1.4, show["day"]),
+        ],
+        [
+            [o["opportunity"], o["type"], o["stage"], o["amount"], o["probability"], o["created"]]
+            for o in ctx.opportunities
+        ],
+        box=below,
+        before=pipeline_tiles,
+        empty=t.label("none"),
+    )
+
+    # 10. Risks (internal only).
+    if not client and ctx.risks is not None:
+        deck.table(
+            t.label("risks"),
+            t("risks_title", count=len(ctx.risks), top=ctx.risks[0]["risk"] if ctx.risks else ""),
+            t("notes_risks", count=len(ctx.risks)),
+            [
+                Column(t.label("col_risk"), 3.5, show["text"]),
+                Column(t.label("col_level"), 1.2, show["status"]),
+                Column(t.label("col_mitigation"), 3.5, show["text"]),
+                Column(t.label("col_owner"), 1.8, show["text"]),
+            ],
+            [[r["risk"], r["level"], r["mitigation"], r["owner"]] for r in ctx.risks],
+            empty=t.label("none"),
+        )
+
+    # 11. Joint action plan.
+    overdue = sum(1 for a in ctx.actions if a["due"] is not None and a["due"] < meta.as_of)
+    deck.table(
+        t.label("actions"),
+        t(
+            "actions_title",
+            count=len(ctx.actions),
+            overdue=overdue,
+            next_due=next((a["due"] for a in ctx.actions if a["due"]), None),
+        ),
+        t("notes_actions", count=len(ctx.actions)),
+        [
+            Column(t.label("col_action"), 3.6, show["text"]),
+            Column(t.label("col_responsible"), 1.6, show["text"]),
+            Column(t.label("col_accountable"), 1.6, show["text"]),
+            Column(t.label("col_consulted"), 1.6, show["text"]),
+            Column(t.label("col_informed"), 1.6, show["text"]),
+            Column(t.label("col_due"), 1.3, show["day"]),
+        ],
+        [
+            [
+                a["action"],
+                a["responsible"],
+                a["accountable"],
+                a["consulted"],
+                a["informed"],
+                a["due"],
+            ]
+            for a in ctx.actions
+        ],
+        empty=t.label("none"),
+    )
+
+    # 12. Next steps.
+    slide = deck.slide(
+        t.label("next_steps"),
+        t("next_steps_title", next_qbr=ctx.next_qbr),
+        t("notes_next_steps", next_qbr=ctx.next_qbr),
+    )
+    left, right = CONTENT.split((0.62, 0.38), gap=Inches(0.5))
+    deck.bullets(
+        slide,
+        left,
+        None,
+        [t("item", kind=i.kind, facts=i.facts) for i in ctx.next_steps],
+        empty=t.label("none"),
+    )
+    deck.tiles(
+        slide,
+        Box(right.left, right.top, right.width, Inches(1.6)),
+        [Tile("QBR", f.day(ctx.next_qbr))],
+        per_row=1,
+    )
+    return deck
+
+
+def _macro_lines(text: DeckText, macro: str, **values: Any) -> list[str]:
+    function = getattr(text._module, macro)
+    return [line.strip() for line in str(function(**values)).splitlines() if line.strip()]
+
+
+def _required_roles() -> tuple[str, ...]:
+    from kamxl.core import REQUIRED_ROLES
+
+    return REQUIRED_ROLES
+
+
+def _relationship_chart(slide: Slide, box: Box, ctx: QbrContext, text: DeckText) -> None:
+    """Stakeholders placed by attitude (x, -2..2) and power (y, 1..5), labelled by name."""
+    data = XyChartData()
+    series = data.add_series(text.label("relationships"))
+    placed = [p for p in ctx.people if p.attitude is not None and p.power is not None]
+    seen: dict[tuple[float, float], int] = {}
+    for person in placed:
+        key = (person.attitude, person.power)
+        offset = seen.get(key, 0)
+        seen[key] = offset + 1
+        series.add_data_point(person.attitude + 0.12 * offset, person.power - 0.12 * offset)
+    frame = slide.shapes.add_chart(
+        XL_CHART_TYPE.XY_SCATTER, box.left, box.top, box.width, box.height, data
+    )
+    chart = frame.chart
+    chart.has_title = False
+    chart.has_legend = False
+    x, y = chart.category_axis, chart.value_axis
+    x.minimum_scale, x.maximum_scale, x.major_unit = -2.5, 2.5, 1
+    y.minimum_scale, y.maximum_scale, y.major_unit = 0.5, 5.5, 1
+    for axis, title in ((x, text.label("col_attitude")), (y, text.label("col_power"))):
+        axis.has_title = True
+        axis.axis_title.text_frame.text = title
+        axis.axis_title.text_frame.paragraphs[0].runs[0].font.size = Pt(11)
+        axis.tick_labels.font.size = Pt(10)
+        axis.has_major_gridlines = True
+        axis.major_gridlines.format.line.color.rgb = LIGHT
+    plot = chart.plots[0]
+    series_ = plot.series[0]
+    series_.marker.style = 8  # circle
+    series_.marker.size = 10
+    series_.marker.format.fill.solid()
+    series_.marker.format.fill.fore_color.rgb = BRAND
+    series_.format.line.fill.background()
+    for point, person in zip(series_.points, placed, strict=True):
+        label = point.data_label
+        label.has_text_frame = True
+        label.text_frame.text = person.name
+        label.text_frame.paragraphs[0].runs[0].font.size = Pt(9)
+        label.position = XL_LABEL_POSITION.RIGHT
+        if person.days_since_contact is not None and person.days_since_contact >= 90:
+            point.marker.format.fill.solid()
+            point.marker.format.fill.fore_color.rgb = GREY
+
+
+# --- Handshake ------------------------------------------------------------------------------
+
+
+def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None) -> Deck:
+    """The one-slide executive handshake (client-safe by construction)."""
+    meta = ctx.meta
+    text = DeckText(meta.language, meta.currency)
+    t, f = text, text.formats
+    company = meta.company or DASH
+    deck = Deck(
+        template,
+        text,
+        t("footer", account=ctx.account.name, period=meta.period, audience="client"),
+        created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
+    )
+    slide = deck.slide(
+        t.label("handshake"),
+        t("handshake_title", account=ctx.account.name, company=company),
+        t(
+            "notes_handshake",
+            account=ctx.account.name,
+            today=ctx.today,
+            in_12=ctx.in_12_months,
+            in_36=ctx.in_36_months,
+        )
+        + ("" if ctx.found else " " + t("handshake_missing")),
+    )
+    body = Box(CONTENT.left, CONTENT.top, CONTENT.width, CONTENT.height - Inches(0.45))
+    left, middle, right = body.split((1, 1, 1), gap=Inches(0.35))
+    priorities, ambition = left.rows((0.5, 0.5), gap=Inches(0.15))
+    deck.bullets(
+        slide,
+        priorities,
+        t.label("priorities"),
+        ctx.client_priorities,
+        empty=t("handshake_missing"),
+    )
+    # Shared ambition: the statement, then the value trajectory today -> 12 -> 36 months.
+    statement = [
+        line for line in ctx.ambition if not any(ch.isdigit() for ch in line)
+    ] or ctx.ambition[:1]
+    top, figures = ambition.rows((0.45, 0.55), gap=Inches(0.05))
+    deck.bullets(slide, top, t.label("ambition"), statement, empty=DASH)
+    steps = figures.split((1, 1, 1), gap=Inches(0.12))
+    for box, label, value in zip(
+        steps,
+        (t.label("today"), t.label("in_12"), t.label("in_36")),
+        (ctx.today, ctx.in_12_months, ctx.in_36_months),
+        strict=True,
+    ):
+        label_box, value_box = box.rows((0.4, 0.6), gap=Inches(0.02))
+        deck._text(
+            slide,
+            label_box,
+            label,
+            TypeSize(Pt(11), Pt(9)),
+            color=GREY,
+            align=PP_ALIGN.CENTER,
+            anchor=MSO_ANCHOR.BOTTOM,
+        )
+        deck._text(
+            slide,
+            value_box,
+            f.money(value),
+            TypeSize(Pt(20), Pt(12)),
+            bold=True,
+            color=BRAND,
+            align=PP_ALIGN.CENTER,
+        )
+    initiatives, governance = middle.rows((0.5, 0.5), gap=Inches(0.15))
+    deck.bullets(
+        slide,
+        initiatives,
+        t.label("initiatives"),
+        [
+            t("initiative", name=i["initiative"], ours=i["owner"], theirs=i["client_owner"])
+            for i in ctx.initiatives
+        ],
+        empty=t.label("none"),
+    )
+    gov = [t("meeting", kind=m["type"], when=m["date"]) for m in ctx.meetings[:4]]
+    gov.append(t("sponsors_line", client=ctx.sponsors[0], ours=ctx.sponsors[1]))
+    deck.bullets(slide, governance, t.label("governance"), gov, empty=t.label("none"))
+    ours, theirs, asks = right.rows((1, 1, 0.8), gap=Inches(0.15))
+    deck.bullets(
+        slide, ours, t.label("our_commitments"), ctx.our_commitments, empty=t.label("none")
+    )
+    deck.bullets(
+        slide, theirs, t.label("client_commitments"), ctx.client_commitments, empty=t.label("none")
+    )
+    deck.bullets(slide, asks, t.label("asks"), ctx.asks, empty=t.label("none"))
+    line = Box(CONTENT.left, CONTENT.bottom - Inches(0.35), CONTENT.width, Inches(0.35))
+    deck._text(
+        slide,
+        line,
+        t(
+            "validation",
+            agreed_by=ctx.agreed_by,
+            agreed_on=ctx.agreed_on,
+            next_review=ctx.next_review,
+        ),
+        TypeSize(Pt(12), Pt(9)),
+        bold=True,
+        color=BRAND,
+    )
+    return deck
+
+
+# --- Portfolio ------------------------------------------------------------------------------
+
+
+def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None) -> Deck:
+    """The portfolio review of the whole workbook (internal)."""
+    meta = ctx.meta
+    text = DeckText(meta.language, meta.currency)
+    t, f, show = text, text.formats, _shows(text)
+    k = ctx.kpis
+    company = meta.company or t.label("portfolio_review")
+    deck = Deck(
+        template,
+        text,
+        t("footer", account=company, period=meta.period, audience="internal"),
+        created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
+    )
+    deck.title_slide(
+        company,
+        t("portfolio_subtitle", period=meta.period),
+        [],
+        t("notes_tiering", count=k.accounts),
+    )
+
+    strategic = k.quadrants.get("Strategic", 0)
+    slide = deck.slide(
+        t.label("matrix"),
+        t("matrix_title", strategic=strategic, share=ctx.strategic_share),
+        t("notes_matrix", strategic=strategic, share=ctx.strategic_share),
+    )
+    deck.chart(
+        slide,
+        CONTENT,
+        bool(ctx.matrix),
+        lambda: charts.add_matrix_chart(
+            slide,
+            CONTENT,
+            ctx.matrix,
+            cut_x=ctx.cut_strength,
+            cut_y=ctx.cut_attractiveness,
+            x_title=t.label("strength"),
+            y_title=t.label("attractiveness"),
+            quadrant_labels={q: t.status(q) for q in ("Strategic", "Star", "Status", "Streamline")},
+        ),
+    )
+
+    slide = deck.slide(
+        t.label("concentration"),
+        t("concentration_title", top_share=k.top20_share.value, hhi=k.hhi.value),
+        t(
+            "notes_concentration",
+            pareto=k.pareto_80.value,
+            top_share=k.top20_share.value,
+            effective=k.effective_n.value,
+        ),
+    )
+    chart_box, tiles_box = CONTENT.split((0.64, 0.36), gap=Inches(0.4))
+    deck.chart(
+        slide,
+        chart_box,
+        k.top20_share.ok,
+        lambda: charts.add_pareto_chart(
+            slide,
+            chart_box,
+            ctx.pareto[0],
+            ctx.pareto[1],
+            x_title=t.label("accounts_share"),
+            y_title=t.label("revenue_share"),
+            marker=(0.2, k.top20_share.value) if k.top20_share.ok else None,
+        ),
+    )
+    deck.tiles(
+        slide,
+        tiles_box,
+        [
+            Tile(t.label("top_share"), f.pct(k.top20_share.value)),
+            Tile(t.label("hhi"), f.num(k.hhi.value)),
+            Tile(t.label("effective_n"), f.num(k.effective_n.value, 1)),
+        ],
+        per_row=1,
+    )
+
+    accounts = ctx.accounts
+    top_tier = text.formats.language and ((ctx.meta and (k.tiers and sorted(k.tiers)[0])) or "A")
+    red = sum(1 for a in accounts if a["rag"] == "Red")
+    deck.table(
+        t.label("tiering"),
+        t("tiering_title", top_tier=top_tier, count=k.tiers.get(top_tier, 0), red=red),
+        t("notes_tiering", count=len(accounts)),
+        [
+            Column(t.label("col_account"), 3, show["text"]),
+            Column(t.label("col_kam"), 1.8, show["text"]),
+            Column(t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT),
+            Column(t.label("col_score"), 1, show["num"], PP_ALIGN.RIGHT),
+            Column(t.label("col_tier"), 0.8, show["text"], PP_ALIGN.CENTER),
+            Column(t.label("col_quadrant"), 1.5, show["status"]),
+            Column(t.label("col_health"), 1.4, show["status"], tone=lambda v: v),
+        ],
+        [
+            [a["name"], a["kam"], a["revenue"], a["score"], a["tier"], a["quadrant"], a["rag"]]
+            for a in accounts
+        ],
+        empty=t.label("none"),
+    )
+
+    def retention_tiles(slide: Slide) -> None:
+        deck.tiles(
+            slide,
+            Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(1.5)),
+            [
+                Tile(t.label("nrr"), f.pct(k.nrr.value)),
+                Tile(t.label("grr"), f.pct(k.grr.value)),
+                Tile(t.label("logo_retention"), f.pct(k.logo_retention.value)),
+                Tile(t.label("expansion"), f.pct(k.expansion.value)),
+            ],
+        )
+
+    movement_tone = {"new": "Green", "up": "Green", "down": "Amber", "churned": "Red"}
+    deck.table(
+        t.label("retention"),
+        t("retention_title", nrr=k.nrr.value, grr=k.grr.value),
+        t(
+            "notes_retention",
+            nrr=k.nrr.value,
+            grr=k.grr.value,
+            logo=k.logo_retention.value,
+            expansion=k.expansion.value,
+        ),
+        [
+            Column(t.label("col_account"), 3, show["text"]),
+            Column(t.label("col_kam"), 1.8, show["text"]),
+            Column(f.period(meta.previous_period), 1.3, show["money"], PP_ALIGN.RIGHT),
+            Column(f.period(meta.period), 1.3, show["money"], PP_ALIGN.RIGHT),
+            Column(t.label("col_change"), 1.3, show["money"], PP_ALIGN.RIGHT),
+            Column(
+                t.label("col_movement"),
+                1.4,
+                show["status"],
+                tone=lambda v: movement_tone.get(v or ""),
+            ),
+        ],
+        [
+            [m["name"], m["kam"], m["previous"], m["current"], m["change"], m["movement"]]
+            for m in ctx.movements
+        ],
+        box=Box(
+            CONTENT.left, CONTENT.top + Inches(1.75), CONTENT.width, CONTENT.height - Inches(1.75)
+        ),
+        before=retention_tiles,
+        empty=t.label("none"),
+    )
+
+    low, high = ctx.load_norm
+    below = [name for name, count in ctx.kam_load if count < low]
+    above = [name for name, count in ctx.kam_load if count > high]
+    slide = deck.slide(
+        t.label("kam_load"),
+        t("kam_load_title", below=below, above=above, low=low, high=high),
+        t("notes_kam_load", low=low, high=high),
+    )
+    deck.chart(
+        slide,
+        CONTENT,
+        bool(ctx.kam_load),
+        lambda: charts.add_bar_chart(
+            slide,
+            CONTENT,
+            [n for n, _ in ctx.kam_load],
+            [c for _, c in ctx.kam_load],
+            value_axis_title=t.label("key_accounts"),
+            band=(low, high),
+        ),
+    )
+
+    deck.table(
+        t.label("freshness"),
+        t("freshness_title", count=len(ctx.stale_plans), days=ctx.half_life_days),
+        t("notes_freshness", count=len(ctx.stale_plans)),
+        [
+            Column(t.label("col_account"), 3.5, show["text"]),
+            Column(t.label("col_kam"), 2, show["text"]),
+            Column(t.label("col_updated"), 1.6, show["day"]),
+            Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
+            Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
+        ],
+        [[s["name"], s["kam"], s["updated"], s["days"], s["freshness"]] for s in ctx.stale_plans],
+        empty=t.label("none"),
+    )
+    return deck

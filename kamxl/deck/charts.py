@@ -1,0 +1,1219 @@
+"""Native, editable PowerPoint charts with their data embedded (decks.md "Style" > "Charts").
+
+Every chart is a real chart part with its own embedded workbook, so a reader can click "Edit
+data" in PowerPoint and see the numbers behind it; nothing is a picture. The look follows the
+style guide: 2-D only, no default titles (the slide's action title speaks), light grey major
+gridlines on the value axis at most, units in the axis title or the number format, the brand
+colour for the main series and greys for secondary, forecast and reference series, one font
+(:data:`kamxl.deck.style.FONT`) at 9-12 pt.
+
+PowerPoint and LibreOffice fill in different defaults for whatever a chart leaves unsaid, so
+every legend, data label, axis and line used here is set explicitly: position, font size,
+number format, colour, dash.
+
+python-pptx cannot build every chart the decks need, so a few are finished in the chart XML,
+always in the element order of the chart schema (ECMA-376 part 1, ``dml-chart.xsd``), and
+checked against both renderers (PowerPoint and LibreOffice 7):
+
+- **Combo column + line** (:func:`add_revenue_chart`): the chart is made as a clustered column
+  chart with both series, then the forecast ``c:ser`` is moved into a new ``c:lineChart``
+  placed right after the ``c:barChart`` in ``c:plotArea`` and sharing its two ``c:axId``
+  values, so both plots use the same axes and the embedded sheet keeps one table.
+- **Crossing axes as quadrant lines** (:func:`add_matrix_chart`): the matrix's axes cross at
+  the cuts (``c:crossesAt``) with their labels kept at the plot edges, so the quadrant lines
+  are the axes themselves. LibreOffice draws no error bars on bubble charts, so error bars,
+  the usual trick, would leave the quadrants invisible there.
+- **Error bars as reference lines** (:func:`add_pareto_chart`, :func:`add_bar_chart`):
+  ``c:errBars`` with ``c:errValType val="fixedVal"`` on helper series draw the Pareto guide
+  lines and the norm band *inside* the chart, so they move and resize with it and survive
+  "Edit data".
+- **Manual plot-area layout** (:func:`add_matrix_chart`): ``c:plotArea/c:layout/c:manualLayout``
+  pins the inner plot rectangle, so the sides of the bubble labels can be chosen in slide
+  units to keep them apart.
+- **A scale bubble** (:func:`add_matrix_chart`): LibreOffice ignores ``c:bubbleScale``, so an
+  invisible helper bubble sets the size of the biggest account bubble in both renderers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from copy import deepcopy
+from dataclasses import dataclass
+from typing import IO, Any, Final
+
+from lxml import etree
+from pptx.chart.chart import Chart
+from pptx.chart.data import BubbleChartData, CategoryChartData, XyChartData
+from pptx.chart.datalabel import DataLabels
+from pptx.chart.xlsx import BubbleWorkbookWriter, CategoryWorkbookWriter, XyWorkbookWriter
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import (
+    XL_CHART_TYPE,
+    XL_LABEL_POSITION,
+    XL_LEGEND_POSITION,
+    XL_MARKER_STYLE,
+    XL_TICK_LABEL_POSITION,
+    XL_TICK_MARK,
+)
+from pptx.enum.dml import MSO_LINE_DASH_STYLE
+from pptx.oxml import parse_xml
+from pptx.oxml.ns import nsdecls, qn
+from pptx.shapes.graphfrm import GraphicFrame
+from pptx.text.text import Font
+from pptx.util import Inches, Length, Pt, lazyproperty
+from xlsxwriter import Workbook
+
+from kamxl.deck import style
+
+__all__ = [
+    "MAX_LABELLED_POINTS",
+    "QUADRANTS",
+    "add_bar_chart",
+    "add_health_chart",
+    "add_matrix_chart",
+    "add_pareto_chart",
+    "add_revenue_chart",
+    "chart_data_values",
+]
+
+#: Text inside charts: tick labels, axis titles and legends.
+CHART_TEXT: Final = Pt(10)
+#: Data labels: the smallest size the style guide allows.
+LABEL_TEXT: Final = style.MIN_SIZE
+#: The matrix labels at most this many accounts (the biggest); more would be unreadable.
+MAX_LABELLED_POINTS: Final = 30
+#: Column and bar charts carry value labels only up to this many categories.
+MAX_LABELLED_PERIODS: Final = 8
+#: The four quadrants of the portfolio matrix, keyed as the caller's ``quadrant_labels``.
+QUADRANTS: Final = ("Strategic", "Star", "Status", "Streamline")
+
+_MAIN_LINE: Final = Pt(2.25)
+_THIN_LINE: Final = Pt(1.25)
+_HAIR_LINE: Final = Pt(0.75)
+#: The biggest account bubble's diameter as a fraction of the renderers' default (which is a
+#: quarter of the plot's smaller side).
+_BUBBLE_FRACTION: Final = 0.4
+_BUBBLE_ALPHA: Final = 65_000  # 65 % opaque: overlapping bubbles stay visible
+_TINY_BUBBLE: Final = 1e-6  # relative size of the invisible helper bubbles
+
+
+# ---------------------------------------------------------------------------------------------
+# Embedded workbooks: python-pptx's writers, with strings always written as strings.
+# ---------------------------------------------------------------------------------------------
+
+
+class _SafeWorkbookMixin:
+    """Write every string as text: a name such as ``=HYPERLINK(...)`` must never become a
+    live formula (or a link) in the workbook embedded in the deck."""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file: IO[bytes]) -> Iterator[tuple[Any, Any]]:
+        options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        workbook = Workbook(xlsx_file, options)
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class _CategoryWriter(_SafeWorkbookMixin, CategoryWorkbookWriter):
+    pass
+
+
+class _XyWriter(_SafeWorkbookMixin, XyWorkbookWriter):
+    pass
+
+
+class _BubbleWriter(_SafeWorkbookMixin, BubbleWorkbookWriter):
+    """Bubble tables (x, y, size), plus each point's label in column D so that "Edit data"
+    shows which row is which account."""
+
+    def _populate_worksheet(self, workbook: Any, worksheet: Any) -> None:
+        super()._populate_worksheet(workbook, worksheet)
+        labels: dict[int, Sequence[str]] = getattr(self._chart_data, "point_labels", {})
+        for series in self._chart_data:
+            names = labels.get(series.index)
+            if names:
+                offset = self.series_table_row_offset(series)
+                worksheet.write_column(offset + 1, 3, list(names))
+
+
+class _CategoryData(CategoryChartData):
+    @lazyproperty
+    def _workbook_writer(self) -> _CategoryWriter:
+        return _CategoryWriter(self)
+
+
+class _XyData(XyChartData):
+    @lazyproperty
+    def _workbook_writer(self) -> _XyWriter:
+        return _XyWriter(self)
+
+
+class _BubbleData(BubbleChartData):
+    def __init__(self, number_format: str = "General") -> None:
+        super().__init__(number_format)
+        self.point_labels: dict[int, Sequence[str]] = {}
+
+    @lazyproperty
+    def _workbook_writer(self) -> _BubbleWriter:
+        return _BubbleWriter(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small XML and formatting helpers.
+# ---------------------------------------------------------------------------------------------
+
+
+def _clean(value: float | None) -> float | None:
+    """A number for the chart, or None for a gap (None, NaN and infinities are gaps)."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _hex(colour: RGBColor) -> str:
+    return str(colour)
+
+
+def _blend(a: RGBColor, b: RGBColor, t: float) -> RGBColor:
+    """The colour a fraction ``t`` of the way from ``a`` to ``b`` (shades between two greys)."""
+    return RGBColor(*(round(x + (y - x) * t) for x, y in zip(a, b, strict=True)))
+
+
+def _ln_xml(colour: RGBColor, width: Length, dash: str = "solid", *, declare: bool = False) -> str:
+    """An ``a:ln`` outline (with the namespace declared when it is parsed on its own)."""
+    ns = f" {nsdecls('a')}" if declare else ""
+    return (
+        f'<a:ln{ns} w="{int(width)}" cap="flat"><a:solidFill><a:srgbClr val="{_hex(colour)}"/>'
+        f'</a:solidFill><a:prstDash val="{dash}"/><a:round/></a:ln>'
+    )
+
+
+def _insert_before(parent: etree._Element, child: etree._Element, *successors: str) -> None:
+    """Insert ``child`` before the first of ``successors`` present in ``parent`` (schema order),
+    or append it."""
+    for tag in successors:
+        found = parent.find(qn(tag))
+        if found is not None:
+            found.addprevious(child)
+            return
+    parent.append(child)
+
+
+def _set_font(font: Font, size: Length, colour: RGBColor, *, bold: bool = False) -> None:
+    font.name = style.FONT
+    font.size = size
+    font.bold = bold
+    font.color.rgb = colour
+
+
+def _new_chart(
+    slide: Any, box: style.Box, chart_type: XL_CHART_TYPE, data: CategoryChartData | XyChartData
+) -> GraphicFrame:
+    """Add a chart in ``box`` with the deck's defaults: no title, no border, one font."""
+    frame = slide.shapes.add_chart(chart_type, box.left, box.top, box.width, box.height, data)
+    chart = frame.chart
+    chart.has_title = False  # writes c:autoTitleDeleted val=1: no default title anywhere
+    chart.has_legend = False
+    _set_font(chart.font, CHART_TEXT, style.TEXT)
+    space = chart._chartSpace
+    if space.find(qn("c:roundedCorners")) is None:
+        corners = parse_xml(f'<c:roundedCorners {nsdecls("c")} val="0"/>')
+        _insert_before(space, corners, "c:AlternateContent", "c:style", "c:clrMapOvr", "c:chart")
+    sp_pr = parse_xml(f"<c:spPr {nsdecls('c', 'a')}><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>")
+    _insert_before(space, sp_pr, "c:txPr", "c:externalData", "c:printSettings", "c:userShapes")
+    plot_area = _plot_area(chart)
+    # A transparent plot area: PowerPoint and LibreOffice agree on "nothing" more than on
+    # their different default fills. c:spPr comes after the axes (and c:dTable).
+    plot_area.append(
+        parse_xml(f"<c:spPr {nsdecls('c', 'a')}><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>")
+    )
+    _set_blanks_as_gaps(chart)
+    return frame
+
+
+def _plot_area(chart: Chart) -> etree._Element:
+    """The chart's ``c:plotArea`` element."""
+    return chart._chartSpace.find(qn("c:chart")).find(qn("c:plotArea"))
+
+
+def _set_blanks_as_gaps(chart: Chart) -> None:
+    """A missing value is a gap in the line, never a zero or a bridged segment."""
+    chart_elm = chart._chartSpace.find(qn("c:chart"))
+    blanks = chart_elm.find(qn("c:dispBlanksAs"))
+    if blanks is None:
+        blanks = parse_xml(f'<c:dispBlanksAs {nsdecls("c")} val="gap"/>')
+        _insert_before(chart_elm, blanks, "c:showDLblsOverMax", "c:extLst")
+    blanks.set("val", "gap")
+
+
+def _style_axis_line(axis: Any, *, visible: bool, width: Length = _HAIR_LINE) -> None:
+    line = axis.format.line
+    if visible:
+        line.color.rgb = style.LINE
+        line.width = width
+        line.dash_style = MSO_LINE_DASH_STYLE.SOLID
+    else:
+        line.fill.background()
+
+
+def _set_axis_title(axis: Any, text: str, *, vertical: bool) -> None:
+    """An axis title in the chart font, grey; vertical titles rotated explicitly (-90 degrees)
+    because the two renderers default differently."""
+    if not text:
+        axis.has_title = False
+        return
+    axis.has_title = True
+    frame = axis.axis_title.text_frame
+    frame.text = text
+    for run in frame.paragraphs[0].runs:
+        _set_font(run.font, CHART_TEXT, style.GREY)
+    body = axis.axis_title._title.find(qn("c:tx")).find(qn("c:rich")).find(qn("a:bodyPr"))
+    body.set("rot", "-5400000" if vertical else "0")
+    body.set("vert", "horz")
+
+
+def _style_value_axis(
+    axis: Any,
+    *,
+    title: str,
+    number_format: str,
+    vertical: bool,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    major_unit: float | None = None,
+    gridlines: bool = True,
+) -> None:
+    """A value axis: light grey major gridlines (or none), no axis line, no tick marks,
+    explicit number format and scale."""
+    axis.visible = True
+    axis.has_major_gridlines = gridlines
+    axis.has_minor_gridlines = False
+    if gridlines:
+        grid = axis.major_gridlines.format.line
+        grid.color.rgb = style.LINE
+        grid.width = _HAIR_LINE
+    axis.minimum_scale = minimum
+    axis.maximum_scale = maximum
+    axis.major_unit = major_unit
+    axis.major_tick_mark = XL_TICK_MARK.NONE
+    axis.minor_tick_mark = XL_TICK_MARK.NONE
+    axis.tick_label_position = XL_TICK_LABEL_POSITION.NEXT_TO_AXIS
+    labels = axis.tick_labels
+    labels.number_format = number_format
+    labels.number_format_is_linked = False
+    _set_font(labels.font, CHART_TEXT, style.GREY)
+    _style_axis_line(axis, visible=False)
+    _set_axis_title(axis, title, vertical=vertical)
+
+
+def _style_category_axis(axis: Any, *, title: str = "", vertical: bool = False) -> None:
+    """A category axis: a thin grey base line, no gridlines, labels in the chart font."""
+    axis.visible = True
+    axis.has_major_gridlines = False
+    axis.has_minor_gridlines = False
+    axis.major_tick_mark = XL_TICK_MARK.NONE
+    axis.minor_tick_mark = XL_TICK_MARK.NONE
+    axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    _set_font(axis.tick_labels.font, CHART_TEXT, style.TEXT)
+    _style_axis_line(axis, visible=True)
+    _set_axis_title(axis, title, vertical=vertical)
+
+
+def _set_legend(chart: Chart, *, show: bool) -> None:
+    """The legend at the bottom, outside the plot, in the chart font; or no legend."""
+    chart.has_legend = show
+    if not show:
+        return
+    legend = chart.legend
+    legend.position = XL_LEGEND_POSITION.BOTTOM
+    legend.include_in_layout = False
+    _set_font(legend.font, CHART_TEXT, style.TEXT)
+
+
+def _label_series(
+    labels: DataLabels,
+    *,
+    number_format: str,
+    position: XL_LABEL_POSITION,
+    colour: RGBColor = style.TEXT,
+    size: Length = LABEL_TEXT,
+) -> None:
+    """Value labels with every flag explicit (no legend key, no series or category name)."""
+    labels.show_value = True
+    labels.show_category_name = False
+    labels.show_series_name = False
+    labels.show_legend_key = False
+    labels.show_percentage = False
+    labels.number_format = number_format
+    labels.number_format_is_linked = False
+    labels.position = position
+    _set_font(labels.font, size, colour)
+
+
+def _label_background(dlbls: etree._Element) -> None:
+    """A white fill behind data labels (``c:dLbls``) or one label (``c:dLbl``), so a line
+    passing under a label does not cross its text (order: ..., numFmt, spPr, txPr, dLblPos,
+    show...)."""
+    sp_pr = parse_xml(
+        f'<c:spPr {nsdecls("c", "a")}><a:solidFill><a:srgbClr val="FFFFFF"/></a:solidFill>'
+        f"<a:ln><a:noFill/></a:ln></c:spPr>"
+    )
+    _insert_before(dlbls, sp_pr, "c:txPr", "c:dLblPos", "c:showLegendKey")
+
+
+def _series_dlbls(ser: etree._Element) -> DataLabels:
+    """The series-level data labels of any series (python-pptx only offers them for category
+    series), created with every flag off."""
+    return DataLabels(ser.get_or_add_dLbls())
+
+
+def _point_label(
+    ser: etree._Element,
+    idx: int,
+    *,
+    text: str | None,
+    position: XL_LABEL_POSITION,
+    colour: RGBColor,
+    size: Length = LABEL_TEXT,
+    bold: bool = False,
+    number_format: str | None = None,
+    background: bool = False,
+) -> etree._Element:
+    """One point's label: custom ``text`` (rich text) or the point's value in
+    ``number_format``, on a white ``background`` if asked (value labels only); every show
+    flag explicit, position explicit."""
+    dlbl = ser.get_or_add_dLbls().get_or_add_dLbl_for_point(idx)
+    # python-pptx starts a point label with an empty c:spPr and a c:txPr; a rich-text label
+    # keeps its formatting on the run instead (c:txPr beside c:tx breaks PowerPoint on
+    # bubble charts, see python-pptx's DataLabel._get_or_add_rich).
+    dlbl._remove_spPr()
+    if text is not None:
+        dlbl._remove_txPr()
+        rich = dlbl.get_or_add_rich()
+        rich.find(qn("a:bodyPr")).set("wrap", "none")
+        paragraph = rich.find(qn("a:p"))
+        for child in list(paragraph):
+            paragraph.remove(child)
+        paragraph.append(parse_xml(f"<a:pPr {nsdecls('a')}><a:defRPr/></a:pPr>"))
+        run = parse_xml(f'<a:r {nsdecls("a")}><a:rPr lang="en-US"/><a:t/></a:r>')
+        run.find(qn("a:t")).text = text
+        paragraph.append(run)
+        for r_pr in (paragraph.find(qn("a:pPr")).find(qn("a:defRPr")), run.find(qn("a:rPr"))):
+            _set_font(Font(r_pr), size, colour, bold=bold)
+    else:
+        _set_font(
+            Font(dlbl.get_or_add_txPr().find(qn("a:p")).get_or_add_pPr().get_or_add_defRPr()),
+            size,
+            colour,
+            bold=bold,
+        )
+        if number_format is not None:
+            num_fmt = parse_xml(f'<c:numFmt {nsdecls("c")} formatCode="" sourceLinked="0"/>')
+            num_fmt.set("formatCode", number_format)
+            _insert_before(dlbl, num_fmt, "c:spPr", "c:txPr", "c:dLblPos", "c:showLegendKey")
+        if background:
+            _label_background(dlbl)
+    dlbl.get_or_add_dLblPos().val = position
+    flags = {
+        "c:showLegendKey": "0",
+        "c:showVal": "1",
+        "c:showCatName": "0",
+        "c:showSerName": "0",
+        "c:showPercent": "0",
+        "c:showBubbleSize": "0",
+    }
+    for tag, val in flags.items():
+        found = dlbl.find(qn(tag))
+        if found is not None:
+            found.set("val", val)
+    return dlbl
+
+
+def _err_bars_xml(
+    direction: str | None,
+    kind: str,
+    value: float,
+    colour: RGBColor,
+    width: Length,
+    dash: str = "solid",
+    *,
+    end_caps: bool = False,
+) -> str:
+    """A ``c:errBars`` element drawing a fixed-length line from its point, ``kind`` being
+    plus, minus or both (CT_ErrBars order: errDir, errBarType, errValType, noEndCap, plus,
+    minus, val, spPr). ``direction`` (x or y) is for XY and bubble series only."""
+    err_dir = f'<c:errDir val="{direction}"/>' if direction else ""
+    return (
+        f'<c:errBars {nsdecls("c", "a")}>{err_dir}<c:errBarType val="{kind}"/>'
+        f'<c:errValType val="fixedVal"/><c:noEndCap val="{0 if end_caps else 1}"/>'
+        f'<c:val val="{float(value)!r}"/><c:spPr>{_ln_xml(colour, width, dash)}</c:spPr>'
+        f"</c:errBars>"
+    )
+
+
+def _add_err_bars(ser: etree._Element, xml: str) -> None:
+    """Add error bars to a series, after its labels and before its data (CT_*Ser order)."""
+    _insert_before(ser, parse_xml(xml), "c:cat", "c:val", "c:xVal", "c:yVal", "c:extLst")
+
+
+def _hide_series(ser: etree._Element) -> None:
+    """No fill and no line for a helper series that only carries error bars or labels."""
+    sp_pr = ser.get_or_add_spPr()
+    for child in list(sp_pr):
+        sp_pr.remove(child)
+    sp_pr.append(parse_xml(f"<a:noFill {nsdecls('a')}/>"))
+    sp_pr.append(parse_xml(f"<a:ln {nsdecls('a')}><a:noFill/></a:ln>"))
+
+
+def _set_plot_layout(chart: Chart, x: float, y: float, w: float, h: float) -> None:
+    """Pin the inner plot rectangle (fractions of the chart frame): c:layout is the first
+    child of c:plotArea."""
+    plot_area = _plot_area(chart)
+    old = plot_area.find(qn("c:layout"))
+    if old is not None:
+        plot_area.remove(old)
+    layout = parse_xml(
+        f'<c:layout {nsdecls("c")}><c:manualLayout><c:layoutTarget val="inner"/>'
+        f'<c:xMode val="edge"/><c:yMode val="edge"/><c:x val="{x:.4f}"/><c:y val="{y:.4f}"/>'
+        f'<c:w val="{w:.4f}"/><c:h val="{h:.4f}"/></c:manualLayout></c:layout>'
+    )
+    plot_area.insert(0, layout)
+
+
+def _solid_line(series: Any, colour: RGBColor, width: Length, dash: MSO_LINE_DASH_STYLE) -> None:
+    line = series.format.line
+    line.color.rgb = colour
+    line.width = width
+    line.dash_style = dash
+
+
+def _marker(series: Any, colour: RGBColor | None, size: int = 7) -> None:
+    """A filled circle marker in ``colour``, or no marker at all."""
+    marker = series.marker
+    if colour is None:
+        marker.style = XL_MARKER_STYLE.NONE
+        return
+    marker.style = XL_MARKER_STYLE.CIRCLE
+    marker.size = size
+    marker.format.fill.solid()
+    marker.format.fill.fore_color.rgb = colour
+    marker.format.line.color.rgb = colour
+    marker.format.line.width = Pt(0.75)
+    marker.format.line.dash_style = MSO_LINE_DASH_STYLE.SOLID
+
+
+def _check_lengths(what: str, expected: int, *sequences: Sequence[Any]) -> None:
+    """Every series has one value per category, and there is at least one category (an empty
+    chart is the caller's "no data" case, shown as a note rather than an empty frame)."""
+    if expected == 0:
+        raise ValueError(f"{what}: no categories")
+    for sequence in sequences:
+        if len(sequence) != expected:
+            raise ValueError(f"{what}: {len(sequence)} values for {expected} categories")
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Revenue trajectory: columns (actual) and a dashed line (forecast) on the same axes.
+# ---------------------------------------------------------------------------------------------
+
+
+def add_revenue_chart(
+    slide: Any,
+    box: style.Box,
+    periods: list[str],
+    actual: list[float | None],
+    forecast: list[float | None],
+    *,
+    names: tuple[str, str],
+    value_axis_title: str,
+    number_format: str,
+    scale: float = 1000.0,
+) -> GraphicFrame:
+    """Revenue per period: actual as brand columns, forecast as a grey dashed line with markers.
+
+    Values are divided by ``scale`` (k€ by default) before they reach the chart, so the cached
+    points and the embedded workbook hold the same scaled numbers. ``None`` is a gap in both
+    (future periods have a forecast only; past periods may lack one). The columns carry value
+    labels when there are at most :data:`MAX_LABELLED_PERIODS` periods, and so do forecast
+    points that have no actual beside them (the future), in grey.
+
+    A combo chart: python-pptx has no API for it, so the chart is built as clustered columns
+    with both series and the forecast series is then moved into its own ``c:lineChart`` that
+    shares the column chart's axes (see the module docstring).
+    """
+    _check_lengths("revenue chart", len(periods), actual, forecast)
+    if not scale:
+        raise ValueError("scale must not be zero")
+    actual_values = [None if (v := _clean(x)) is None else v / scale for x in actual]
+    forecast_values = [None if (v := _clean(x)) is None else v / scale for x in forecast]
+
+    data = _CategoryData(number_format=number_format)
+    data.categories = periods
+    data.add_series(names[0], actual_values)
+    data.add_series(names[1], forecast_values)
+    frame = _new_chart(slide, box, XL_CHART_TYPE.COLUMN_CLUSTERED, data)
+    chart = frame.chart
+
+    line_chart = _move_series_to_line_chart(chart, series_index=1)
+
+    bars = chart.plots[0]
+    bars.vary_by_categories = False
+    bars.gap_width = 60
+    columns = bars.series[0]
+    columns.invert_if_negative = False
+    columns.format.fill.solid()
+    columns.format.fill.fore_color.rgb = style.BRAND
+    columns.format.line.fill.background()
+
+    line = chart.plots[1].series[0]
+    _solid_line(line, style.GREY, _MAIN_LINE, MSO_LINE_DASH_STYLE.DASH)
+    _marker(line, style.GREY)
+    line.smooth = False
+
+    if len(periods) <= MAX_LABELLED_PERIODS:
+        _label_series(
+            columns.data_labels, number_format=number_format, position=XL_LABEL_POSITION.OUTSIDE_END
+        )
+        _label_background(columns.data_labels._element)  # the forecast line passes behind
+        line_ser = line_chart.find(qn("c:ser"))
+        _series_dlbls(line_ser)  # every flag off: only the points below are labelled
+        for idx, (past, future) in enumerate(zip(actual_values, forecast_values, strict=True)):
+            if past is None and future is not None:
+                _point_label(
+                    line_ser,
+                    idx,
+                    text=None,
+                    position=XL_LABEL_POSITION.ABOVE,
+                    colour=style.GREY,
+                    background=True,
+                    number_format=number_format,
+                )
+
+    _style_category_axis(chart.category_axis)
+    _style_value_axis(
+        chart.value_axis,
+        title=value_axis_title,
+        number_format=number_format,
+        vertical=True,
+        minimum=0,
+    )
+    _set_legend(chart, show=True)
+    return frame
+
+
+def _move_series_to_line_chart(chart: Chart, series_index: int) -> etree._Element:
+    """Move one ``c:ser`` of the chart's ``c:barChart`` into a new ``c:lineChart`` sharing the
+    bar chart's axes, placed right after it (CT_PlotArea: layout, the xCharts, the axes, spPr).
+
+    CT_LineChart order: grouping, varyColors, ser*, dLbls, dropLines, hiLowLines, upDownBars,
+    marker, smooth, axId{2}. The series loses its bar-only ``c:invertIfNegative``; python-pptx
+    adds the line-series parts (``c:marker``, ``c:smooth``) in CT_LineSer order afterwards.
+    """
+    plot_area = _plot_area(chart)
+    bar_chart = plot_area.find(qn("c:barChart"))
+    ser = bar_chart.findall(qn("c:ser"))[series_index]
+    line_chart = parse_xml(
+        f'<c:lineChart {nsdecls("c")}><c:grouping val="standard"/><c:varyColors val="0"/>'
+        f'<c:marker val="1"/></c:lineChart>'
+    )
+    for tag in ("c:invertIfNegative", "c:pictureOptions", "c:shape"):
+        for child in ser.findall(qn(tag)):
+            ser.remove(child)
+    line_chart.find(qn("c:marker")).addprevious(ser)
+    for ax_id in bar_chart.findall(qn("c:axId")):
+        line_chart.append(deepcopy(ax_id))
+    bar_chart.addnext(line_chart)
+    return line_chart
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Health trend: the health score in brand, its components in thin greys.
+# ---------------------------------------------------------------------------------------------
+
+_COMPONENT_DASHES: Final = (
+    MSO_LINE_DASH_STYLE.SOLID,
+    MSO_LINE_DASH_STYLE.SQUARE_DOT,
+    MSO_LINE_DASH_STYLE.LONG_DASH,
+    MSO_LINE_DASH_STYLE.DASH_DOT,
+)
+
+
+def add_health_chart(
+    slide: Any,
+    box: style.Box,
+    periods: list[str],
+    series: list[tuple[str, list[float | None]]],
+    *,
+    value_axis_title: str,
+    highlight_first: bool = True,
+) -> GraphicFrame:
+    """Health (0-100) over the periods with its components.
+
+    With ``highlight_first`` the first series is the health score: a thick brand line with
+    markers and its latest value labelled. The others are components: thin lines without
+    markers in shades from :data:`style.GREY` to :data:`style.LINE`, each with its own dash
+    pattern so they stay apart in print and for colour-blind readers. The value axis is fixed
+    at 0-100; the legend sits below the plot. ``None`` is a gap.
+    """
+    if not series:
+        raise ValueError("health chart: no series")
+    _check_lengths("health chart", len(periods), *(values for _, values in series))
+    data = _CategoryData(number_format="0")
+    data.categories = periods
+    for name, values in series:
+        data.add_series(name, [_clean(v) for v in values])
+    frame = _new_chart(slide, box, XL_CHART_TYPE.LINE_MARKERS, data)
+    chart = frame.chart
+    plot = chart.plots[0]
+    plot.vary_by_categories = False
+
+    lines = list(plot.series)
+    components = lines[1:] if highlight_first else lines
+    if highlight_first:
+        health = lines[0]
+        _solid_line(health, style.BRAND, Pt(3), MSO_LINE_DASH_STYLE.SOLID)
+        _marker(health, style.BRAND, size=7)
+        health.smooth = False
+        values = [_clean(v) for v in series[0][1]]
+        last = max((i for i, v in enumerate(values) if v is not None), default=None)
+        if last is not None:
+            _series_dlbls(health._element)
+            _point_label(
+                health._element,
+                last,
+                text=None,
+                position=XL_LABEL_POSITION.ABOVE,
+                colour=style.BRAND,
+                size=CHART_TEXT,
+                bold=True,
+                background=True,
+                number_format="0",
+            )
+    count = len(components)
+    for i, line in enumerate(components):
+        shade = _blend(style.GREY, style.LINE, i / (count - 1)) if count > 1 else style.GREY
+        _solid_line(line, shade, _THIN_LINE, _COMPONENT_DASHES[i % len(_COMPONENT_DASHES)])
+        _marker(line, None)
+        line.smooth = False
+
+    _style_category_axis(chart.category_axis)
+    _style_value_axis(
+        chart.value_axis,
+        title=value_axis_title,
+        number_format="0",
+        vertical=True,
+        minimum=0,
+        maximum=100,
+        major_unit=20,
+    )
+    _set_legend(chart, show=True)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Portfolio matrix: bubbles on strength (x) x attractiveness (y), quadrant lines inside.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Rect:
+    """A rectangle in EMU, y growing downwards (slide coordinates)."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def overlap(self, other: _Rect) -> float:
+        width = min(self.right, other.right) - max(self.left, other.left)
+        height = min(self.bottom, other.bottom) - max(self.top, other.top)
+        return width * height if width > 0 and height > 0 else 0.0
+
+    def outside(self, bounds: _Rect) -> float:
+        """The area of this rectangle that lies outside ``bounds``."""
+        area = (self.right - self.left) * (self.bottom - self.top)
+        return area - self.overlap(bounds)
+
+
+#: Where a label may go around its bubble, in order of preference.
+_LABEL_POSITIONS: Final = (
+    XL_LABEL_POSITION.RIGHT,
+    XL_LABEL_POSITION.LEFT,
+    XL_LABEL_POSITION.ABOVE,
+    XL_LABEL_POSITION.BELOW,
+)
+
+
+def _label_size(text: str, size: Length) -> tuple[float, float]:
+    """Rough width and height of a one-line label in EMU (Calibri averages ~0.5 em a char)."""
+    return (len(text) * 0.5 + 0.6) * size, 1.35 * size
+
+
+def _label_rect(
+    position: XL_LABEL_POSITION, cx: float, cy: float, radius: float, w: float, h: float
+) -> _Rect:
+    gap = Pt(2)
+    if position == XL_LABEL_POSITION.RIGHT:
+        return _Rect(cx + radius + gap, cy - h / 2, cx + radius + gap + w, cy + h / 2)
+    if position == XL_LABEL_POSITION.LEFT:
+        return _Rect(cx - radius - gap - w, cy - h / 2, cx - radius - gap, cy + h / 2)
+    if position == XL_LABEL_POSITION.ABOVE:
+        return _Rect(cx - w / 2, cy - radius - gap - h, cx + w / 2, cy - radius - gap)
+    return _Rect(cx - w / 2, cy + radius + gap, cx + w / 2, cy + radius + gap + h)
+
+
+def _place_labels(
+    points: Sequence[tuple[str, float, float, float]],
+    radii: Sequence[float],
+    plot: _Rect,
+    bounds: _Rect,
+    reserved: Sequence[_Rect],
+) -> list[XL_LABEL_POSITION]:
+    """A position for each point's label that keeps labels off each other, off other bubbles
+    and inside the chart: greedy, biggest bubbles first, in order right, left, above, below."""
+    centres = [
+        (
+            plot.left + x / 100 * (plot.right - plot.left),
+            plot.bottom - y / 100 * (plot.bottom - plot.top),
+        )
+        for _, x, y, _ in points
+    ]
+    bubbles = [
+        _Rect(cx - r * 0.8, cy - r * 0.8, cx + r * 0.8, cy + r * 0.8)
+        for (cx, cy), r in zip(centres, radii, strict=True)
+    ]
+    placed: list[_Rect] = list(reserved)
+    chosen: list[XL_LABEL_POSITION] = [XL_LABEL_POSITION.RIGHT] * len(points)
+    order = sorted(range(len(points)), key=lambda i: -points[i][3])
+    for i in order:
+        w, h = _label_size(points[i][0], LABEL_TEXT)
+        cx, cy = centres[i]
+        best: tuple[float, int] | None = None
+        for rank, position in enumerate(_LABEL_POSITIONS):
+            rect = _label_rect(position, cx, cy, radii[i], w, h)
+            cost = 4 * sum(rect.overlap(other) for other in placed)
+            cost += sum(rect.overlap(b) for j, b in enumerate(bubbles) if j != i)
+            cost += 8 * rect.outside(bounds)
+            cost += rank * 0.02 * w * h  # a slight preference for the earlier positions
+            if best is None or cost < best[0]:
+                best = (cost, rank)
+        assert best is not None
+        chosen[i] = _LABEL_POSITIONS[best[1]]
+        placed.append(_label_rect(chosen[i], cx, cy, radii[i], w, h))
+    return chosen
+
+
+def add_matrix_chart(
+    slide: Any,
+    box: style.Box,
+    points: list[tuple[str, float, float, float]],
+    *,
+    cut_x: float,
+    cut_y: float,
+    x_title: str,
+    y_title: str,
+    quadrant_labels: dict[str, str] | None = None,
+    series_name: str = "",
+) -> GraphicFrame:
+    """The portfolio matrix as a bubble chart: one bubble per ``(name, x, y, size)`` with x =
+    strength and y = attractiveness (both 0-100, clamped to the axes) and size = current
+    revenue (a size of zero or less, or a missing one, is drawn as the smallest bubble, 1 %
+    of the biggest). Points without x or y cannot be placed and are left out.
+
+    Techniques, all inside the chart so everything moves and resizes with it:
+
+    - **Quadrant lines are the axes.** The horizontal axis crosses the vertical one at
+      ``cut_y`` and the vertical axis crosses at ``cut_x`` (``c:crossesAt``), drawn as thin
+      grey lines, with their tick labels kept at the plot edges (``tickLblPos="low"``); a
+      thin grey frame closes the plot. Both PowerPoint and LibreOffice draw this;
+      LibreOffice draws no error bars on bubble charts, which rules out the error-bar way.
+    - **Bubble size.** Renderers draw the biggest bubble of a chart at a quarter of the
+      plot's smaller side; PowerPoint would shrink that with ``c:bubbleScale`` but
+      LibreOffice ignores it. So a helper series holds one invisible "scale" bubble (at the
+      cut point) whose size makes the biggest account a bubble of 40 % of the default
+      diameter in both, and ``c:bubbleScale`` stays 100.
+    - **Quadrant names** (``quadrant_labels`` keyed by :data:`QUADRANTS`): labels of
+      invisible points of the same helper series in the outer corners (Star top left,
+      Strategic top right, Streamline bottom left, Status bottom right), small grey bold
+      type. Not text boxes, so they follow the chart; the trade-off is that the helper rows
+      (named after the joined labels) show in the embedded data when a reader edits it.
+    - **Account labels**: custom label text per point (names also in column D of the
+      embedded sheet), on the :data:`MAX_LABELLED_POINTS` biggest accounts only. The plot
+      area has a pinned inner layout (``c:manualLayout``), so label sides (right, left,
+      above, below) can be chosen in slide units to keep labels off each other, off other
+      bubbles and inside the chart.
+
+    The accounts series (``series_name``) is brand at 35 % transparency so overlaps show.
+    """
+    accounts = [
+        (str(name), min(max(fx, 0.0), 100.0), min(max(fy, 0.0), 100.0), _clean(size) or 0.0)
+        for name, x, y, size in points
+        if (fx := _clean(x)) is not None and (fy := _clean(y)) is not None
+    ]
+    if not accounts:
+        raise ValueError("matrix chart: no account with both x and y")
+    biggest = max((size for *_, size in accounts), default=0.0)
+    biggest = biggest if biggest > 0 else 1.0
+    accounts = [(n, x, y, size if size > 0 else biggest * 0.01) for n, x, y, size in accounts]
+
+    # The pinned plot rectangle, as fractions of the frame: room for ticks and titles.
+    margin_left, margin_right, margin_top, margin_bottom = Inches(0.7), Pt(14), Pt(10), Inches(0.6)
+    fx, fy = margin_left / box.width, margin_top / box.height
+    fw = (box.width - margin_left - margin_right) / box.width
+    fh = (box.height - margin_top - margin_bottom) / box.height
+    plot = _Rect(
+        box.left + fx * box.width,
+        box.top + fy * box.height,
+        box.left + (fx + fw) * box.width,
+        box.top + (fy + fh) * box.height,
+    )
+    plot_w, plot_h = plot.right - plot.left, plot.bottom - plot.top
+
+    corners = [(key, quadrant_labels[key]) for key in QUADRANTS if (quadrant_labels or {}).get(key)]
+    data = _BubbleData(number_format="0")
+    # The accounts first: LibreOffice drops the first series of a bubble chart when it is the
+    # helper (seen with LibreOffice 7), and the helper draws nothing anyway.
+    bubbles = data.add_series(series_name, number_format="#,##0")
+    for _, x, y, size in accounts:
+        bubbles.add_data_point(x, y, size)
+    data.point_labels[bubbles.index] = [name for name, *_ in accounts]
+    helper = data.add_series(" / ".join(text for _, text in corners), number_format="0")
+    helper.add_data_point(cut_x, cut_y, biggest / _BUBBLE_FRACTION**2)
+    corner_positions: list[XL_LABEL_POSITION] = []
+    reserved: list[_Rect] = []
+    _, label_h = _label_size("X", LABEL_TEXT)
+    dy = (label_h / 2 + Pt(4)) / plot_h * 100
+    dx = Pt(4) / plot_w * 100
+    spots = {
+        "Star": (dx, 100 - dy, XL_LABEL_POSITION.RIGHT),
+        "Strategic": (100 - dx, 100 - dy, XL_LABEL_POSITION.LEFT),
+        "Streamline": (dx, dy, XL_LABEL_POSITION.RIGHT),
+        "Status": (100 - dx, dy, XL_LABEL_POSITION.LEFT),
+    }
+    for key, text in corners:
+        x, y, position = spots[key]
+        helper.add_data_point(x, y, biggest * _TINY_BUBBLE)
+        corner_positions.append(position)
+        w, h = _label_size(text, LABEL_TEXT)
+        cx, cy = plot.left + x / 100 * plot_w, plot.bottom - y / 100 * plot_h
+        reserved.append(_label_rect(position, cx, cy, 0, w, h))
+    data.point_labels[helper.index] = ["", *(text for _, text in corners)]
+
+    frame = _new_chart(slide, box, XL_CHART_TYPE.BUBBLE, data)
+    chart = frame.chart
+    _set_plot_layout(chart, fx, fy, fw, fh)
+    # Written out although 100 is the default: the size comes from the scale bubble.
+    _plot_area(chart).find(qn("c:bubbleChart")).get_or_add_bubbleScale().set("val", "100")
+    account_ser, helper_ser = chart._chartSpace.findall(
+        ".//" + qn("c:bubbleChart") + "/" + qn("c:ser")
+    )
+
+    _hide_series(helper_ser)
+    if corners:
+        _series_dlbls(helper_ser)
+        for idx, ((_, text), position) in enumerate(zip(corners, corner_positions, strict=True)):
+            _point_label(
+                helper_ser, idx + 1, text=text, position=position, colour=style.GREY, bold=True
+            )
+
+    sp_pr = account_ser.get_or_add_spPr()
+    sp_pr.append(
+        parse_xml(
+            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(style.BRAND)}">'
+            f'<a:alpha val="{_BUBBLE_ALPHA}"/></a:srgbClr></a:solidFill>'
+        )
+    )
+    sp_pr.append(parse_xml(f"<a:ln {nsdecls('a')}><a:noFill/></a:ln>"))
+
+    # Labels on the biggest accounts; radii as both renderers draw them (area-true).
+    labelled = sorted(range(len(accounts)), key=lambda i: -accounts[i][3])[:MAX_LABELLED_POINTS]
+    labelled.sort()
+    max_radius = _BUBBLE_FRACTION * 0.25 * min(plot_w, plot_h) / 2
+    radii = [max_radius * math.sqrt(accounts[i][3] / biggest) for i in labelled]
+    frame_rect = _Rect(box.left, box.top, box.right, box.bottom)
+    positions = _place_labels([accounts[i] for i in labelled], radii, plot, frame_rect, reserved)
+    _series_dlbls(account_ser)
+    for i, position in zip(labelled, positions, strict=True):
+        _point_label(account_ser, i, text=accounts[i][0], position=position, colour=style.TEXT)
+
+    x_axis, y_axis = _x_axis(chart), chart.value_axis
+    for axis, title, vertical in ((x_axis, x_title, False), (y_axis, y_title, True)):
+        _style_value_axis(
+            axis,
+            title=title,
+            number_format="0",
+            vertical=vertical,
+            minimum=0,
+            maximum=100,
+            major_unit=25,
+            gridlines=False,
+        )
+        _style_axis_line(axis, visible=True, width=Pt(1))
+        axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    y_axis.crosses_at = float(cut_y)  # the horizontal axis crosses the vertical at cut_y
+    x_axis.crosses_at = float(cut_x)  # and the vertical axis crosses at cut_x
+    _frame_plot_area(chart)
+    _set_legend(chart, show=False)
+    return frame
+
+
+def _frame_plot_area(chart: Chart) -> None:
+    """A thin grey frame around the plot (the matrix's outer edges)."""
+    plot_area = _plot_area(chart)
+    sp_pr = plot_area.find(qn("c:spPr"))
+    for child in list(sp_pr):
+        sp_pr.remove(child)
+    sp_pr.append(parse_xml(f"<a:noFill {nsdecls('a')}/>"))
+    sp_pr.append(parse_xml(_ln_xml(style.LINE, _HAIR_LINE, declare=True)))
+
+
+def _x_axis(chart: Chart) -> Any:
+    """The horizontal value axis of an XY or bubble chart (python-pptx's ``category_axis``
+    returns it as a ValueAxis)."""
+    return chart.category_axis
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Concentration: the Pareto (Lorenz-style) curve of cumulative revenue share.
+# ---------------------------------------------------------------------------------------------
+
+
+def add_pareto_chart(
+    slide: Any,
+    box: style.Box,
+    account_share: list[float],
+    revenue_share: list[float],
+    *,
+    x_title: str,
+    y_title: str,
+    marker: tuple[float, float] | None = None,
+    names: tuple[str, str] = ("", ""),
+    marker_label: str | None = None,
+) -> GraphicFrame:
+    """Cumulative revenue share (y) over the share of accounts (x), both 0-100 %.
+
+    The curve is a brand line through the given points, starting at (0, 0) (added when the
+    caller's first point is not the origin); a thin grey dashed diagonal shows an equal
+    distribution. ``marker`` (x, y), e.g. the top-20 % point, is a brand dot labelled with
+    ``marker_label`` (or its y value as a percentage), with thin dashed guide lines to both
+    axes drawn as error bars. ``names`` are the legend entries of the curve and the diagonal;
+    the legend shows only when both are given. Shares are fractions (0.2 = 20 %).
+    """
+    _check_lengths("pareto chart", len(account_share), revenue_share)
+    pairs = [
+        (fx, fy)
+        for x, y in zip(account_share, revenue_share, strict=True)
+        if (fx := _clean(x)) is not None and (fy := _clean(y)) is not None
+    ]
+    if not pairs or pairs[0] != (0.0, 0.0):
+        pairs.insert(0, (0.0, 0.0))
+
+    curve_name, diagonal_name = names
+    data = _XyData(number_format="0%")
+    curve = data.add_series(curve_name or y_title, number_format="0%")
+    for x, y in pairs:
+        curve.add_data_point(x, y)
+    diagonal = data.add_series(diagonal_name or x_title, number_format="0%")
+    diagonal.add_data_point(0.0, 0.0)
+    diagonal.add_data_point(1.0, 1.0)
+    if marker is not None:
+        point = data.add_series(marker_label or " ", number_format="0%")
+        point.add_data_point(float(marker[0]), float(marker[1]))
+
+    frame = _new_chart(slide, box, XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, data)
+    chart = frame.chart
+    plot = chart.plots[0]
+    plot.vary_by_categories = False
+    lines = list(plot.series)
+    _solid_line(lines[0], style.BRAND, _MAIN_LINE, MSO_LINE_DASH_STYLE.SOLID)
+    _marker(lines[0], None)
+    lines[0].smooth = False
+    _solid_line(lines[1], style.GREY, _HAIR_LINE, MSO_LINE_DASH_STYLE.DASH)
+    _marker(lines[1], None)
+    lines[1].smooth = False
+    if marker is not None:
+        dot = lines[2]
+        dot.format.line.fill.background()
+        _marker(dot, style.BRAND, size=8)
+        dot.smooth = False
+        ser = dot._element
+        _series_dlbls(ser)
+        _point_label(
+            ser,
+            0,
+            text=marker_label,
+            position=XL_LABEL_POSITION.RIGHT if marker[0] < 0.7 else XL_LABEL_POSITION.LEFT,
+            colour=style.BRAND,
+            size=CHART_TEXT,
+            bold=True,
+            background=True,
+            number_format="0%",
+        )
+        _add_err_bars(
+            ser, _err_bars_xml("x", "minus", float(marker[0]), style.GREY, _HAIR_LINE, "sysDash")
+        )
+        _add_err_bars(
+            ser, _err_bars_xml("y", "minus", float(marker[1]), style.GREY, _HAIR_LINE, "sysDash")
+        )
+
+    for axis, title, vertical in (
+        (_x_axis(chart), x_title, False),
+        (chart.value_axis, y_title, True),
+    ):
+        _style_value_axis(
+            axis,
+            title=title,
+            number_format="0%",
+            vertical=vertical,
+            minimum=0,
+            maximum=1,
+            major_unit=0.2,
+            gridlines=vertical,
+        )
+    _set_legend(chart, show=bool(curve_name and diagonal_name))
+    if chart.has_legend:
+        _hide_legend_entries(chart, keep={0, 1})
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Bars with an optional norm band (e.g. 5-15 key accounts per KAM).
+# ---------------------------------------------------------------------------------------------
+
+
+def add_bar_chart(
+    slide: Any,
+    box: style.Box,
+    categories: list[str],
+    values: list[float],
+    *,
+    value_axis_title: str,
+    number_format: str = "0",
+    band: tuple[float, float] | None = None,
+    horizontal: bool = True,
+    names: tuple[str, str] = ("", ""),
+) -> GraphicFrame:
+    """Brand bars with value labels; horizontal bars read top to bottom in the given order.
+
+    ``band`` (low, high), e.g. the norm of 5-15 key accounts per KAM, is drawn on every bar as
+    a range marker: a thin grey line with end caps from ``low`` to ``high`` running along the
+    bar, just off its centre line. It is a second bar series with the band's middle as value,
+    invisible and overlapping the real bars (60 %, so the line clears the value label at the
+    bar's end), carrying fixed error bars of plus and minus half the band (``c:errBars``,
+    ``errValType="fixedVal"``, no ``c:errDir`` in a bar chart).
+
+    Why this way: it is native chart content (it moves, resizes and reorders with the bars
+    and survives "Edit data") and renders the same for columns and horizontal bars in
+    PowerPoint and LibreOffice. A combo with line series cannot do horizontal bars
+    (PowerPoint cannot combine them with a line chart), and a shaded band behind the bars
+    needs a second chart group on secondary axes, which LibreOffice scales and draws wrongly
+    (tried). The value axis maximum is fixed to leave room for the band's upper end and the
+    labels, with gridlines every fifth of it. The band has no legend entry (its key would be
+    empty): the slide or axis title states the norm. ``names`` are the series names of the
+    values and of the band in the embedded sheet.
+    """
+    _check_lengths("bar chart", len(categories), values)
+    cleaned = [_clean(v) for v in values]
+    value_name, band_name = names
+    data = _CategoryData(number_format=number_format)
+    data.categories = categories
+    data.add_series(value_name or value_axis_title, cleaned)
+    maximum = None
+    if band is not None:
+        low, high = sorted((float(band[0]), float(band[1])))
+        data.add_series(band_name, [(low + high) / 2] * len(categories))
+        top = max([high, *(v for v in cleaned if v is not None)])
+        maximum = _nice_ceiling(top * 1.1)
+    chart_type = XL_CHART_TYPE.BAR_CLUSTERED if horizontal else XL_CHART_TYPE.COLUMN_CLUSTERED
+    frame = _new_chart(slide, box, chart_type, data)
+    chart = frame.chart
+    plot = chart.plots[0]
+    plot.vary_by_categories = False
+    plot.gap_width = 80
+    bars = plot.series[0]
+    bars.invert_if_negative = False
+    bars.format.fill.solid()
+    bars.format.fill.fore_color.rgb = style.BRAND
+    bars.format.line.fill.background()
+    _label_series(
+        bars.data_labels, number_format=number_format, position=XL_LABEL_POSITION.OUTSIDE_END
+    )
+    if band is not None:
+        plot.overlap = _BAND_OVERLAP
+        marker = plot.series[1]
+        marker.invert_if_negative = False
+        _hide_series(marker._element)
+        _add_err_bars(
+            marker._element,
+            _err_bars_xml(None, "both", (high - low) / 2, style.GREY, Pt(1.5), end_caps=True),
+        )
+
+    category_axis, value_axis = chart.category_axis, chart.value_axis
+    _style_category_axis(category_axis)
+    _style_value_axis(
+        value_axis,
+        title=value_axis_title,
+        number_format=number_format,
+        vertical=not horizontal,
+        minimum=0,
+        maximum=maximum,
+        major_unit=None if maximum is None else _nice_ceiling(maximum / 5),
+    )
+    if horizontal:
+        # First category on top; the value axis then crosses at the last (bottom) category.
+        category_axis.reverse_order = True
+        value_axis._element.find(qn("c:crosses")).set("val", "max")
+    _set_legend(chart, show=False)
+    return frame
+
+
+#: The band marker's invisible bar overlaps the real one by this much (%), so the band line
+#: runs along the bar off its centre line, clear of the value label at the bar's end.
+_BAND_OVERLAP: Final = 60
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k that is at least ``value`` (an axis maximum)."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+
+
+def _hide_legend_entries(chart: Chart, *, keep: set[int]) -> None:
+    """Delete the legend entries of every series except those whose ``c:idx`` is in ``keep``
+    (CT_Legend order: legendPos, legendEntry*, layout, overlay, spPr, txPr)."""
+    legend = chart._chartSpace.find(qn("c:chart")).find(qn("c:legend"))
+    position = legend.find(qn("c:legendPos"))
+    indices = sorted(
+        int(ser.find(qn("c:idx")).get("val")) for ser in _plot_area(chart).iter(qn("c:ser"))
+    )
+    for idx in reversed([i for i in indices if i not in keep]):
+        position.addnext(
+            parse_xml(
+                f'<c:legendEntry {nsdecls("c")}><c:idx val="{idx}"/><c:delete val="1"/>'
+                f"</c:legendEntry>"
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Reading a chart back.
+# ---------------------------------------------------------------------------------------------
+
+
+def chart_data_values(graphic_frame: GraphicFrame) -> dict[str, list[float | None]]:
+    """Series name -> cached values (y values for XY and bubble series; ``None`` for a gap),
+    over every plot of the chart in document order. A repeated name gets `` #2``, `` #3``."""
+    result: dict[str, list[float | None]] = {}
+    for plot in graphic_frame.chart.plots:
+        for series in plot.series:
+            key, n = series.name, 2
+            while key in result:
+                key, n = f"{series.name} #{n}", n + 1
+            result[key] = list(series.values)
+    return result

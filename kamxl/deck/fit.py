@@ -1,0 +1,450 @@
+"""Measuring and fitting text with real font metrics, so that no text leaves its shape.
+
+Why measure: the deck contract says no text ever leaves its shape or the slide, and a file
+must be right *as written*. PowerPoint's "shrink text on overflow" autofit only runs when
+PowerPoint itself lays the text out (and python-pptx cannot run it); LibreOffice silently lets
+text overflow a box or hides it; a viewer, a converter or a thumbnail shows exactly what the
+XML says. So kamxl measures every fitted text with the metrics of the font it will be shown
+in, picks the largest size of its role (:class:`kamxl.deck.style.TypeSize`) at which it fits,
+and only when even the role's minimum does not fit keeps whole lines and ends the last one with
+"…". The lines are written as measured, so every renderer shows the same lines.
+
+Metrics: the deck font is Calibri (:data:`kamxl.deck.style.FONT`); Carlito, shipped in
+``kamxl/deck/fonts`` under the SIL Open Font License, has exactly Calibri's advance widths, and
+LibreOffice substitutes it for Calibri. Widths come from Pillow's FreeType binding
+(``ImageFont.truetype(path, px).getlength(text)``). FreeType hints advances to whole pixels, so
+at a small pixel size a width is off by up to half a pixel per glyph (about 1 % at 100 px).
+We measure at a pixel size equal to the font's units-per-em (2048 for Carlito), where one pixel
+is one font unit: every advance is then exactly the ``hmtx`` value, hinting cannot move it, and
+a width in points is ``pixels * size_pt / units_per_em``. Measuring uses Pillow's basic layout
+(no kerning): PowerPoint and LibreOffice kern pairs closer, never apart, so the measured width
+is an upper bound. Characters the font lacks (the RAG symbols ▲◆▼, for instance, which a
+renderer takes from a fallback font) count as one em, wider than nearly any glyph; a no-break
+space counts as a space, which is how renderers show it.
+
+Sizes are in points (float), widths and heights of boxes too; :func:`fit_in_shape` works in
+EMU like python-pptx and converts. Line height is ``size * line_spacing`` (1.2 by default),
+and :func:`fit_in_shape` writes that exact spacing into the paragraph, so what is measured is
+what is rendered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
+
+from lxml import etree
+from PIL import ImageFont
+from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
+from pptx.oxml.ns import qn
+from pptx.text.text import TextFrame, _Paragraph
+from pptx.util import Emu, Inches, Length, Pt
+
+from kamxl.deck.style import FONT, MIN_SIZE, TypeSize
+
+__all__ = [
+    "ELLIPSIS",
+    "FONT_DIR",
+    "LINE_SPACING",
+    "MARGIN_X",
+    "MARGIN_Y",
+    "WIDTH_SAFETY",
+    "Fitted",
+    "fit",
+    "fit_in_shape",
+    "lines_height",
+    "text_width",
+    "wrap",
+]
+
+log = logging.getLogger(__name__)
+
+#: The shipped Carlito fonts (Calibri's metric-compatible twin) and their licence.
+FONT_DIR: Final = Path(__file__).resolve().parent / "fonts"
+_FONT_FILES: Final = {False: "Carlito-Regular.ttf", True: "Carlito-Bold.ttf"}
+
+#: The mark that ends a shortened text.
+ELLIPSIS: Final = "…"
+#: Line height as a multiple of the font size, used for measuring and written into the deck.
+LINE_SPACING: Final = 1.2
+#: Text frame insets written by :func:`fit_in_shape` (python-pptx's defaults are 0.1/0.05 in).
+MARGIN_X: Final = Inches(0.05)
+MARGIN_Y: Final = Inches(0.03)
+#: Share of the usable width that :func:`fit_in_shape` fills at most: a renderer that rounds
+#: glyph positions differently must not find a measured line too long and wrap it again.
+WIDTH_SAFETY: Final = 0.98
+#: Sizes are tried from the role's size down to its minimum in steps of this many points.
+STEP: Final = 0.5
+
+_UNBREAKABLE_SPACES: Final = str.maketrans({"\u00a0": " "})
+_LINE_BREAKS: Final = re.compile(r"\r\n|\r|\v|\u2028|\u2029")
+_SPACES: Final = re.compile(r"[ \t]+")  # word separators; a no-break space is not one
+_TRAILING_PUNCTUATION: Final = " \t,;:-–—"
+
+
+# --- the fonts --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2)
+def _font_tables(bold: bool) -> tuple[int, frozenset[int]]:
+    """The font's units per em and the code points its ``cmap`` maps to a glyph.
+
+    Pillow does not say whether a font has a glyph (it measures the empty ``.notdef`` box
+    instead), so the ``head`` and ``cmap`` tables are read here: a few lines of ``struct``
+    rather than a runtime dependency on fontTools.
+    """
+    data = (FONT_DIR / _FONT_FILES[bold]).read_bytes()
+    (num_tables,) = struct.unpack_from(">H", data, 4)
+    tables: dict[bytes, int] = {}
+    for i in range(num_tables):
+        tag, _checksum, offset, _length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        tables[tag] = offset
+    (units_per_em,) = struct.unpack_from(">H", data, tables[b"head"] + 18)
+    cmap = tables[b"cmap"]
+    (num_subtables,) = struct.unpack_from(">H", data, cmap + 2)
+    covered: set[int] = set()
+    for i in range(num_subtables):
+        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap + 4 + 8 * i)
+        if platform == 0 or (platform == 3 and encoding in (1, 10)):
+            covered |= _cmap_subtable(data, cmap + offset)
+    return units_per_em, frozenset(covered)
+
+
+def _cmap_subtable(data: bytes, at: int) -> set[int]:
+    """Code points with a glyph in a format 4 or 12 ``cmap`` subtable (others are skipped)."""
+    (fmt,) = struct.unpack_from(">H", data, at)
+    covered: set[int] = set()
+    if fmt == 4:
+        (seg_count_x2,) = struct.unpack_from(">H", data, at + 6)
+        n = seg_count_x2 // 2
+        ends = struct.unpack_from(f">{n}H", data, at + 14)
+        starts = struct.unpack_from(f">{n}H", data, at + 16 + seg_count_x2)
+        deltas = struct.unpack_from(f">{n}h", data, at + 16 + 2 * seg_count_x2)
+        range_at = at + 16 + 3 * seg_count_x2
+        range_offsets = struct.unpack_from(f">{n}H", data, range_at)
+        for seg, (start, end, delta, range_offset) in enumerate(
+            zip(starts, ends, deltas, range_offsets, strict=True)
+        ):
+            for code in range(start, end + 1):
+                if code == 0xFFFF:
+                    continue
+                if range_offset == 0:
+                    glyph = (code + delta) & 0xFFFF
+                else:
+                    where = range_at + 2 * seg + range_offset + 2 * (code - start)
+                    (glyph,) = struct.unpack_from(">H", data, where)
+                    glyph = (glyph + delta) & 0xFFFF if glyph else 0
+                if glyph:
+                    covered.add(code)
+    elif fmt == 12:
+        (num_groups,) = struct.unpack_from(">I", data, at + 12)
+        for g in range(num_groups):
+            start, end, _glyph = struct.unpack_from(">III", data, at + 16 + 12 * g)
+            covered.update(range(start, end + 1))
+    return covered
+
+
+@lru_cache(maxsize=8)
+def _font(bold: bool, size_px: int) -> ImageFont.FreeTypeFont:
+    """The Carlito face at ``size_px`` pixels, loaded once per (bold, size)."""
+    return ImageFont.truetype(
+        str(FONT_DIR / _FONT_FILES[bold]), size_px, layout_engine=ImageFont.Layout.BASIC
+    )
+
+
+@lru_cache(maxsize=65536)
+def _width_em(text: str, bold: bool) -> float:
+    """Width of one line of ``text`` in ems (multiply by the size in points to get points)."""
+    units_per_em, covered = _font_tables(bold)
+    font = _font(bold, units_per_em)
+    text = text.translate(_UNBREAKABLE_SPACES)
+    missing = sum(1 for ch in text if ord(ch) not in covered)
+    if missing:
+        text = "".join(ch for ch in text if ord(ch) in covered)
+    return font.getlength(text) / units_per_em + missing
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def text_width(text: str, size_pt: float, bold: bool = False) -> float:
+    """Width in points of ``text`` set in Calibri/Carlito at ``size_pt`` (no wrapping).
+
+    A text with line breaks is as wide as its widest line.
+    """
+    lines = _LINE_BREAKS.sub("\n", text).split("\n")
+    return max(_width_em(line, bold) for line in lines) * size_pt
+
+
+def lines_height(n_lines: int, size_pt: float, line_spacing: float = LINE_SPACING) -> float:
+    """Height in points of ``n_lines`` lines at ``size_pt`` with ``line_spacing`` (× size)."""
+    return n_lines * size_pt * line_spacing
+
+
+def _break_word(word: str, width_pt: float, size_pt: float, bold: bool) -> list[str]:
+    """Pieces of a word too long for a line: the longest prefixes that fit (one char at least)."""
+    pieces: list[str] = []
+    while word:
+        lo, hi = 1, len(word)  # the longest prefix that fits, by bisection
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if text_width(word[:mid], size_pt, bold) <= width_pt:
+                lo = mid
+            else:
+                hi = mid - 1
+        pieces.append(word[:lo])
+        word = word[lo:]
+    return pieces
+
+
+def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap of ``text`` into lines no wider than ``width_pt`` at ``size_pt``.
+
+    Explicit line breaks ("\\n", also "\\r\\n" and "\\v") are kept, so "a\\n\\nb" gives an empty
+    line between. Words are separated by spaces and tabs (runs of them become one space; a
+    no-break space joins); a word is split only when it is alone wider than the line, and then
+    by characters. Lines carry no trailing spaces. An empty text has no lines.
+    """
+    if not text:
+        return []
+    lines: list[str] = []
+    for paragraph in _LINE_BREAKS.sub("\n", text).split("\n"):
+        words = [w for w in _SPACES.split(paragraph) if w]
+        line = ""
+        for word in words:
+            candidate = f"{line} {word}" if line else word
+            if text_width(candidate, size_pt, bold) <= width_pt:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            if text_width(word, size_pt, bold) <= width_pt:
+                line = word
+            else:
+                *whole, line = _break_word(word, width_pt, size_pt, bold)
+                lines.extend(whole)
+        lines.append(line)
+    return lines
+
+
+# --- fitting ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Fitted:
+    """Text fitted to a box: its lines, the size they are set in, whether text was cut.
+
+    ``height`` is the height of the lines in points (``lines * size * line_spacing``).
+    """
+
+    lines: list[str]
+    size: float
+    truncated: bool
+    height: float
+
+    @property
+    def text(self) -> str:
+        """The fitted lines joined by line breaks."""
+        return "\n".join(self.lines)
+
+
+def _sizes(size: TypeSize) -> list[float]:
+    """Sizes to try, largest first: the role's size down to its minimum, never below 9 pt."""
+    floor = max(Length(size.minimum).pt, MIN_SIZE.pt)
+    top = max(Length(size.size).pt, floor)
+    sizes = []
+    current = top
+    while current > floor + 1e-9:
+        sizes.append(current)
+        current = round(current - STEP, 2)
+    sizes.append(floor)
+    return sizes
+
+
+def _with_ellipsis(line: str, width_pt: float, size_pt: float, bold: bool) -> str:
+    """``line`` cut at a word boundary so that it and "…" fit in ``width_pt``.
+
+    Trailing punctuation before the cut goes ("cost, …" reads badly); a line with one word
+    that cannot keep a whole word is cut by characters.
+    """
+    words = line.split(" ")
+    while words:
+        head = " ".join(words).rstrip(_TRAILING_PUNCTUATION)
+        if head and text_width(head + ELLIPSIS, size_pt, bold) <= width_pt:
+            return head + ELLIPSIS
+        if len(words) == 1:
+            break
+        words.pop()
+    word = words[0] if words else ""
+    while word and text_width(word + ELLIPSIS, size_pt, bold) > width_pt:
+        word = word[:-1]
+    return word + ELLIPSIS
+
+
+def fit(
+    text: str,
+    width_pt: float,
+    height_pt: float,
+    size: TypeSize,
+    *,
+    bold: bool = False,
+    line_spacing: float = LINE_SPACING,
+    max_lines: int | None = None,
+) -> Fitted:
+    """Fit ``text`` in a box of ``width_pt`` × ``height_pt`` points at the largest size possible.
+
+    The width and height are the *usable* ones, inside the text frame's insets (margins):
+    :func:`fit_in_shape` subtracts them. Sizes are tried from ``size.size`` down to
+    ``size.minimum`` in 0.5 pt steps (never below :data:`kamxl.deck.style.MIN_SIZE`,
+    whatever the role says); the first at which the wrapped lines fit the height (and
+    ``max_lines``) wins. If even the minimum does not fit, the text keeps the minimum size and
+    is shortened: as many whole lines as fit, the last cut at a word boundary and ended with
+    "…", and ``truncated`` is set. A box too low for one line gets no lines (and a warning):
+    that is a layout error, and overflowing would be worse.
+    """
+    sizes = _sizes(size)
+    if not text.strip():
+        return Fitted([], sizes[0], False, 0.0)
+    limit = max_lines if max_lines is not None else 10**9
+    for size_pt in sizes:
+        lines = wrap(text, width_pt, size_pt, bold)
+        height = lines_height(len(lines), size_pt, line_spacing)
+        if len(lines) <= limit and height <= height_pt + 1e-9:
+            return Fitted(lines, size_pt, False, height)
+
+    size_pt = sizes[-1]
+    lines = wrap(text, width_pt, size_pt, bold)
+    line_height = lines_height(1, size_pt, line_spacing)
+    keep = min(limit, int((height_pt + 1e-9) // line_height), len(lines))
+    if keep <= 0:
+        log.warning("no room for one line of %.1f pt in %.1f pt: %.40r", size_pt, height_pt, text)
+        return Fitted([], size_pt, True, 0.0)
+    kept = lines[:keep]
+    kept[-1] = _with_ellipsis(kept[-1], width_pt, size_pt, bold)
+    return Fitted(kept, size_pt, True, lines_height(keep, size_pt, line_spacing))
+
+
+# --- writing into a python-pptx text frame ----------------------------------------------------
+
+
+_BULLET_TAGS: Final = tuple(
+    qn(f"a:{tag}")
+    for tag in (
+        "buClrTx", "buClr", "buSzTx", "buSzPct", "buSzPts", "buFontTx", "buFont",
+        "buNone", "buAutoNum", "buChar", "buBlip",
+    )
+)  # fmt: skip
+
+
+def _set_run_properties(
+    props: etree._Element, size_pt: float, bold: bool, color: RGBColor | None
+) -> None:
+    """Make ``props`` (an ``a:rPr`` or ``a:endParaRPr``) say: Calibri, this size, bold, colour.
+
+    Earlier content is dropped; the font is set for Latin, East Asian and complex scripts so
+    that no theme font can stand in for any character.
+    """
+    lang = props.get("lang")  # the language (for spelling) is kept, everything else goes
+    for name in list(props.attrib):
+        del props.attrib[name]
+    for child in list(props):
+        props.remove(child)
+    if lang:
+        props.set("lang", lang)
+    props.set("sz", str(round(size_pt * 100)))
+    props.set("b", "1" if bold else "0")
+    if color is not None:
+        fill = etree.SubElement(props, qn("a:solidFill"))
+        etree.SubElement(fill, qn("a:srgbClr"), val=str(color))
+    for script in ("a:latin", "a:ea", "a:cs"):
+        etree.SubElement(props, qn(script), typeface=FONT)
+
+
+def _write_lines(
+    paragraph: _Paragraph,
+    lines: list[str],
+    size_pt: float,
+    bold: bool,
+    color: RGBColor | None,
+    line_spacing: float,
+    align: PP_ALIGN | None,
+) -> None:
+    """Write ``lines`` into an empty ``paragraph`` as runs separated by ``<a:br/>``."""
+    paragraph.alignment = align
+    paragraph.line_spacing = Pt(size_pt * line_spacing)  # exact spacing, as measured
+    paragraph.space_before = Pt(0)
+    paragraph.space_after = Pt(0)
+    p_pr = paragraph._p.get_or_add_pPr()
+    p_pr.set("marL", "0")  # no inherited indent may narrow the measured width
+    p_pr.set("indent", "0")
+    for child in list(p_pr):
+        if child.tag in _BULLET_TAGS:
+            p_pr.remove(child)
+    # a:buNone comes right after the spacing elements, which were all just written
+    p_pr.find(qn("a:spcAft")).addnext(etree.Element(qn("a:buNone")))
+    for i, line in enumerate(lines):
+        if i:
+            br = paragraph._p.add_br()
+            _set_run_properties(br.get_or_add_rPr(), size_pt, bold, color)
+        run = paragraph.add_run()
+        run.text = line
+        _set_run_properties(run._r.get_or_add_rPr(), size_pt, bold, color)
+    _set_run_properties(paragraph._p.get_or_add_endParaRPr(), size_pt, bold, color)
+
+
+def fit_in_shape(
+    text_frame: TextFrame,
+    text: str,
+    box_width_emu: int,
+    box_height_emu: int,
+    size: TypeSize,
+    *,
+    bold: bool = False,
+    color: RGBColor | None = None,
+    align: PP_ALIGN | None = None,
+    line_spacing: float = LINE_SPACING,
+    max_lines: int | None = None,
+) -> Fitted:
+    """Fit ``text`` to a shape of ``box_width_emu`` × ``box_height_emu`` and write it there.
+
+    The frame gets word wrap on, autofit off (nothing is left for a renderer to decide) and
+    known insets (:data:`MARGIN_X` left/right, :data:`MARGIN_Y` top/bottom), which are taken
+    off the box before fitting; the width is further kept to :data:`WIDTH_SAFETY` of the rest.
+    The fitted lines go into ONE paragraph, separated by line breaks (``<a:br/>``): the
+    renderer then shows exactly the measured lines, whatever its own wrapping would do; one
+    paragraph has one set of properties, so no paragraph spacing from a template can slip in
+    between lines, and the whole text stays one paragraph for whoever edits the slide. Every
+    run, break and the paragraph end carry the font (:data:`kamxl.deck.style.FONT`), the
+    fitted size, bold and colour; the line spacing is written as exact points
+    (``size * line_spacing``), the value used for measuring; indents and bullets are cleared.
+    ``align=None`` keeps the alignment the shape inherits (a layout's centred title, say).
+    Whatever the frame held before is replaced.
+    """
+    text_frame.word_wrap = True
+    text_frame.auto_size = MSO_AUTO_SIZE.NONE
+    text_frame.margin_left = text_frame.margin_right = MARGIN_X
+    text_frame.margin_top = text_frame.margin_bottom = MARGIN_Y
+    width_pt = Emu(max(box_width_emu - 2 * MARGIN_X, 0)).pt * WIDTH_SAFETY
+    height_pt = Emu(max(box_height_emu - 2 * MARGIN_Y, 0)).pt
+    fitted = fit(
+        text,
+        width_pt,
+        height_pt,
+        size,
+        bold=bold,
+        line_spacing=line_spacing,
+        max_lines=max_lines,
+    )
+    text_frame.clear()
+    paragraph = text_frame.paragraphs[0]
+    for child in list(paragraph._p):
+        if child.tag != qn("a:pPr"):
+            paragraph._p.remove(child)
+    _write_lines(paragraph, fitted.lines, fitted.size, bold, color, line_spacing, align)
+    return fitted

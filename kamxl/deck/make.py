@@ -1,0 +1,203 @@
+"""Making deck files: which decks, their names, writing them, PDF copies.
+
+The one entry point the command line, the ribbon and the batch share:
+:func:`make_decks` builds the decks asked for from a read workbook and writes each one
+atomically into the output folder under a name built from the account (sanitised, so that
+it stays in the folder), never over an existing file unless asked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+from kamxl.deck.build import Deck, build_handshake, build_portfolio, build_qbr
+from kamxl.deck.context import (
+    Audience,
+    DeckError,
+    handshake_context,
+    portfolio_context,
+    qbr_context,
+)
+from kamxl.errors import OutputError
+from kamxl.files import safe_output_path
+from kamxl.workbook.model import KamWorkbook
+
+__all__ = [
+    "Built",
+    "DeckKind",
+    "PdfError",
+    "deck_name",
+    "make_decks",
+    "selected_accounts",
+    "to_pdf",
+]
+
+
+class DeckKind(StrEnum):
+    QBR = "qbr"
+    HANDSHAKE = "handshake"
+    PORTFOLIO = "portfolio"
+
+
+class PdfError(DeckError):
+    """A PDF copy cannot be made (LibreOffice missing or failing); the .pptx is written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """A deck written: what it is and where."""
+
+    kind: DeckKind
+    account_id: str | None
+    path: Path
+    slides: int
+    pdf: Path | None = None
+
+
+def deck_name(kind: DeckKind, book: KamWorkbook, account_id: str | None, audience: Audience) -> str:
+    """The file name (without extension) of a deck: account, kind, period, audience."""
+    period = book.settings.period or "period"
+    if kind is DeckKind.PORTFOLIO:
+        company = book.settings.company or book.path.stem
+        return f"{company} - Portfolio review {period}"
+    accounts = book.accounts
+    match = accounts[accounts["account_id"] == account_id]
+    name = str(match.iloc[0]["name"]) if not match.empty and match.iloc[0]["name"] else ""
+    label = "QBR" if kind is DeckKind.QBR else "Handshake"
+    suffix = " (client)" if kind is DeckKind.QBR and audience is Audience.CLIENT else ""
+    return f"{account_id} {name} - {label} {period}{suffix}".replace("  ", " ")
+
+
+def selected_accounts(
+    book: KamWorkbook, accounts: Sequence[str] = (), every: bool = False
+) -> list[str]:
+    """The accounts to build decks for: those named, all of them, or (by default) the key
+    accounts (status ``key``)."""
+    ids = book.accounts["account_id"].dropna().astype(str)
+    if accounts:
+        unknown = [a for a in accounts if a not in set(ids)]
+        if unknown:
+            raise DeckError(f"not in Accounts: {', '.join(unknown)}")
+        return list(accounts)
+    if every:
+        return ids.tolist()
+    return ids[book.accounts["status"] == "key"].tolist()
+
+
+def make_decks(
+    book: KamWorkbook,
+    out_dir: Path,
+    kinds: Iterable[DeckKind],
+    *,
+    accounts: Sequence[str] = (),
+    every: bool = False,
+    audience: Audience = Audience.INTERNAL,
+    language: str | None = None,
+    template: Path | None = None,
+    overwrite: bool = False,
+    pdf: bool = False,
+    as_of: date | None = None,
+) -> list[Built]:
+    """Build and write the decks; returns what was written.
+
+    The portfolio review is internal: asking for it with the client audience is an error.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise OutputError(out_dir, "is not a folder (create it first)")
+    kinds = list(dict.fromkeys(kinds))
+    if DeckKind.PORTFOLIO in kinds and audience is Audience.CLIENT:
+        raise DeckError("the portfolio review is internal: it has no client version")
+    ids = selected_accounts(book, accounts, every) if set(kinds) - {DeckKind.PORTFOLIO} else []
+    built: list[Built] = []
+    jobs: list[tuple[DeckKind, str | None]] = [
+        (k, a) for k in kinds if k is not DeckKind.PORTFOLIO for a in ids
+    ]
+    if DeckKind.PORTFOLIO in kinds:
+        jobs.append((DeckKind.PORTFOLIO, None))
+    for kind, account_id in jobs:
+        deck = _deck(book, kind, account_id, audience, language, template, as_of)
+        path = safe_output_path(out_dir, deck_name(kind, book, account_id, audience), ".pptx")
+        if path.exists() and not overwrite:
+            raise OutputError(path, "already exists (use --force to replace it)")
+        deck.save(path)
+        copy = to_pdf(path) if pdf else None
+        built.append(Built(kind, account_id, path, len(deck.prs.slides), copy))
+    return built
+
+
+def _deck(
+    book: KamWorkbook,
+    kind: DeckKind,
+    account_id: str | None,
+    audience: Audience,
+    language: str | None,
+    template: Path | None,
+    as_of: date | None,
+) -> Deck:
+    if kind is DeckKind.QBR:
+        return build_qbr(
+            qbr_context(book, account_id or "", audience=audience, language=language, as_of=as_of),
+            template=template,
+        )
+    if kind is DeckKind.HANDSHAKE:
+        return build_handshake(
+            handshake_context(book, account_id or "", language=language, as_of=as_of),
+            template=template,
+        )
+    return build_portfolio(
+        portfolio_context(book, language=language, as_of=as_of), template=template
+    )
+
+
+def soffice() -> str | None:
+    """The LibreOffice executable, if installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(pptx: Path, *, timeout: float = 180.0) -> Path:
+    """A PDF copy of ``pptx`` beside it, made by LibreOffice headless."""
+    executable = soffice()
+    if executable is None:
+        raise PdfError(
+            "LibreOffice is not installed, so no PDF was made (the .pptx decks were written): "
+            "install it (Debian/Ubuntu: apt-get install libreoffice-impress; Windows/macOS: "
+            "libreoffice.org) or export the PDF from PowerPoint"
+        )
+    with tempfile.TemporaryDirectory(prefix="kamxl-pdf-") as work:
+        profile = Path(work) / "profile"
+        command = [
+            executable,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            work,
+            str(pptx),
+        ]
+        try:
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise PdfError(
+                f"LibreOffice took more than {timeout:.0f} s to convert {pptx.name}"
+            ) from None
+        produced = Path(work) / (pptx.stem + ".pdf")
+        if result.returncode != 0 or not produced.exists():
+            raise PdfError(
+                f"LibreOffice could not convert {pptx.name}: {result.stderr.strip()[-300:]}"
+            )
+        target = pptx.with_suffix(".pdf")
+        from kamxl.files import atomic_write
+
+        atomic_write(target, produced.read_bytes())
+    return target

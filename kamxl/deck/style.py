@@ -1,0 +1,131 @@
+"""The look of every deck: the grid, the type scale and the palette (decks.md "Style").
+
+One place for what a designer would put in a style guide, so that the template, the text
+fitting, the charts and the slides agree: a 16:9 slide (13.333 x 7.5 in) with 0.5 in
+margins, a small kicker above a one-line action title, a content area, and a footer; one
+sans-serif family (Calibri, with its metric-compatible free twin Carlito); one brand colour,
+greys, and the RAG colours used for status only (always with a word or symbol beside them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from pptx.dml.color import RGBColor
+from pptx.util import Emu, Inches, Pt
+
+__all__ = [
+    "BODY",
+    "BRAND",
+    "CONTENT",
+    "FONT",
+    "FOOTER",
+    "FOOTER_BOX",
+    "GREY",
+    "KICKER",
+    "KICKER_BOX",
+    "LIGHT",
+    "LINE",
+    "MARGIN",
+    "MIN_SIZE",
+    "RAG",
+    "RAG_SYMBOL",
+    "SLIDE_HEIGHT",
+    "SLIDE_WIDTH",
+    "TABLE",
+    "TEXT",
+    "TITLE",
+    "TITLE_BOX",
+    "Box",
+    "TypeSize",
+]
+
+SLIDE_WIDTH: Final = Emu(12192000)  # PowerPoint's Widescreen (13.333 in)
+SLIDE_HEIGHT: Final = Inches(7.5)
+MARGIN: Final = Inches(0.5)
+
+#: The font family; Carlito has Calibri's metrics, so text measured with it fits in Calibri.
+FONT: Final = "Calibri"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSize:
+    """A text role: its size and the smallest size it may shrink to when fitting."""
+
+    size: Pt
+    minimum: Pt
+
+
+#: Titles 24-28 pt, body 12-16 pt, tables 10-12 pt; nothing below 9 pt.
+MIN_SIZE: Final = Pt(9)
+TITLE: Final = TypeSize(Pt(26), Pt(20))
+KICKER: Final = TypeSize(Pt(12), Pt(10))
+BODY: Final = TypeSize(Pt(14), Pt(10))
+TABLE: Final = TypeSize(Pt(11), Pt(9))
+FOOTER: Final = TypeSize(Pt(9), Pt(9))
+
+BRAND: Final = RGBColor(0x1F, 0x4E, 0x79)  # the one brand colour (dark blue)
+TEXT: Final = RGBColor(0x26, 0x26, 0x26)  # body text
+GREY: Final = RGBColor(0x76, 0x76, 0x76)  # secondary text, forecasts, components
+LINE: Final = RGBColor(0xBF, 0xBF, 0xBF)  # rules, gridlines, quadrant lines
+LIGHT: Final = RGBColor(0xF2, 0xF2, 0xF2)  # table banding, panels
+
+#: RAG colours, status only (readable with the word or symbol beside them).
+RAG: Final = {
+    "Red": RGBColor(0xC0, 0x39, 0x2B),
+    "Amber": RGBColor(0xD4, 0x8A, 0x00),
+    "Green": RGBColor(0x2E, 0x7D, 0x32),
+}
+#: A shape beside each RAG word, so status never rests on colour alone.
+RAG_SYMBOL: Final = {"Red": "▼", "Amber": "◆", "Green": "▲"}
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A rectangle on the slide, in EMU (python-pptx's unit)."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @classmethod
+    def inches(cls, left: float, top: float, width: float, height: float) -> Box:
+        return cls(Inches(left), Inches(top), Inches(width), Inches(height))
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.height
+
+    def split(self, fractions: tuple[float, ...], gap: int = Inches(0.3)) -> tuple[Box, ...]:
+        """Columns of this box with the given width fractions and ``gap`` between them."""
+        usable = self.width - gap * (len(fractions) - 1)
+        boxes, left = [], self.left
+        for fraction in fractions:
+            width = Emu(int(usable * fraction / sum(fractions)))
+            boxes.append(Box(left, self.top, width, self.height))
+            left += width + gap
+        return tuple(boxes)
+
+    def rows(self, fractions: tuple[float, ...], gap: int = Inches(0.2)) -> tuple[Box, ...]:
+        """Rows of this box with the given height fractions and ``gap`` between them."""
+        usable = self.height - gap * (len(fractions) - 1)
+        boxes, top = [], self.top
+        for fraction in fractions:
+            height = Emu(int(usable * fraction / sum(fractions)))
+            boxes.append(Box(self.left, top, self.width, height))
+            top += height + gap
+        return tuple(boxes)
+
+
+_INNER_WIDTH = 13.333 - 2 * 0.5
+#: The grid of every content slide.
+KICKER_BOX: Final = Box.inches(0.5, 0.35, _INNER_WIDTH, 0.35)
+TITLE_BOX: Final = Box.inches(0.5, 0.7, _INNER_WIDTH, 0.75)
+CONTENT: Final = Box.inches(0.5, 1.65, _INNER_WIDTH, 5.15)
+FOOTER_BOX: Final = Box.inches(0.5, 7.0, _INNER_WIDTH, 0.3)

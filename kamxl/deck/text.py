@@ -1,0 +1,161 @@
+"""The words of the decks: kamxl's own Jinja2 templates, rendered in a sandbox.
+
+Each language has one template file (``kamxl/deck/text/en.j2``, ``fr.j2``) holding macros --
+one per slide title, label, summary item and talk track -- and a ``LABELS`` table. The
+builder calls a macro with data (numbers, dates, the workbook's texts) and gets text back.
+
+Two rules keep workbook content inert:
+
+- only kamxl's template files are ever compiled; workbook text reaches Jinja2 as macro
+  arguments -- data -- and is output as it is (a cell holding ``{{ 7*7 }}`` shows
+  ``{{ 7*7 }}``);
+- the environment is a :class:`~jinja2.sandbox.SandboxedEnvironment` with
+  :class:`~jinja2.StrictUndefined`: a template can call no unsafe attribute, and a missing
+  value is an error, never an empty string on a slide.
+
+Numbers, currency, percentages, dates and periods are formatted for the language with Babel.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import (
+    format_compact_currency,
+    format_decimal,
+    format_percent,
+    get_currency_symbol,
+)
+from jinja2 import PackageLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from kamxl.core.periods import parse_period
+
+__all__ = ["DASH", "LANGUAGES", "DeckText", "Formats"]
+
+LANGUAGES = ("en", "fr")
+_LAYOUT_SPACE = re.compile(r"[ \t\r\n]+")
+#: What a missing figure shows as (with a note in the speaker notes).
+DASH = "—"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+class Formats:
+    """Number, currency, percent, date and period formats of one language."""
+
+    def __init__(self, language: str, currency: str) -> None:
+        self.language = language
+        self.currency = currency or "EUR"
+
+    def money(self, value: Any) -> str:
+        """Compact currency: €1.2M, 1,2 M €; €850K, 850 k € (a decimal for millions only)."""
+        if _missing(value):
+            return DASH
+        digits = 1 if abs(float(value)) >= 1e6 else 0
+        return format_compact_currency(
+            float(value), self.currency, locale=self.language, fraction_digits=digits
+        )
+
+    @property
+    def symbol(self) -> str:
+        """The currency symbol (€, $, CHF)."""
+        return get_currency_symbol(self.currency, locale=self.language)
+
+    def pct(self, value: Any, digits: int = 0) -> str:
+        if _missing(value):
+            return DASH
+        pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+        text = format_percent(float(value), pattern, locale=self.language)
+        return text.replace("%", "\u202f%") if self.language == "fr" else text
+
+    def signed_pct(self, value: Any, digits: int = 0) -> str:
+        if _missing(value):
+            return DASH
+        sign = "+" if value > 0 else "−" if value < 0 else "±"
+        return sign + self.pct(abs(float(value)), digits)
+
+    def num(self, value: Any, digits: int = 0) -> str:
+        if _missing(value):
+            return DASH
+        pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+        return format_decimal(float(value), pattern, locale=self.language)
+
+    def day(self, value: Any) -> str:
+        if _missing(value):
+            return DASH
+        if isinstance(value, datetime):
+            value = value.date()
+        return format_date(value, "d MMM yyyy", locale=self.language)
+
+    def period(self, value: Any) -> str:
+        """2026-Q3 as Q3 2026 (T3 2026 in French); 2026-07 as Jul 2026."""
+        parsed = parse_period(value) if isinstance(value, str) else None
+        if parsed is None:
+            return DASH if _missing(value) else str(value)
+        if parsed.is_month:
+            return format_date(
+                date(parsed.year, parsed.number, 1), "MMM yyyy", locale=self.language
+            )
+        quarter = "T" if self.language == "fr" else "Q"
+        return f"{quarter}{parsed.number} {parsed.year}"
+
+    def filters(self) -> dict[str, Callable[..., str]]:
+        return {
+            "money": self.money,
+            "pct": self.pct,
+            "signed_pct": self.signed_pct,
+            "num": self.num,
+            "day": self.day,
+            "period": self.period,
+        }
+
+
+@cache
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=PackageLoader("kamxl.deck", "text"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class DeckText:
+    """The macros of one language, ready to be called with data."""
+
+    def __init__(self, language: str, currency: str) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        self.formats = Formats(language, currency)
+        environment = _environment().overlay()
+        environment.filters.update(self.formats.filters())
+        self._module = environment.get_template(f"{language}.j2").make_module()
+        self.labels: dict[str, str] = self._module.LABELS
+
+    def __call__(self, macro: str, **values: Any) -> str:
+        """Render ``macro`` with ``values``; runs of ordinary whitespace (the template's own
+        layout) become one space, no-break spaces (French typography) are kept."""
+        function = getattr(self._module, macro, None)
+        if function is None:
+            raise KeyError(f"no text template {macro!r}")
+        return _LAYOUT_SPACE.sub(" ", str(function(**values))).strip(" ")
+
+    def label(self, key: str) -> str:
+        """A fixed label (table header, axis title, status word) in this language."""
+        return self.labels[key]
+
+    def status(self, value: str | None) -> str:
+        """A list value (RAG, quadrant, plan status, role...) in this language."""
+        if value is None:
+            return DASH
+        return self.labels.get(f"value:{value}", value)
