@@ -961,7 +961,13 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     ] or ctx.ambition[:1]
     top, figures = ambition.rows((0.45, 0.55), gap=Inches(0.05))
     deck.bullets(slide, top, t.label("ambition"), statement, empty=DASH)
-    steps = figures.split((1, 1, 1), gap=Inches(0.12))
+    parts = figures.split((1, 0.3, 1, 0.3, 1), gap=Inches(0.04))
+    steps = parts[::2]
+    for arrow in parts[1::2]:
+        _, arrow_box = arrow.rows((0.4, 0.6), gap=Inches(0.02))
+        deck._text(
+            slide, arrow_box, "→", TypeSize(Pt(18), Pt(12)), color=GREY, align=PP_ALIGN.CENTER
+        )
     for box, label, value in zip(
         steps,
         (t.label("today"), t.label("in_12"), t.label("in_36")),
