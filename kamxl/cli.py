@@ -223,6 +223,40 @@ def deck(
         click.echo(f"{len(workbook.errors)} problem(s) in {book.name}: run kamxl check", err=True)
 
 
+@main.group()
+def addin() -> None:
+    """The Excel add-in: kamxl.xlam with the KAM tab and the KAM_* functions."""
+
+
+@addin.command("build")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--force", is_flag=True, help="Replace an existing kamxl.xlam.")
+@_reports_errors
+def addin_build(output: Path, force: bool) -> None:
+    """Write kamxl.xlam into the folder -o."""
+    from kamxl.excel.addin import build_addin
+
+    click.echo(f"Wrote {build_addin(output, overwrite=force)}")
+
+
+@addin.command("install")
+@click.option(
+    "--file", "path", type=_EXISTING, help="The kamxl.xlam to install (default: built now)."
+)
+@_reports_errors
+def addin_install(path: Path | None) -> None:
+    """Install the add-in for this user through xlwings (Windows, macOS)."""
+    import tempfile
+
+    from kamxl.excel.addin import build_addin, install_addin
+
+    if path is None:
+        with tempfile.TemporaryDirectory(prefix="kamxl-addin-") as folder:
+            click.echo(install_addin(build_addin(folder)))
+    else:
+        click.echo(install_addin(path))
+
+
 @main.command()
 @click.argument("book", type=_EXISTING)
 @_reports_errors

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,14 @@ from kamxl.workbook.package import Package
 from kamxl.workbook.schema import Column, Kind, SheetDef, header_key
 from kamxl.workbook.sheetxml import error_cells, formula_cells
 
-__all__ = ["ExcelErrorCell", "read_workbook"]
+__all__ = [
+    "ExcelErrorCell",
+    "FileGrids",
+    "GridSource",
+    "kam_formulas",
+    "read_grids",
+    "read_workbook",
+]
 
 _EPOCH: Final = date(1899, 12, 30)
 #: Required columns whose cells may be blank: revenue of a future period is a forecast only
@@ -92,6 +99,56 @@ def kam_formulas(book: KamWorkbook) -> dict[str, dict[int, str]]:
 # --- the reading --------------------------------------------------------------------------
 
 
+class GridSource(Protocol):
+    """Where a workbook's cells come from: a saved file, or a workbook open in Excel.
+
+    Each sheet is given as rows of cells from A1: ``""`` for an empty cell, an
+    :class:`ExcelErrorCell` for an error cell, else the value (text, number, bool, date).
+    """
+
+    path: Path
+
+    def titles(self) -> list[str]:
+        """The worksheet names, in workbook order."""
+        ...
+
+    def rows(self, title: str) -> list[list[Any]]:
+        """The cells of worksheet ``title``."""
+        ...
+
+    def cached_by_excel(self) -> bool:
+        """Whether saved formula results are Excel's (False when a library wrote the file
+        and asked Excel to recalculate on opening)."""
+        ...
+
+
+class FileGrids:
+    """The cells of a saved workbook: python-calamine, plus the error cells found in the
+    sheet XML (calamine reads them as blanks)."""
+
+    def __init__(self, path: Path, package: Package, calamine: Any) -> None:
+        self.path = path
+        self.package = package
+        self.calamine = calamine
+        self.parts = package.sheet_parts()
+
+    def titles(self) -> list[str]:
+        return list(self.parts)
+
+    def rows(self, title: str) -> list[list[Any]]:
+        try:
+            rows = self.calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        except python_calamine.CalamineError as error:
+            raise NotAWorkbookError(self.path, f"sheet {title} cannot be read: {error}") from None
+        for (r, c), text in error_cells(self.package.stream(self.parts[title])).items():
+            if r < len(rows) and c < len(rows[r]):
+                rows[r][c] = ExcelErrorCell(text)
+        return rows
+
+    def cached_by_excel(self) -> bool:
+        return not self.package.full_calc_on_load()
+
+
 def read_workbook(path: Path | str, *, as_of: date | None = None) -> KamWorkbook:
     """Read a standard KAM workbook; see the module docs.
 
@@ -111,32 +168,38 @@ def read_workbook(path: Path | str, *, as_of: date | None = None) -> KamWorkbook
         except (python_calamine.CalamineError, OSError, ValueError) as error:
             raise NotAWorkbookError(path, f"cannot be read as a workbook: {error}") from None
         try:
-            book = _Reader(path, package, calamine).read()
+            return read_grids(FileGrids(path, package, calamine), as_of=as_of)
         finally:
             calamine.close()
+
+
+def read_grids(source: GridSource, *, as_of: date | None = None) -> KamWorkbook:
+    """Read a standard KAM workbook from any :class:`GridSource` (a file, or a workbook open
+    in Excel), with the same checks and the same computed columns."""
+    book = _Reader(source).read()
     book.computed = fill_computed(book, as_of)
     return book
 
 
 @dataclass
 class _Grid:
-    """A sheet's cells from A1, errors restored, and where the sheet lives."""
+    """A sheet's cells from A1, errors restored."""
 
     title: str
     rows: list[list[Any]]
-    part: str
 
 
 @dataclass
 class _Reader:
-    path: Path
-    package: Package
-    calamine: Any
+    source: GridSource
     problems: list[Problem] = field(default_factory=list)
-    parts: dict[str, str] = field(default_factory=dict)
     list_values: dict[str, dict[str, str]] = field(default_factory=dict)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     settings_title: str = "Settings"
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
 
     # --- problems ---
 
@@ -153,28 +216,16 @@ class _Reader:
 
     # --- sheets ---
 
-    def _titles(self) -> dict[str, str]:
-        titles: dict[str, str] = {}
-        for title in self.parts:
-            titles.setdefault(header_key(title), title)
-        return titles
-
     def grid(self, name: str) -> _Grid | None:
-        title = self._titles().get(header_key(name))
+        titles: dict[str, str] = {}
+        for title in self.source.titles():
+            titles.setdefault(header_key(title), title)
+        title = titles.get(header_key(name))
         if title is None:
             return None
-        try:
-            rows = self.calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
-        except python_calamine.CalamineError as error:
-            raise NotAWorkbookError(self.path, f"sheet {title} cannot be read: {error}") from None
-        part = self.parts[title]
-        for (r, c), text in error_cells(self.package.stream(part)).items():
-            if r < len(rows) and c < len(rows[r]):
-                rows[r][c] = ExcelErrorCell(text)
-        return _Grid(title, rows, part)
+        return _Grid(title, self.source.rows(title))
 
     def read(self) -> KamWorkbook:
-        self.parts = self.package.sheet_parts()
         self._read_lists()
         sheets: dict[str, SheetData] = {}
         settings_grid = self.grid("Settings")
@@ -199,7 +250,7 @@ class _Reader:
         book = KamWorkbook(
             self.path, settings, sheets, self.problems, criteria_columns=criteria_columns
         )
-        book.cached_by_excel = not self.package.full_calc_on_load()
+        book.cached_by_excel = self.source.cached_by_excel()
         return book
 
     # --- Lists: extra list values and header aliases of this workbook ---

@@ -38,7 +38,7 @@ from kamxl.workbook.model import KamWorkbook, column_letter
 from kamxl.workbook.package import NS, Package
 from kamxl.workbook.reader import read_workbook
 
-__all__ = ["RecalcReport", "recalc_workbook", "write_computed"]
+__all__ = ["RecalcReport", "SheetEditor", "recalc_workbook", "write_computed"]
 
 _MAIN: Final = NS["main"]
 _C, _F, _V, _IS, _T, _ROW = (f"{{{_MAIN}}}{tag}" for tag in ("c", "f", "v", "is", "t", "row"))
@@ -90,7 +90,7 @@ def write_computed(book: KamWorkbook, results: dict[str, RowResults], target: Pa
         _check_extension(package, book.path, target)
         accounts = book.sheets["Accounts"]
         part = package.sheet_parts()[accounts.title]
-        editor = _SheetEditor(package.lxml(part))
+        editor = SheetEditor(package.lxml(part))
         header_cells = editor.header_letters()
         letters = dict(accounts.letters)
         added: list[str] = []
@@ -168,7 +168,7 @@ def _index(letters: str) -> int:
     return number - 1
 
 
-class _SheetEditor:
+class SheetEditor:
     """In-place edits of a worksheet's cells, keeping everything else of the XML."""
 
     def __init__(self, root: etree._Element) -> None:

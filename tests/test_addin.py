@@ -1,0 +1,322 @@
+"""The Excel add-in: kamxl.xlam read back part by part, and every ribbon action run headless.
+
+Excel does not run here: the add-in's parts (ribbon XML, VBA sources, configuration) are
+checked by reading them, the actions run on a saved workbook (FileBook, xlwings'
+set_mock_caller pattern) and on stand-ins for xlwings' Book, Sheet and Range (LiveBook).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+from oletools.olevba import VBA_Parser
+
+from kamxl.cli import main
+from kamxl.excel import ribbon
+from kamxl.excel.addin import CALLBACK, UDF_MODULE, addin_template, build_addin, ribbon_xml
+from kamxl.excel.ribbon import ACTIONS, FileBook, LiveBook, dispatch
+from kamxl.excel.vbaproject import module_sources
+from kamxl.workbook.reader import read_workbook
+from tests.conftest import SAMPLE
+
+CUSTOM_UI = "{http://schemas.microsoft.com/office/2006/01/customui}"
+
+
+@pytest.fixture(scope="module")
+def addin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_addin(tmp_path_factory.mktemp("addin"))
+
+
+def test_ribbon_buttons_are_the_actions_with_one_callback(addin: Path) -> None:
+    with zipfile.ZipFile(addin) as z:
+        ui = etree.fromstring(z.read("customUI/customUI.xml"))
+        rels = z.read("_rels/.rels").decode()
+    assert "customUI/customUI.xml" in rels  # the ribbon part is wired in
+    (tab,) = ui.iter(f"{CUSTOM_UI}tab")
+    assert tab.get("label") == "KAM"
+    buttons = list(ui.iter(f"{CUSTOM_UI}button"))
+    assert [b.get("id") for b in buttons] == list(ACTIONS)
+    assert {b.get("onAction") for b in buttons} == {CALLBACK}
+    for button in buttons:
+        action = ACTIONS[button.get("id")]
+        assert (button.get("label"), button.get("imageMso")) == (action.label, action.image)
+    assert ribbon_xml() == etree.tostring(
+        ui, xml_declaration=True, encoding="UTF-8", standalone=True
+    )
+
+
+def test_the_callback_dispatches_and_the_project_is_named_kamxl(addin: Path) -> None:
+    with zipfile.ZipFile(addin) as z:
+        sources = module_sources(z.read("xl/vbaProject.bin"))
+    with zipfile.ZipFile(addin_template()) as z:
+        template = module_sources(z.read("xl/vbaProject.bin"))
+    callback = sources["RibbonMyAddin"]
+    assert "Sub RunMain(control As IRibbonControl)" in callback
+    assert "kamxl.excel.ribbon.dispatch('\" & control.ID & \"')" in callback
+    assert 'Public Const PROJECT_NAME As String = "kamxl"' in sources["xlwings"]
+    for name in set(sources) - {"RibbonMyAddin", "xlwings"}:
+        assert sources[name] == template[name]  # the other modules are xlwings' own
+    # An independent reader (oletools) sees the same sources in the add-in file.
+    parser = VBA_Parser(str(addin))
+    found = {Path(path).stem: code for _, path, _, code in parser.extract_macros()}
+    assert "control.ID" in found["RibbonMyAddin"]
+
+
+def test_the_config_sheet_names_the_udf_module(addin: Path) -> None:
+    with zipfile.ZipFile(addin) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+        sheet = etree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+        strings = [
+            "".join(si.itertext()) for si in etree.fromstring(z.read("xl/sharedStrings.xml"))
+        ]
+    assert re.search(r'<sheet name="kamxl\.conf"', workbook)
+    main_ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rows = {}
+    for row in sheet.iter(f"{main_ns}row"):
+        cells = list(row.iter(f"{main_ns}c"))
+        first = cells[0].find(f"{main_ns}v")
+        if first is None:
+            continue
+        key = strings[int(first.text)]
+        value = "".join(cells[1].itertext()) if len(cells) > 1 else None
+        rows[key] = value
+    assert rows["UDF Modules"] == UDF_MODULE
+
+
+def test_addin_commands(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["addin", "build", "-o", str(tmp_path)]).exit_code == 0
+    again = runner.invoke(main, ["addin", "build", "-o", str(tmp_path)])
+    assert again.exit_code == 1 and "already exists (use --force" in again.stderr
+    assert runner.invoke(main, ["addin", "build", "-o", str(tmp_path), "--force"]).exit_code == 0
+    install = runner.invoke(main, ["addin", "install", "--file", str(tmp_path / "kamxl.xlam")])
+    assert install.exit_code == 1
+    assert "Excel is not available on linux" in install.stderr
+
+
+# --- the actions, headless -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("control_id", list(ACTIONS))
+def test_every_action_runs_headless_on_the_sample(control_id: str, tmp_path: Path) -> None:
+    book = FileBook(SAMPLE, account="ACC-004", out=tmp_path)
+    message = dispatch(control_id, book)
+    assert book.messages == [message] and not message.startswith("Error")
+    written = sorted(p.name for p in tmp_path.iterdir())
+    expected = {
+        "kam_recalc": ["sample_portfolio (recalculated).xlsx"],
+        "kam_check": [],
+        "kam_qbr": ["ACC-004 Nordfjell Logistics - QBR 2026-Q3.pptx"],
+        "kam_client_qbr": ["ACC-004 Nordfjell Logistics - QBR 2026-Q3 (client).pptx"],
+        "kam_handshake": ["ACC-004 Nordfjell Logistics - Handshake 2026-Q3.pptx"],
+        "kam_portfolio": ["Norvalis Industrial Systems - Portfolio review 2026-Q3.pptx"],
+        "kam_open_folder": [],
+        "kam_about": [],
+    }[control_id]
+    assert written == expected
+    if control_id == "kam_recalc":
+        assert read_workbook(tmp_path / expected[0]).problems == []
+    if control_id == "kam_open_folder":
+        assert book.opened == [tmp_path]
+    if control_id == "kam_about":
+        import kamxl
+
+        assert message.startswith(f"kamxl {kamxl.__version__} (xlwings ")
+
+
+def test_a_deck_action_without_an_account_says_what_to_do(tmp_path: Path) -> None:
+    book = FileBook(SAMPLE, out=tmp_path)
+    message = dispatch("kam_qbr", book)
+    assert book.messages == [f"Error: {message}"]
+    assert message == "select a row of the Accounts sheet first (the account of the deck)"
+    assert dispatch("kam_nope", book).startswith("unknown kamxl action 'kam_nope'")
+
+
+def test_check_action_writes_the_full_list(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    wb = openpyxl.load_workbook(SAMPLE)
+    wb["Accounts"]["I3"] = "lots"
+    wb.save(bad)
+    message = dispatch("kam_check", FileBook(bad, out=tmp_path))
+    assert message.startswith("1 error(s), 0 warning(s):\nbad.xlsx Accounts!I3: error: 'lots'")
+    report = tmp_path / "bad - check.txt"
+    assert report.read_text().startswith("bad.xlsx Accounts!I3: error:")
+
+
+# --- LiveBook on stand-ins for xlwings objects ------------------------------------------------
+
+
+def _address(a1: str) -> tuple[int, int]:
+    letters, digits = re.match(r"([A-Z]+)(\d+)", a1).groups()
+    column = 0
+    for char in letters:
+        column = column * 26 + ord(char) - 64
+    return int(digits), column
+
+
+class FakeRange:
+    def __init__(self, sheet: FakeSheet, first: tuple[int, int], last: tuple[int, int]) -> None:
+        self.sheet, self.first, self.last = sheet, first, last
+        self.row, self.column = first
+        self._options: dict[str, Any] = {}
+
+    def options(self, **options: Any) -> FakeRange:
+        self._options = options
+        return self
+
+    @property
+    def last_cell(self) -> FakeRange:
+        return FakeRange(self.sheet, self.last, self.last)
+
+    @property
+    def formula(self) -> str:
+        value = self.sheet.formulas.get(self.first)
+        return value or ""
+
+    @property
+    def value(self) -> Any:
+        (r1, c1), (r2, c2) = self.first, self.last
+        grid = [
+            [self.sheet.cells.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)
+        ]
+        if self._options.get("ndim") == 1:
+            return [row[0] for row in grid]
+        return grid
+
+    @value.setter
+    def value(self, values: Any) -> None:
+        if self._options.get("transpose"):
+            for i, value in enumerate(values):
+                self.sheet.cells[(self.first[0] + i, self.first[1])] = value
+        else:
+            self.sheet.cells[self.first] = values
+
+
+class FakeSheet:
+    def __init__(self, name: str, cells: dict[tuple[int, int], Any], formulas: dict) -> None:
+        self.name, self.cells, self.formulas = name, cells, formulas
+
+    @property
+    def used_range(self) -> FakeRange:
+        rows = max(r for r, _ in self.cells) if self.cells else 1
+        columns = max(c for _, c in self.cells) if self.cells else 1
+        return FakeRange(self, (1, 1), (rows, columns))
+
+    def range(self, first: Any, last: Any = None) -> FakeRange:
+        if isinstance(first, str) and ":" in first:
+            first, last = first.split(":")
+        start = _address(first) if isinstance(first, str) else first
+        end = last if isinstance(last, tuple) else _address(last) if last else start
+        return FakeRange(self, start, end)
+
+
+class FakeSheets(list):
+    active: FakeSheet
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return next(s for s in self if s.name == key)
+        return super().__getitem__(key)
+
+
+class FakeApi:
+    def __init__(self) -> None:
+        self.calculated = 0
+
+    def CalculateFull(self) -> None:
+        self.calculated += 1
+
+
+class FakeApp:
+    def __init__(self) -> None:
+        self.api = FakeApi()
+        self.alerts: list[tuple[str, str]] = []
+        self.selection: FakeRange | None = None
+
+    def alert(self, message: str, title: str = "", mode: str = "info") -> None:
+        self.alerts.append((mode, message))
+
+
+class FakeBook:
+    """The parts of xlwings' Book that LiveBook uses, filled from a saved workbook."""
+
+    def __init__(self, path: Path, *, drop_formulas: bool = False) -> None:
+        values = openpyxl.load_workbook(path, data_only=True)
+        formulas = openpyxl.load_workbook(path)
+        self.name, self.fullname = path.name, str(path)
+        self.app = FakeApp()
+        self.sheets = FakeSheets()
+        for ws in values.worksheets:
+            cells, found = {}, {}
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value is not None:
+                        value = cell.value
+                        if isinstance(value, datetime) and value.time() == datetime.min.time():
+                            value = datetime(value.year, value.month, value.day)
+                        cells[(cell.row, cell.column)] = value
+            for row in formulas[ws.title].iter_rows():
+                for cell in row:
+                    text = getattr(cell.value, "text", cell.value)
+                    if isinstance(text, str) and text.startswith("=") and not drop_formulas:
+                        found[(cell.row, cell.column)] = text
+            self.sheets.append(FakeSheet(ws.title, cells, found))
+        self.sheets.active = self.sheets["Accounts"]
+
+
+def test_livebook_reads_what_the_file_reader_reads() -> None:
+    live = LiveBook(FakeBook(SAMPLE)).read()
+    saved = read_workbook(SAMPLE)
+    assert live.problems == []
+    for column in ("account_id", "revenue_curr", "score", "tier", "health", "rag"):
+        pd.testing.assert_series_equal(live.accounts[column], saved.accounts[column])
+    assert live.computed["score"].to_list() == saved.computed["score"].to_list()
+    assert live.settings == saved.settings
+
+
+def test_livebook_active_row_caller_and_alerts(tmp_path: Path) -> None:
+    fake = FakeBook(SAMPLE)
+    fake.app.selection = FakeRange(fake.sheets["Accounts"], (5, 3), (5, 3))
+    book = LiveBook(fake)
+    assert book.active_account() == "ACC-004"  # row 5 of Accounts
+    book.output_dir = lambda: tmp_path  # type: ignore[method-assign]
+    message = dispatch("kam_handshake", book)
+    assert fake.app.alerts == [("info", message)]
+    assert (tmp_path / "ACC-004 Nordfjell Logistics - Handshake 2026-Q3.pptx").exists()
+    # Called from the add-in's ribbon, Book.caller() is the add-in: the active book is used.
+    addin_book = type(
+        "Addin",
+        (),
+        {
+            "name": "kamxl.xlam",
+            "app": type("App", (), {"books": type("Books", (), {"active": fake})()})(),
+        },
+    )()
+    assert LiveBook.of(addin_book).book is fake
+
+
+def test_livebook_recalculate_fills_value_columns(tmp_path: Path) -> None:
+    fake = FakeBook(SAMPLE, drop_formulas=True)
+    accounts = fake.sheets["Accounts"]
+    header = {accounts.cells[(1, c)]: c for c in range(1, 40) if (1, c) in accounts.cells}
+    column = header["score"]
+    for row in range(2, 32):
+        accounts.cells[(row, column)] = 0.0  # stale values, no formulas
+    message = LiveBook(fake).recalculate()
+    assert fake.app.api.calculated == 1
+    expected = read_workbook(SAMPLE).computed["score"].to_list()  # numbers, "#N/A" for one
+    assert [accounts.cells[(row, column)] for row in range(2, 32)] == expected
+    assert message.startswith("Recalculated 30 accounts; values written in attractiveness")
+
+
+def test_ribbon_module_imports_no_excel() -> None:
+    assert ribbon.dispatch and date  # importable and usable on Linux, no Excel needed
