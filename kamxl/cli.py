@@ -34,6 +34,8 @@ def _reports_errors(command: F) -> F:
         except KamxlError as error:
             click.echo(f"kamxl: {error}", err=True)
             sys.exit(1)
+        except click.ClickException:  # usage errors: click prints them, exit code 2
+            raise
         except Exception as error:  # a bug: say so plainly
             if os.environ.get("KAMXL_DEBUG"):
                 raise
@@ -61,6 +63,24 @@ class _Date(click.ParamType):
 
 _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
 _OUTPUT = click.Path(dir_okay=False, path_type=Path)
+
+
+def _deck_kinds(help: str) -> Callable[[F], F]:
+    """The --kind option of the deck-building commands."""
+    return click.option(
+        "--kind",
+        "kinds",
+        type=click.Choice(["qbr", "handshake", "portfolio", "all"]),
+        multiple=True,
+        default=("qbr",),
+        show_default=True,
+        help=help,
+    )
+
+
+_audience = click.option(
+    "--audience", type=click.Choice(["internal", "client"]), default="internal", show_default=True
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,20 +163,10 @@ def recalc(book: Path, output: Path, as_of: date | None, force: bool) -> None:
 
 @main.command()
 @click.argument("book", type=_EXISTING, required=False)
-@click.option(
-    "--kind",
-    "kinds",
-    type=click.Choice(["qbr", "handshake", "portfolio", "all"]),
-    multiple=True,
-    default=("qbr",),
-    show_default=True,
-    help="Deck to build (repeat for several; all = every kind).",
-)
+@_deck_kinds("Deck to build (repeat for several; all = every kind).")
 @click.option("--account", "accounts", multiple=True, help="Account id (repeat for several).")
 @click.option("--all", "every", is_flag=True, help="Every account (default: the key accounts).")
-@click.option(
-    "--audience", type=click.Choice(["internal", "client"]), default="internal", show_default=True
-)
+@_audience
 @click.option("--template", type=_EXISTING, help="Your branded .pptx (layouts by name).")
 @click.option("--lang", type=click.Choice(["en", "fr"]), help="Default: the workbook's language.")
 @click.option("--pdf", is_flag=True, help="Also write a PDF of each deck (needs LibreOffice).")
@@ -195,12 +205,10 @@ def deck(
     if book is None or output is None:
         raise click.UsageError("BOOK and -o/--output are needed (or --check-template)")
     from kamxl.deck.context import Audience
-    from kamxl.deck.make import DeckKind, make_decks
+    from kamxl.deck.make import deck_kinds, make_decks
     from kamxl.workbook.reader import read_workbook
 
-    chosen = [DeckKind(k) for k in kinds if k != "all"] or []
-    if "all" in kinds:
-        chosen = list(DeckKind)
+    chosen = deck_kinds(kinds)
     output.mkdir(parents=True, exist_ok=True)
     workbook = read_workbook(book)
     built = make_decks(
@@ -221,6 +229,81 @@ def deck(
     click.echo(f"{len(built)} deck(s) in {output}")
     if workbook.errors:
         click.echo(f"{len(workbook.errors)} problem(s) in {book.name}: run kamxl check", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder of the decks (a sub-folder per workbook) and of the batch cache.",
+)
+@_deck_kinds("Deck to build (repeat for several); portfolio = one review of all workbooks.")
+@_audience
+@click.option("--lang", type=click.Choice(["en", "fr"]), help="Default: each workbook's language.")
+@click.option("--template", type=_EXISTING, help="Your branded .pptx (layouts by name).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--report", type=_OUTPUT, help="Write the JSON report here, and an .xlsx beside it.")
+@click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
+@click.option(
+    "--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True
+)
+@click.option("--scheduler", help="The Dask scheduler's address (with --executor dask).")
+@_reports_errors
+def batch(
+    paths: tuple[str, ...],
+    output: Path,
+    kinds: tuple[str, ...],
+    audience: str,
+    lang: str | None,
+    template: Path | None,
+    jobs: int | None,
+    report: Path | None,
+    force: bool,
+    executor: str,
+    scheduler: str | None,
+) -> None:
+    """Build the decks of many workbooks: PATHS are files, folders (recursive) and globs.
+
+    By default the QBR deck of every key account of every workbook. A workbook or an account
+    that fails is reported and skipped; the others are built. Workbooks that did not change
+    since the last run into the same folder are not rebuilt (--force rebuilds). Exits 1 if
+    anything failed.
+    """
+    from kamxl.batch import BatchUsageError, run_batch, write_reports
+    from kamxl.deck.make import deck_kinds
+    from kamxl.report import batch_progress, print_batch_report
+
+    if report is not None and not report.expanduser().parent.is_dir():
+        raise click.BadParameter(f"folder {report.parent} does not exist", param_hint="--report")
+    try:
+        with batch_progress() as progress:
+            result = run_batch(
+                paths,
+                output,
+                kinds=[k.value for k in deck_kinds(kinds)],
+                audience=audience,
+                language=lang,
+                template=template,
+                jobs=jobs,
+                force=force,
+                executor=executor,
+                scheduler=scheduler,
+                progress=progress,
+            )
+    except BatchUsageError as error:
+        raise click.UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        click.echo("kamxl: interrupted; the decks written so far are complete and kept", err=True)
+        sys.exit(130)
+    print_batch_report(result)
+    if report is not None:
+        json_path, xlsx_path = write_reports(result, report)
+        click.echo(f"Report: {json_path} and {xlsx_path}")
+    if not result.ok:
+        sys.exit(1)
 
 
 @main.group()

@@ -1,9 +1,14 @@
-"""A text summary of a portfolio for the terminal (``kamxl summary``)."""
+"""What the terminal shows: the portfolio summary (``kamxl summary``) and the progress and
+outcome of a batch (``kamxl batch``)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -11,7 +16,13 @@ from rich.table import Table
 from kamxl.workbook.kpis import Figure, portfolio_kpis
 from kamxl.workbook.model import KamWorkbook
 
-__all__ = ["print_summary"]
+if TYPE_CHECKING:
+    from kamxl.batch import BatchReport, Progress, WorkbookResult
+
+__all__ = ["batch_progress", "print_batch_report", "print_summary"]
+
+#: How many warnings a batch prints (all of them are in the --report files).
+BATCH_WARNINGS_SHOWN = 20
 
 
 def _money(value: float, currency: str) -> str:
@@ -93,3 +104,62 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
         console.print(
             f"[yellow]{len(book.errors)} problem(s) in the workbook: run kamxl check[/yellow]"
         )
+
+
+@contextlib.contextmanager
+def batch_progress(console: Console | None = None) -> Iterator[Progress]:
+    """A progress callback for :func:`kamxl.batch.run_batch`: a bar on a terminal, one
+    plain line per workbook otherwise (logs of scheduled runs), on stderr."""
+    console = console or Console(stderr=True, highlight=False)
+    if not console.is_terminal:
+
+        def line(result: WorkbookResult, done: int, total: int) -> None:
+            console.print(f"[{done}/{total}] {_outcome(result)}", soft_wrap=True)
+
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Building decks", total=None)
+
+        def advance(result: WorkbookResult, done: int, total: int) -> None:
+            if result.failures:
+                bar.console.print(_outcome(result), soft_wrap=True)
+            bar.update(task, completed=done, total=total, description=Path(result.source).name)
+
+        yield advance
+
+
+def _outcome(result: WorkbookResult) -> str:
+    what = f"{len(result.outputs)} deck(s)" if not result.up_to_date else "up to date"
+    failed = f", {len(result.failures)} failure(s)" if result.failures else ""
+    return f"{result.source}: {what}{failed} ({result.seconds:.1f} s)"
+
+
+def print_batch_report(report: BatchReport, console: Console | None = None) -> None:
+    """The outcome of a batch: counts, then every failure and the first warnings."""
+    console = console or Console(highlight=False, soft_wrap=True)
+    built = len(report.built)
+    standing = len(report.outputs) - built
+    console.print(
+        f"{built} deck(s) built, {standing} up to date, from {report.inputs} workbook(s) "
+        f"in {report.seconds:.1f} s; {len(report.failures)} failure(s), "
+        f"{len(report.warnings)} warning(s)"
+    )
+    for failure in report.failures:
+        where = f" [{failure.account_id}]" if failure.account_id else ""
+        reason = failure.reason.removeprefix(f"{failure.source}: ")
+        console.print(f"FAILED {failure.source}{where}: {reason}", markup=False)
+    for warning in report.warnings[:BATCH_WARNINGS_SHOWN]:
+        console.print(f"warning: {warning['message']}", markup=False)
+    hidden = len(report.warnings) - BATCH_WARNINGS_SHOWN
+    if hidden > 0:
+        console.print(f"... and {hidden} more warning(s): see --report FILE for all of them")

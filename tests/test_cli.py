@@ -23,6 +23,23 @@ def test_every_command_is_documented() -> None:
     assert documented == set(main.commands)
 
 
+def test_every_option_is_documented_in_its_command_section() -> None:
+    import click
+
+    text = (ROOT / "docs" / "cli.md").read_text()
+    sections = dict(re.findall(r"^## kamxl (\S+)\n(.*?)(?=^## |\Z)", text, re.M | re.S))
+    missing = []
+    for name, command in main.commands.items():
+        commands = command.commands.values() if isinstance(command, click.Group) else [command]
+        for sub in commands:
+            for param in sub.params:
+                if not isinstance(param, click.Option):
+                    continue
+                if not any(re.search(rf"{opt}\b", sections[name]) for opt in param.opts):
+                    missing.append(f"kamxl {name}: {max(param.opts, key=len)}")
+    assert missing == []
+
+
 def test_readme_and_ci_run_the_same_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     readme = (ROOT / "README.md").read_text()

@@ -14,6 +14,9 @@ slides with the header repeated and "(2/3)" in the title.
 from __future__ import annotations
 
 import copy
+import io
+import re
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -368,10 +371,50 @@ class Deck:
                     color = RAG[rag]
                 _cell(table.cell(i, j), text, widths[j], color=color, fill=fill, align=column.align)
 
+    def to_bytes(self) -> bytes:
+        """The deck as a .pptx, the same bytes for the same content.
+
+        python-pptx stamps the current time into each chart's embedded workbook and into
+        the zip entries; both are set to the deck's creation stamp, so that building the
+        same deck twice gives the same file (caches and reviews can compare files).
+        """
+        stamp = self.prs.core_properties.created or datetime(2026, 1, 1)
+        for slide in self.prs.slides:
+            for shape in slide.shapes:
+                if getattr(shape, "has_chart", False) and shape.has_chart:
+                    workbook = shape.chart.part.chart_workbook
+                    if workbook.xlsx_part is not None:
+                        workbook.xlsx_part.blob = _fixed_zip(workbook.xlsx_part.blob, stamp)
+        buffer = io.BytesIO()
+        self.prs.save(buffer)
+        return _fixed_zip(buffer.getvalue(), stamp)
+
     def save(self, path: Path) -> None:
         from kamxl.files import atomic_write
 
-        atomic_write(Path(path), lambda stream: self.prs.save(stream))
+        atomic_write(Path(path), self.to_bytes())
+
+
+_DOCUMENT_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
+    """``data`` (an Office zip) with fixed zip timestamps and document dates."""
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "docProps/core.xml":
+                content = _DOCUMENT_DATES.sub(rb"\g<1>" + when + rb"\g<2>", content)
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            target.writestr(entry, content)
+    return out.getvalue()
 
 
 # --- low-level helpers ----------------------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = [
     "Built",
     "DeckKind",
     "PdfError",
+    "deck_kinds",
     "deck_name",
     "make_decks",
     "selected_accounts",
@@ -44,6 +45,14 @@ class DeckKind(StrEnum):
     QBR = "qbr"
     HANDSHAKE = "handshake"
     PORTFOLIO = "portfolio"
+
+
+def deck_kinds(names: Iterable[str]) -> list[DeckKind]:
+    """The deck kinds named (``all`` is every kind), each once, in the order given."""
+    kinds: list[DeckKind] = []
+    for name in names:
+        kinds += list(DeckKind) if name == "all" else [DeckKind(name)]
+    return list(dict.fromkeys(kinds))
 
 
 class PdfError(DeckError):

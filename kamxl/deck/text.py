@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -130,16 +130,23 @@ def _environment() -> SandboxedEnvironment:
     )
 
 
+@lru_cache(maxsize=32)
+def _compiled(language: str, currency: str) -> tuple[Formats, Any]:
+    """The formats and the macros of a language and currency, compiled once per process
+    (compiling the templates costs far more than building a deck's text)."""
+    formats = Formats(language, currency)
+    environment = _environment().overlay()
+    environment.filters.update(formats.filters())
+    return formats, environment.get_template(f"{language}.j2").make_module()
+
+
 class DeckText:
     """The macros of one language, ready to be called with data."""
 
     def __init__(self, language: str, currency: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-        self.formats = Formats(language, currency)
-        environment = _environment().overlay()
-        environment.filters.update(self.formats.filters())
-        self._module = environment.get_template(f"{language}.j2").make_module()
+        self.formats, self._module = _compiled(language, currency)
         self.labels: dict[str, str] = self._module.LABELS
 
     def __call__(self, macro: str, **values: Any) -> str:
