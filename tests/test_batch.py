@@ -323,7 +323,7 @@ def test_summary_keeps_hostile_text_as_text(tmp_path: Path) -> None:
 
 
 def test_dask_executor_on_a_local_cluster(drive: Path, tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a test dependency: .[test]
     (drive / "broken.xlsx").unlink()
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
@@ -344,7 +344,6 @@ def test_dask_executor_on_a_local_cluster(drive: Path, tmp_path: Path) -> None:
 def test_dask_executor_needs_a_reachable_scheduler(
     drive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("distributed")
     monkeypatch.setattr("kamxl.batch.DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(KamxlError, match="needs --scheduler"):
         run_batch([drive], tmp_path / "out", executor="dask")

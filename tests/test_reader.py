@@ -267,7 +267,7 @@ def test_an_empty_file_and_a_missing_file(tmp_path: Path) -> None:
 
 
 def test_a_password_protected_workbook(tmp_path: Path) -> None:
-    msoffcrypto = pytest.importorskip("msoffcrypto")
+    import msoffcrypto  # a test dependency: .[test]
     from msoffcrypto.format.ooxml import OOXMLFile
 
     protected = tmp_path / "protected.xlsx"
