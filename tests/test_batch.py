@@ -324,6 +324,7 @@ def test_summary_keeps_hostile_text_as_text(tmp_path: Path) -> None:
 
 def test_dask_executor_on_a_local_cluster(drive: Path, tmp_path: Path) -> None:
     import distributed  # a test dependency: .[test]
+
     (drive / "broken.xlsx").unlink()
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None

@@ -101,6 +101,7 @@ def test_missing_glyphs_count_as_one_em_and_no_break_space_as_space() -> None:
 @pytest.mark.parametrize("bold", [False, True])
 def test_widths_agree_with_fonttools_hmtx(bold: bool) -> None:
     from fontTools import ttLib as ttlib  # a test dependency: .[test]
+
     font = ttlib.TTFont(str(FONT_DIR / ("Carlito-Bold.ttf" if bold else "Carlito-Regular.ttf")))
     cmap, hmtx = font.getBestCmap(), font["hmtx"]
     units_per_em = font["head"].unitsPerEm

@@ -21,11 +21,11 @@ unchanged. The output is written atomically and never over the input.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, Final
 
 import numpy as np
 from lxml import etree
@@ -37,6 +37,8 @@ from kamxl.workbook import schema
 from kamxl.workbook.model import KamWorkbook, column_letter
 from kamxl.workbook.package import NS, Package
 from kamxl.workbook.reader import read_workbook
+from kamxl.workbook.sheetpatch import CellWrite, patch_cells, sheet_last_column
+from kamxl.workbook.zipcopy import copy_package
 
 __all__ = ["RecalcReport", "SheetEditor", "recalc_workbook", "write_computed"]
 
@@ -85,40 +87,54 @@ def recalc_workbook(
 
 
 def write_computed(book: KamWorkbook, results: dict[str, RowResults], target: Path) -> RecalcReport:
-    """Write ``results`` into the Accounts cells of a copy of ``book``'s file at ``target``."""
+    """Write ``results`` into the Accounts cells of a copy of ``book``'s file at ``target``.
+
+    The sheet is patched as text (:func:`~kamxl.workbook.sheetpatch.patch_cells`) when its
+    XML has the usual form, and edited with lxml (:class:`SheetEditor`) otherwise.
+    """
     with Package.open(book.path) as package:
         _check_extension(package, book.path, target)
         accounts = book.sheets["Accounts"]
         part = package.sheet_parts()[accounts.title]
-        editor = SheetEditor(package.lxml(part))
-        header_cells = editor.header_letters()
+        xml = package.read(part)
+        last_column = sheet_last_column(xml)
+        editor = None
+        if last_column is None:
+            editor = SheetEditor(package.lxml(part))
+            last_column = editor.max_column()
         letters = dict(accounts.letters)
-        added: list[str] = []
-        next_column = editor.max_column() + 1
-        for name in schema.COMPUTED_COLUMNS:
-            if name not in letters:
-                letters[name] = column_letter(next_column)
-                editor.set_cell(f"{letters[name]}1", name, NO_ERROR, text_header=True)
-                added.append(name)
-                next_column += 1
-        rows = accounts.frame["_row"].to_numpy()
-        written = kept = 0
+        added = [name for name in schema.COMPUTED_COLUMNS if name not in letters]
+        for offset, name in enumerate(added, start=1):
+            letters[name] = column_letter(last_column + offset)
+        writes: dict[int, list[CellWrite]] = {}
+        if added:
+            writes[1] = [(_index(letters[name]), name, NO_ERROR) for name in added]
+        rows = accounts.frame["_row"].to_numpy().tolist()
         errors: dict[str, int] = {}
         for name in schema.COMPUTED_COLUMNS:
             result = results[name]
-            values = result.to_list()
-            for excel_row, value, code in zip(
-                rows.tolist(), values, result.errors.tolist(), strict=True
-            ):
+            column = _index(letters[name])
+            codes = result.errors.tolist()
+            for excel_row, value, code in zip(rows, result.to_list(), codes, strict=True):
                 cell_value = None if code != NO_ERROR else _cell_value(value)
-                kept += editor.set_cell(f"{letters[name]}{excel_row}", cell_value, code)
-                written += 1
+                writes.setdefault(excel_row, []).append((column, cell_value, code))
                 if code != NO_ERROR:
                     errors[error_text(code)] = errors.get(error_text(code), 0) + 1
-        replacements = {part: editor.to_bytes()}
+        patched = patch_cells(xml, writes) if editor is None else None
+        if patched is not None:
+            sheet, kept = patched
+        else:
+            editor = editor or SheetEditor(package.lxml(part))
+            kept = 0
+            for excel_row, cells in writes.items():
+                for column, value, code in cells:
+                    kept += editor.set_value(excel_row, column_letter(column), value, code)
+            sheet = editor.to_bytes()
+        replacements = {part: sheet}
         if added:
-            replacements.update(_extend_table(package, part, header_cells, added, letters))
+            replacements.update(_extend_table(package, part, added, letters))
         _copy_package(package, target, replacements)
+    written = len(rows) * len(schema.COMPUTED_COLUMNS)
     return RecalcReport(target, len(rows), written, kept, tuple(added), errors)
 
 
@@ -138,20 +154,11 @@ def _check_extension(package: Package, source: Path, target: Path) -> None:
 
 
 def _copy_package(package: Package, target: Path, replacements: dict[str, bytes]) -> None:
-    """Copy every part of ``package`` to ``target`` (atomically), replacing some parts."""
-
-    def write(stream: BinaryIO) -> None:
-        with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as out:
-            for info in package.zip.infolist():
-                data = replacements.get(info.filename)
-                if data is None:
-                    data = package.read(info.filename)
-                copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                copy.compress_type = zipfile.ZIP_DEFLATED
-                copy.external_attr = info.external_attr
-                out.writestr(copy, data)
-
-    atomic_write(target, write)
+    """Copy every part of ``package`` to ``target`` (atomically), replacing some parts; the
+    other parts keep their compressed bytes."""
+    atomic_write(
+        target, lambda stream: copy_package(package.zip, package.path, stream, replacements)
+    )
 
 
 def _split(ref: str) -> tuple[str, int]:
@@ -161,7 +168,9 @@ def _split(ref: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
+@lru_cache(maxsize=20_000)
 def _index(letters: str) -> int:
+    """The 0-based index of a column's letters (A -> 0); cached: a sheet repeats them."""
     number = 0
     for char in letters:
         number = number * 26 + ord(char) - 64
@@ -169,7 +178,11 @@ def _index(letters: str) -> int:
 
 
 class SheetEditor:
-    """In-place edits of a worksheet's cells, keeping everything else of the XML."""
+    """In-place edits of a worksheet's cells, keeping everything else of the XML.
+
+    Rows and cells are indexed once (row number -> column index -> element), so that
+    writing a column of 100k results costs a dictionary lookup and an element per cell.
+    """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
@@ -178,27 +191,35 @@ class SheetEditor:
             self.sheet_data = etree.SubElement(root, f"{{{_MAIN}}}sheetData")
         self.rows: dict[int, etree._Element] = {}
         self.cells: dict[int, dict[int, etree._Element]] = {}
+        self._last: dict[int, int] = {}  # row number -> its last column index
+        self._grown: set[int] = set()  # rows given a new last cell (their spans to widen)
         previous = 0
+        digits = "0123456789"
         for row in self.sheet_data.iterchildren(_ROW):
-            number = int(row.get("r") or previous + 1)
-            row.set("r", str(number))
+            r = row.get("r")
+            number = int(r) if r else previous + 1
+            if not r:
+                row.set("r", str(number))
             previous = number
             self.rows[number] = row
             cells: dict[int, etree._Element] = {}
             column = -1
             for cell in row.iterchildren(_C):
                 ref = cell.get("r")
-                column = _index(_split(ref)[0]) if ref else column + 1
-                if not ref:
+                if ref:
+                    column = _index(ref.rstrip(digits))
+                else:
+                    column += 1
                     cell.set("r", f"{column_letter(column)}{number}")
                 cells[column] = cell
             self.cells[number] = cells
+            self._last[number] = column
 
     def header_letters(self) -> dict[int, str]:
         return {column: column_letter(column) for column in self.cells.get(1, {})}
 
     def max_column(self) -> int:
-        return max((max(cells) for cells in self.cells.values() if cells), default=-1)
+        return max(self._last.values(), default=-1)
 
     def _row(self, number: int) -> etree._Element:
         row = self.rows.get(number)
@@ -211,35 +232,44 @@ class SheetEditor:
                 self.sheet_data.append(row)
             self.rows[number] = row
             self.cells[number] = {}
+            self._last[number] = -1
         return row
 
-    def _cell(self, ref: str) -> etree._Element:
-        letters, number = _split(ref)
-        column = _index(letters)
+    def _cell(self, number: int, column: int, letters: str) -> etree._Element:
+        cells = self.cells.get(number)
+        cell = cells.get(column) if cells is not None else None
+        if cell is not None:
+            return cell
         row = self._row(number)
         cells = self.cells[number]
-        cell = cells.get(column)
-        if cell is None:
-            cell = etree.Element(_C, r=ref)
-            later = [c for c in cells if c > column]
-            if later:
-                cells[min(later)].addprevious(cell)
-            else:
-                row.append(cell)
-            cells[column] = cell
-            spans = row.get("spans")
-            if spans and ":" in spans:
-                low, high = (int(x) for x in spans.split(":", 1))
-                row.set("spans", f"{min(low, column + 1)}:{max(high, column + 1)}")
+        if column > self._last[number]:  # the usual case: a new last cell of the row
+            cell = etree.SubElement(row, _C, r=f"{letters}{number}")
+            self._last[number] = column
+            self._grown.add(number)
+        else:
+            cell = etree.Element(_C, r=f"{letters}{number}")
+            cells[min(c for c in cells if c > column)].addprevious(cell)
+        cells[column] = cell
         return cell
 
-    def set_cell(self, ref: str, value: Any, code: int, *, text_header: bool = False) -> int:
+    def set_cell(self, ref: str, value: Any, code: int) -> int:
         """Write ``value`` (or the error ``code``) in ``ref``; 1 if the cell keeps a formula."""
-        cell = self._cell(ref)
-        formula = cell.find(_F)
-        for child in cell.findall(_V) + cell.findall(_IS):
-            cell.remove(child)
-        position = 0 if formula is None else list(cell).index(formula) + 1
+        letters, number = _split(ref)
+        return self.set_value(number, letters, value, code)
+
+    def set_value(self, number: int, letters: str, value: Any, code: int) -> int:
+        """:meth:`set_cell` for row ``number`` of the column ``letters``."""
+        cell = self._cell(number, _index(letters), letters)
+        formula = None
+        if len(cell):
+            formula = cell.find(_F)
+            for child in cell.findall(_V) + cell.findall(_IS):
+                cell.remove(child)
+        elif code == NO_ERROR and isinstance(value, float | int) and not isinstance(value, bool):
+            cell.attrib.pop("t", None)  # the usual case: a number in a cell without a formula
+            etree.SubElement(cell, _V).text = repr(float(value))
+            return 0
+        position = 0 if formula is None else cell.index(formula) + 1
         if code != NO_ERROR:
             cell.set("t", "e")
             cell.insert(position, _element(_V, error_text(code)))
@@ -261,11 +291,22 @@ class SheetEditor:
         else:
             cell.attrib.pop("t", None)
             cell.insert(position, _element(_V, repr(float(value))))
-        return int(formula is not None and not text_header)
+        return int(formula is not None)
 
     def to_bytes(self) -> bytes:
+        self._update_spans()
         self._update_dimension()
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    def _update_spans(self) -> None:
+        """Widen the ``spans`` hint of the rows that got a new last cell."""
+        for number in self._grown:
+            row = self.rows[number]
+            spans = row.get("spans")
+            if spans and ":" in spans:
+                low, high = (int(x) for x in spans.split(":", 1))
+                row.set("spans", f"{low}:{max(high, self._last[number] + 1)}")
+        self._grown.clear()
 
     def _update_dimension(self) -> None:
         dimension = self.root.find(f"{{{_MAIN}}}dimension")
@@ -289,7 +330,6 @@ def _element(tag: str, text: str) -> etree._Element:
 def _extend_table(
     package: Package,
     sheet_part: str,
-    header_cells: dict[int, str],
     added: list[str],
     letters: dict[str, str],
 ) -> dict[str, bytes]:

@@ -1,0 +1,227 @@
+"""Writing many cells of a worksheet part fast, as text, keeping everything else.
+
+``kamxl recalc`` writes a column of results per computed column: 11 cells per account. The
+general editor (:class:`kamxl.workbook.writer.SheetEditor`, lxml) costs a few microseconds
+per cell and a full tree in memory; :func:`patch_cells` instead rewrites the worksheet XML
+as bytes, row by row, touching only the cells written and the row ``spans`` and sheet
+``dimension`` hints. Everything else -- other cells, formulas, styles, extension lists,
+whatever follows ``sheetData`` -- is copied byte for byte.
+
+It handles the XML that Excel, LibreOffice, XlsxWriter and openpyxl write (default
+namespace, ``r`` on every row and cell). For anything else (namespace prefixes, rows or
+cells without ``r``, CDATA, comments, a row to create) it returns ``None`` and the caller
+uses the general editor: same result, slower.
+
+The cells written follow :meth:`SheetEditor.set_value`'s rules: a cell with a formula keeps
+it and gets the value as its cached result (``t="str"`` for text, ``t="e"`` for an error);
+a cell without one gets the value (``t="inlineStr"`` for text).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any, Final
+from xml.sax.saxutils import escape
+
+from kamxl.errors import NO_ERROR, error_text
+from kamxl.workbook.model import column_letter
+
+__all__ = ["CellWrite", "patch_cells", "sheet_last_column"]
+
+#: (column index, value, Excel error code) -- a cell to write in a row.
+CellWrite = tuple[int, Any, int]
+
+_MAIN: Final = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_ROOT: Final = re.compile(rb"<worksheet\b[^>]*>")
+_DEFAULT_NS: Final = re.compile(rb'\sxmlns=["\']([^"\']*)["\']')
+_SHEET_DATA: Final = re.compile(rb"<sheetData\s*>(.*?)</sheetData>", re.S)
+_ROW: Final = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_CELL: Final = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_ROW_NUMBER: Final = re.compile(rb'\sr=["\']([0-9]+)["\']')
+_CELL_REF: Final = re.compile(rb'\sr=["\']([A-Z]{1,3})([0-9]+)["\']')
+_TYPE: Final = re.compile(rb'\st=["\'][^"\']*["\']')
+_SPANS: Final = re.compile(rb'\sspans=["\']([0-9]+):([0-9]+)["\']')
+_FORMULA: Final = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
+_EXTENSIONS: Final = re.compile(rb"<extLst\b.*?</extLst>", re.S)
+_DIMENSION: Final = re.compile(
+    rb'<dimension\s+ref=["\']([A-Z]{1,3})([0-9]+)(?::([A-Z]{1,3})([0-9]+))?["\']\s*/>'
+)
+_UNSUPPORTED: Final = (b"<![CDATA[", b"<!--")
+
+
+_ROW_CELL_LETTERS: Final = re.compile(rb'<c\b[^>]*?\sr=["\']([A-Z]{1,3})[0-9]+["\']')
+_ANY_CELL_REF: Final = re.compile(rb'<c\b[^>]*?\sr=["\']([A-Z]{1,3})[0-9]+["\']')
+
+
+def sheet_last_column(xml: bytes) -> int | None:
+    """The index of the last column holding a cell (-1 for none); ``None`` if the XML is not
+    of the form :func:`patch_cells` handles."""
+    if not _simple(xml):
+        return None
+    letters = set(_ANY_CELL_REF.findall(xml))
+    return max((_column(x) for x in letters), default=-1)
+
+
+def _simple(xml: bytes) -> bool:
+    root = _ROOT.search(xml)
+    if root is None or any(marker in xml for marker in _UNSUPPORTED):
+        return False
+    namespace = _DEFAULT_NS.search(root.group(0))
+    return namespace is not None and namespace.group(1) == _MAIN
+
+
+def patch_cells(xml: bytes, writes: Mapping[int, Sequence[CellWrite]]) -> tuple[bytes, int] | None:
+    """``xml`` with the cells of ``writes`` (row number -> cells) written, and how many of
+    them kept a formula; ``None`` if the XML is not of the simple form handled here."""
+    if not _simple(xml):
+        return None
+    data = _SHEET_DATA.search(xml)
+    if data is None:
+        return None
+    pending = dict(writes)
+    out: list[bytes] = []
+    position = data.start(1)
+    kept = 0
+    last_row = 0
+    last_column = -1
+    for row in _ROW.finditer(xml, data.start(1), data.end(1)):
+        number_match = _ROW_NUMBER.search(row.group(1))
+        if number_match is None:
+            return None
+        number = int(number_match.group(1))
+        last_row = max(last_row, number)
+        cells = pending.pop(number, None)
+        if not cells:
+            continue
+        patched = _patch_row(row.group(1), row.group(2) or b"", number, cells)
+        if patched is None:
+            return None
+        text, row_kept, row_last = patched
+        kept += row_kept
+        last_column = max(last_column, row_last)
+        out += [xml[position : row.start()], text]
+        position = row.end()
+    if pending:  # rows to create: the general editor does that
+        return None
+    out.append(xml[position:])
+    result = xml[: data.start(1)] + b"".join(out)
+    return _widen_dimension(result, last_row, last_column), kept
+
+
+def _patch_row(
+    attributes: bytes, body: bytes, number: int, writes: Sequence[CellWrite]
+) -> tuple[bytes, int, int] | None:
+    """The row with ``writes`` merged into its cells, in column order."""
+    refs = _ROW_CELL_LETTERS.findall(body)
+    if len(refs) != body.count(b"<c"):  # a cell without a plain ``r``
+        return None
+    columns = [_column(letters) for letters in refs]
+    if any(b <= a for a, b in itertools.pairwise(columns)):  # out of order
+        return None
+    last = columns[-1] if columns else -1
+    writes = sorted(writes)
+    if writes[0][0] > last:  # the usual case of a new column: cells after the row's last
+        new = b"".join(_cell(_new_attributes(c, number), b"", v, e)[0] for c, v, e in writes)
+        attributes = _widen_spans(attributes, writes[-1][0] + 1)
+        return b"<row" + attributes + b">" + body + new + b"</row>", 0, writes[-1][0]
+    cells = {
+        column: (cell.group(1), cell.group(2) or b"")
+        for column, cell in zip(columns, _CELL.finditer(body), strict=True)
+    }
+    by_column = {write[0]: write for write in writes}
+    kept = 0
+    parts: list[bytes] = []
+    merged = sorted({*cells, *by_column})
+    for column in merged:
+        write = by_column.get(column)
+        if write is None:
+            attrs, inner = cells[column]
+            parts.append(b"<c" + attrs + (b">" + inner + b"</c>" if inner else b"/>"))
+            continue
+        attrs, inner = cells.get(column, (_new_attributes(column, number), b""))
+        text, has_formula = _cell(attrs, inner, write[1], write[2])
+        kept += has_formula
+        parts.append(text)
+    if merged[-1] > last:
+        attributes = _widen_spans(attributes, merged[-1] + 1)
+    return b"<row" + attributes + b">" + b"".join(parts) + b"</row>", kept, merged[-1]
+
+
+def _new_attributes(column: int, number: int) -> bytes:
+    return b' r="' + _letters(column) + str(number).encode() + b'"'
+
+
+@lru_cache(maxsize=4096)
+def _letters(column: int) -> bytes:
+    return column_letter(column).encode()
+
+
+def _cell(attributes: bytes, inner: bytes, value: Any, code: int) -> tuple[bytes, int]:
+    """A cell's new XML: its formula and extensions kept, its value replaced."""
+    if not inner and code == NO_ERROR and isinstance(value, float):  # a new number
+        return b"<c" + _TYPE.sub(b"", attributes) + b"><v>" + repr(value).encode() + b"</v></c>", 0
+    formula_match = _FORMULA.search(inner)
+    formula = formula_match.group(0) if formula_match else b""
+    extensions_match = _EXTENSIONS.search(inner)
+    extensions = extensions_match.group(0) if extensions_match else b""
+    attributes = _TYPE.sub(b"", attributes)
+    kind, content = b"", b""
+    if code != NO_ERROR:
+        kind, content = b"e", _element(b"v", error_text(code))
+    elif value is None or (isinstance(value, str) and value == ""):
+        if formula:
+            kind, content = b"str", b"<v></v>"
+    elif isinstance(value, str):
+        if formula:
+            kind, content = b"str", _element(b"v", value)
+        else:
+            kind, content = b"inlineStr", b"<is>" + _element(b"t", value) + b"</is>"
+    else:
+        content = b"<v>" + repr(float(value)).encode() + b"</v>"
+    if kind:
+        attributes += b' t="' + kind + b'"'
+    inner = formula + content + extensions
+    text = b"<c" + attributes + (b">" + inner + b"</c>" if inner else b"/>")
+    return text, int(bool(formula))
+
+
+def _element(tag: bytes, text: str) -> bytes:
+    space = b' xml:space="preserve"' if text != text.strip() else b""
+    return b"<" + tag + space + b">" + escape(text).encode() + b"</" + tag + b">"
+
+
+def _widen_spans(attributes: bytes, last: int) -> bytes:
+    match = _SPANS.search(attributes)
+    if match is None:
+        return attributes
+    low, high = int(match.group(1)), int(match.group(2))
+    if last <= high:
+        return attributes
+    return (
+        attributes[: match.start()] + f' spans="{low}:{last}"'.encode() + attributes[match.end() :]
+    )
+
+
+def _widen_dimension(xml: bytes, last_row: int, last_column: int) -> bytes:
+    """The ``dimension`` hint grown to cover the cells written."""
+    match = _DIMENSION.search(xml)
+    if match is None or last_column < 0:
+        return xml
+    start_letters, start_row = match.group(1), match.group(2)
+    end_letters = match.group(3) or start_letters
+    end_row = int(match.group(4) or start_row)
+    column = max(_column(end_letters), last_column)
+    row = max(end_row, last_row)
+    ref = start_letters + start_row + b":" + column_letter(column).encode() + str(row).encode()
+    return xml[: match.start()] + b'<dimension ref="' + ref + b'"/>' + xml[match.end() :]
+
+
+@lru_cache(maxsize=4096)
+def _column(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + char - 64
+    return number - 1
