@@ -161,7 +161,8 @@ def test_patch_equals_the_lxml_editor(
 def test_the_copy_keeps_unchanged_parts_compressed_bytes(tmp_path: Path) -> None:
     with Package.open(SAMPLE) as package:
         buffer = io.BytesIO()
-        copy_package(package.zip, package.path, buffer, {"xl/worksheets/sheet3.xml": b"<new/>"})
+        with SAMPLE.open("rb") as raw:
+            copy_package(raw, buffer, {"xl/worksheets/sheet3.xml": b"<new/>"})
         source = package.zip
         copy = zipfile.ZipFile(buffer)
         assert copy.testzip() is None

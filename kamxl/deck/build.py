@@ -64,6 +64,7 @@ from kamxl.deck.style import (
 )
 from kamxl.deck.template import TITLE_ONLY, TITLE_SLIDE, layout, load_template
 from kamxl.deck.text import DASH, DeckText
+from kamxl.workbook.zipcopy import copy_package
 
 __all__ = ["Deck", "build_handshake", "build_portfolio", "build_qbr"]
 
@@ -349,19 +350,20 @@ class Deck:
         for j, width in enumerate(widths):
             table.columns[j].width = width
         table.rows[0].height = header_height
+        white = RGBColor(0xFF, 0xFF, 0xFF)
         for j, column in enumerate(columns):
             _cell(
-                table.cell(0, j),
+                table.cell(0, j)._tc,
                 column.header,
                 widths[j],
                 bold=True,
-                color=RGBColor(0xFF, 0xFF, 0xFF),
+                color=white,
                 fill=BRAND,
                 align=column.align,
             )
         for i, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
             table.rows[i].height = height
-            fill = LIGHT if i % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF)
+            fill = LIGHT if i % 2 == 0 else white
             for j, (column, value) in enumerate(zip(columns, row, strict=True)):
                 text = column.show(value)
                 color = TEXT
@@ -369,7 +371,14 @@ class Deck:
                 if rag in RAG:
                     text = f"{RAG_SYMBOL[rag]} {text}"
                     color = RAG[rag]
-                _cell(table.cell(i, j), text, widths[j], color=color, fill=fill, align=column.align)
+                _cell(
+                    table.cell(i, j)._tc,
+                    text,
+                    widths[j],
+                    color=color,
+                    fill=fill,
+                    align=column.align,
+                )
 
     def to_bytes(self) -> bytes:
         """The deck as a .pptx, the same bytes for the same content.
@@ -399,21 +408,17 @@ _DOCUMENT_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dct
 
 
 def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
-    """``data`` (an Office zip) with fixed zip timestamps and document dates."""
+    """``data`` (an Office zip) with fixed zip entry dates and document dates; the entries
+    keep their compressed bytes."""
     when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        core = archive.read("docProps/core.xml") if "docProps/core.xml" in names else None
+    replacements = {}
+    if core is not None:
+        replacements["docProps/core.xml"] = _DOCUMENT_DATES.sub(rb"\g<1>" + when + rb"\g<2>", core)
     out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            content = source.read(info)
-            if info.filename == "docProps/core.xml":
-                content = _DOCUMENT_DATES.sub(rb"\g<1>" + when + rb"\g<2>", content)
-            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = info.external_attr
-            target.writestr(entry, content)
+    copy_package(io.BytesIO(data), out, replacements, date_time=(1980, 1, 1, 0, 0, 0))
     return out.getvalue()
 
 
@@ -464,8 +469,30 @@ def _row_height(texts: Sequence[str], widths: Sequence[int], *, bold: bool = Fal
     return int(Pt(lines_height(lines, size, _LINE_SPACING)) + 2 * _CELL_MARGIN_Y + Pt(2))
 
 
+_A = {
+    name: qn(f"a:{name}")
+    for name in (
+        "txBody",
+        "bodyPr",
+        "lstStyle",
+        "p",
+        "pPr",
+        "lnSpc",
+        "spcPts",
+        "r",
+        "rPr",
+        "br",
+        "solidFill",
+        "srgbClr",
+        "latin",
+        "t",
+        "tcPr",
+    )
+}
+
+
 def _cell(
-    cell: Any,
+    tc: Any,
     text: str,
     width: int,
     *,
@@ -474,30 +501,45 @@ def _cell(
     fill: RGBColor | None = None,
     align: PP_ALIGN = PP_ALIGN.LEFT,
 ) -> None:
-    cell.margin_left = cell.margin_right = _CELL_MARGIN_X
-    cell.margin_top = cell.margin_bottom = _CELL_MARGIN_Y
-    cell.vertical_anchor = MSO_ANCHOR.MIDDLE
-    if fill is not None:
-        cell.fill.solid()
-        cell.fill.fore_color.rgb = fill
+    """Fill a table cell (``<a:tc>``): text fitted to the column, margins, anchor, fill.
+
+    Written as XML directly -- the same elements python-pptx's cell, text frame and font
+    properties write, without their per-property lookups (a QBR deck has hundreds of
+    cells).
+    """
     size = Emu(TABLE.size).pt
     fitted = fit(
         text or " ", _usable(width) * 0.98, 1e9, TABLE, bold=bold, max_lines=_CELL_MAX_LINES
     )
-    frame = cell.text_frame
-    frame.word_wrap = True
-    paragraph = frame.paragraphs[0]
-    paragraph.alignment = align
-    paragraph.line_spacing = Pt(size * _LINE_SPACING)
+    del tc[:]
+    sub = etree.SubElement
+    body = sub(tc, _A["txBody"])
+    sub(body, _A["bodyPr"], wrap="square")
+    sub(body, _A["lstStyle"])
+    paragraph = sub(body, _A["p"])
+    properties = sub(paragraph, _A["pPr"], algn=align.xml_value)
+    spacing = sub(properties, _A["lnSpc"])
+    sub(spacing, _A["spcPts"], val=str(Pt(size * _LINE_SPACING).centipoints))
+    font_size = str(Pt(fitted.size).centipoints)
     for i, line in enumerate(fitted.lines):
         if i:
-            paragraph.add_line_break()
-        run = paragraph.add_run()
-        run.text = line
-        run.font.size = Pt(fitted.size)
-        run.font.bold = bold
-        run.font.name = style.FONT
-        run.font.color.rgb = color
+            sub(paragraph, _A["br"])
+        run = sub(paragraph, _A["r"])
+        run_properties = sub(run, _A["rPr"], sz=font_size, b="1" if bold else "0")
+        sub(sub(run_properties, _A["solidFill"]), _A["srgbClr"], val=str(color))
+        sub(run_properties, _A["latin"], typeface=style.FONT)
+        sub(run, _A["t"]).text = line
+    cell_properties = sub(
+        tc,
+        _A["tcPr"],
+        marL=str(_CELL_MARGIN_X),
+        marR=str(_CELL_MARGIN_X),
+        marT=str(_CELL_MARGIN_Y),
+        marB=str(_CELL_MARGIN_Y),
+        anchor="ctr",
+    )
+    if fill is not None:
+        sub(sub(cell_properties, _A["solidFill"]), _A["srgbClr"], val=str(fill))
 
 
 def _copy(element: Any) -> Any:

@@ -156,9 +156,8 @@ def _check_extension(package: Package, source: Path, target: Path) -> None:
 def _copy_package(package: Package, target: Path, replacements: dict[str, bytes]) -> None:
     """Copy every part of ``package`` to ``target`` (atomically), replacing some parts; the
     other parts keep their compressed bytes."""
-    atomic_write(
-        target, lambda stream: copy_package(package.zip, package.path, stream, replacements)
-    )
+    with package.path.open("rb") as source:
+        atomic_write(target, lambda stream: copy_package(source, stream, replacements))
 
 
 def _split(ref: str) -> tuple[str, int]:
@@ -214,9 +213,6 @@ class SheetEditor:
                 cells[column] = cell
             self.cells[number] = cells
             self._last[number] = column
-
-    def header_letters(self) -> dict[int, str]:
-        return {column: column_letter(column) for column in self.cells.get(1, {})}
 
     def max_column(self) -> int:
         return max(self._last.values(), default=-1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
-from pathlib import Path
 from typing import BinaryIO, Final
 
 __all__ = ["copy_package"]
@@ -27,17 +26,22 @@ _KEPT_FLAGS: Final = 0x806  # UTF-8 names and the deflate speed hints; not bit 3
 
 
 def copy_package(
-    source: zipfile.ZipFile, source_path: Path, target: BinaryIO, replacements: dict[str, bytes]
+    source: BinaryIO,
+    target: BinaryIO,
+    replacements: dict[str, bytes],
+    *,
+    date_time: tuple[int, int, int, int, int, int] | None = None,
 ) -> None:
-    """Write ``source`` to ``target`` in the same entry order, with ``replacements``
-    (part name -> new content) deflated and every other entry copied compressed."""
+    """Write the zip ``source`` (a seekable binary stream) to ``target`` in the same entry
+    order, with ``replacements`` (part name -> new content) deflated and every other entry
+    copied compressed; ``date_time`` replaces every entry's date (for reproducible files)."""
     central: list[bytes] = []
     offset = 0
-    with open(source_path, "rb") as raw:
-        for info in source.infolist():
+    with zipfile.ZipFile(source) as archive:
+        for info in archive.infolist():
             name = info.filename.encode("utf-8")
             flags = (info.flag_bits & _KEPT_FLAGS) | (_UTF8_NAME if not name.isascii() else 0)
-            time, date = _dos_time(info.date_time)
+            time, date = _dos_time(date_time or info.date_time)
             if info.filename in replacements:
                 content = replacements[info.filename]
                 compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
@@ -45,7 +49,7 @@ def copy_package(
                 method, crc, size = zipfile.ZIP_DEFLATED, zlib.crc32(content), len(content)
                 flags &= _UTF8_NAME
             else:
-                data = _compressed_bytes(raw, info, source_path)
+                data = _compressed_bytes(source, info)
                 method, crc, size = info.compress_type, info.CRC, info.file_size
             target.write(
                 _LOCAL.pack(
@@ -84,17 +88,17 @@ def copy_package(
     target.write(_END.pack(b"PK\x05\x06", 0, 0, count, count, len(directory), offset, 0))
 
 
-def _compressed_bytes(raw: BinaryIO, info: zipfile.ZipInfo, path: Path) -> bytes:
+def _compressed_bytes(raw: BinaryIO, info: zipfile.ZipInfo) -> bytes:
     """An entry's data as stored in the zip (after checking its local header)."""
     raw.seek(info.header_offset)
     header = raw.read(_LOCAL.size)
     if len(header) != _LOCAL.size or header[:4] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"{path}: damaged local header of {info.filename}")
+        raise zipfile.BadZipFile(f"damaged local header of {info.filename}")
     name_length, extra_length = _LOCAL.unpack(header)[-2:]
     raw.seek(info.header_offset + _LOCAL.size + name_length + extra_length)
     data = raw.read(info.compress_size)
     if len(data) != info.compress_size:
-        raise zipfile.BadZipFile(f"{path}: {info.filename} is cut short")
+        raise zipfile.BadZipFile(f"{info.filename} is cut short")
     return data
 
 
