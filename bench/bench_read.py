@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Row, print_table, seconds
 
 
 def read(reader: str, path: str) -> None:
@@ -71,6 +72,42 @@ def measure(reader: str, path: Path, repeat: int) -> dict[str, float]:
     return best
 
 
+READERS = ("kamxl", "calamine", "openpyxl-read-only", "openpyxl")
+
+
+def run(accounts: int = 50_000, repeat: int = 3) -> dict[str, dict[str, float]]:
+    """Best time and peak memory of each reader on the same ``accounts``-account workbook."""
+    from workbooks import portfolio
+
+    path = portfolio(accounts)
+    return {r: measure(r, path, repeat if r != "openpyxl" else 1) for r in READERS}
+
+
+def rows(results: dict[str, dict[str, float]], accounts: int) -> list[Row]:
+    kamxl = results["kamxl"]
+    what = f"read {accounts:,} accounts"
+    return [
+        Row(
+            what,
+            seconds(kamxl["seconds"]),
+            name,
+            seconds(results[name]["seconds"]),
+            results[name]["seconds"] / kamxl["seconds"],
+        )
+        for name in ("openpyxl", "openpyxl-read-only", "calamine")
+    ] + [
+        Row(
+            f"{what}: peak memory",
+            f"{kamxl['peak_mb']:.0f} MB",
+            "openpyxl",
+            f"{results['openpyxl']['peak_mb']:.0f} MB",
+            results["openpyxl"]["peak_mb"] / kamxl["peak_mb"],
+            "< 500 MB",
+            kamxl["peak_mb"] < 500,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=50_000)
@@ -86,26 +123,14 @@ def main() -> None:
     path = portfolio(args.accounts)
     size = path.stat().st_size / 2**20
     print(f"Reading a {args.accounts:,}-account standard workbook ({size:.1f} MB, values only)")
-    results = {
-        r: measure(r, path, args.repeat if r != "openpyxl" else 1)
-        for r in ("kamxl", "calamine", "openpyxl-read-only", "openpyxl")
-    }
+    results = run(args.accounts, args.repeat)
     base = results["kamxl"]["seconds"]
     for reader, r in results.items():
         print(
             f"  {reader:<20} {r['seconds']:8.2f} s  peak {r['peak_mb']:6.0f} MB  "
             f"{r['seconds'] / base:6.2f} x kamxl"
         )
-    print("ratios")
-    print(f"  openpyxl / kamxl            {results['openpyxl']['seconds'] / base:6.1f} x slower")
-    print(
-        "  openpyxl read-only / kamxl  "
-        f"{results['openpyxl-read-only']['seconds'] / base:6.1f} x slower"
-    )
-    print(
-        f"  kamxl / calamine alone      {base / results['calamine']['seconds']:6.2f} x "
-        "(checks, typing, computed columns)"
-    )
+    print_table(rows(results, args.accounts))
 
 
 if __name__ == "__main__":

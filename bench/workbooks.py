@@ -101,3 +101,76 @@ def portfolio(accounts: int, path: Path | None = None) -> Path:
     book.close()
     temp.replace(path)
     return path
+
+
+def standard(accounts: int, path: Path | None = None) -> Path:
+    """The path of a standard KAM workbook of ``accounts`` accounts made by the template
+    builder: Excel Tables, and the computed columns of Accounts as live ``KAM_*`` formulas
+    (the workbook a team keeps), with the same kind of random data as :func:`portfolio`."""
+    from kamxl.workbook.template import build_workbook
+
+    path = path or CACHE / f"standard_{accounts}.xlsx"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(accounts + 1)
+    ids = [f"ACC-{i:06d}" for i in range(accounts)]
+    revenue = rng.integers(10_000, 2_000_000, size=(accounts, 2)).astype(float)
+    statuses = np.array(["key", "candidate", "other"])[rng.integers(0, 3, accounts)]
+    updated = rng.integers(0, 400, accounts)
+    criteria = [c.criterion_id for c in schema.DEFAULT_CRITERIA]
+    ratings = rng.integers(1, 6, size=(accounts, len(criteria)))
+    health = rng.integers(0, 101, size=(accounts, 4))
+    as_of = dt.date(2026, 10, 15)
+    rows = {
+        "Settings": [
+            {"key": "period", "value": "2026-Q3"},
+            {"key": "company", "value": "Bench Co"},
+            {"key": "as_of", "value": as_of},
+        ],
+        "Accounts": [
+            {
+                "account_id": aid,
+                "name": f"Account {i}",
+                "segment": "Manufacturing",
+                "country": "France",
+                "kam": f"KAM {i % 40}",
+                "exec_sponsor": "Exec",
+                "status": str(statuses[i]),
+                "revenue_prev": float(revenue[i, 0]),
+                "revenue_curr": float(revenue[i, 1]),
+                "wallet": float(revenue[i, 1] * 3.2),
+                "variable_costs": float(revenue[i, 1] * 0.6),
+                "cost_to_serve": float(revenue[i, 1] * 0.08),
+                "plan_updated": as_of - dt.timedelta(days=int(updated[i])),
+            }
+            for i, aid in enumerate(ids)
+        ],
+        "Ratings": [
+            {"account_id": aid, **dict(zip(criteria, map(int, ratings[i]), strict=True))}
+            for i, aid in enumerate(ids)
+        ],
+        "Health": [
+            {
+                "account_id": aid,
+                "period": "2026-Q3",
+                **dict(
+                    zip(
+                        ("adoption", "engagement", "satisfaction", "risk"),
+                        map(int, health[i]),
+                        strict=True,
+                    )
+                ),
+            }
+            for i, aid in enumerate(ids)
+        ],
+        "Revenue": [
+            {"account_id": aid, "period": period, "revenue": value, "forecast": value * 1.05}
+            for i, aid in enumerate(ids)
+            for period, value in (("2026-Q2", revenue[i, 0]), ("2026-Q3", revenue[i, 1]))
+        ],
+    }
+    temp = path.with_suffix(".tmp.xlsx")
+    build_workbook(temp, rows=rows)
+    temp.replace(path)
+    return path

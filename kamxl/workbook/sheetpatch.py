@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Final
 from xml.sax.saxutils import escape
@@ -37,15 +37,10 @@ CellWrite = tuple[int, Any, int]
 _MAIN: Final = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _ROOT: Final = re.compile(rb"<worksheet\b[^>]*>")
 _DEFAULT_NS: Final = re.compile(rb'\sxmlns=["\']([^"\']*)["\']')
-_SHEET_DATA: Final = re.compile(rb"<sheetData\s*>(.*?)</sheetData>", re.S)
-_ROW: Final = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
-_CELL: Final = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _ROW_NUMBER: Final = re.compile(rb'\sr=["\']([0-9]+)["\']')
 _CELL_REF: Final = re.compile(rb'\sr=["\']([A-Z]{1,3})([0-9]+)["\']')
 _TYPE: Final = re.compile(rb'\st=["\'][^"\']*["\']')
 _SPANS: Final = re.compile(rb'\sspans=["\']([0-9]+):([0-9]+)["\']')
-_FORMULA: Final = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
-_EXTENSIONS: Final = re.compile(rb"<extLst\b.*?</extLst>", re.S)
 _DIMENSION: Final = re.compile(
     rb'<dimension\s+ref=["\']([A-Z]{1,3})([0-9]+)(?::([A-Z]{1,3})([0-9]+))?["\']\s*/>'
 )
@@ -78,17 +73,18 @@ def patch_cells(xml: bytes, writes: Mapping[int, Sequence[CellWrite]]) -> tuple[
     them kept a formula; ``None`` if the XML is not of the simple form handled here."""
     if not _simple(xml):
         return None
-    data = _SHEET_DATA.search(xml)
-    if data is None:
+    opening = xml.find(b"<sheetData>")
+    closing = xml.find(b"</sheetData>", opening)
+    if opening < 0 or closing < 0:
         return None
     pending = dict(writes)
     out: list[bytes] = []
-    position = data.start(1)
+    position = start = opening + len(b"<sheetData>")
     kept = 0
     last_row = 0
     last_column = -1
-    for row in _ROW.finditer(xml, data.start(1), data.end(1)):
-        number_match = _ROW_NUMBER.search(row.group(1))
+    for row_start, row_end, attributes, body in _elements(xml, b"row", start, closing):
+        number_match = _ROW_NUMBER.search(attributes)
         if number_match is None:
             return None
         number = int(number_match.group(1))
@@ -96,29 +92,68 @@ def patch_cells(xml: bytes, writes: Mapping[int, Sequence[CellWrite]]) -> tuple[
         cells = pending.pop(number, None)
         if not cells:
             continue
-        patched = _patch_row(row.group(1), row.group(2) or b"", number, cells)
+        patched = _patch_row(attributes, body, number, cells)
         if patched is None:
             return None
         text, row_kept, row_last = patched
         kept += row_kept
         last_column = max(last_column, row_last)
-        out += [xml[position : row.start()], text]
-        position = row.end()
+        out += [xml[position:row_start], text]
+        position = row_end
     if pending:  # rows to create: the general editor does that
         return None
     out.append(xml[position:])
-    result = xml[: data.start(1)] + b"".join(out)
+    result = xml[:start] + b"".join(out)
     return _widen_dimension(result, last_row, last_column), kept
+
+
+def _elements(
+    xml: bytes, tag: bytes, start: int, end: int
+) -> Iterator[tuple[int, int, bytes, bytes]]:
+    """The ``<tag>`` elements between ``start`` and ``end``: (start, end, attributes,
+    content), found with ``bytes.find`` (no regular expression scans the content). Their
+    content holds no ``</tag>``: true of rows and cells, whose text is escaped."""
+    opening, closing = b"<" + tag, b"</" + tag + b">"
+    position = start
+    while True:
+        begin = xml.find(opening, position, end)
+        if begin < 0:
+            return
+        after = xml[begin + len(opening) : begin + len(opening) + 1]
+        if after not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):  # <rowBreaks>, <col>
+            position = begin + len(opening)
+            continue
+        tag_end = xml.find(b">", begin, end)
+        if tag_end < 0:
+            return
+        if xml[tag_end - 1 : tag_end] == b"/":
+            yield begin, tag_end + 1, xml[begin + len(opening) : tag_end - 1], b""
+            position = tag_end + 1
+            continue
+        stop = xml.find(closing, tag_end, end)
+        if stop < 0:
+            return
+        yield (
+            begin,
+            stop + len(closing),
+            xml[begin + len(opening) : tag_end],
+            xml[tag_end + 1 : stop],
+        )
+        position = stop + len(closing)
 
 
 def _patch_row(
     attributes: bytes, body: bytes, number: int, writes: Sequence[CellWrite]
 ) -> tuple[bytes, int, int] | None:
-    """The row with ``writes`` merged into its cells, in column order."""
-    refs = _ROW_CELL_LETTERS.findall(body)
-    if len(refs) != body.count(b"<c"):  # a cell without a plain ``r``
+    """The row with ``writes`` merged into its cells, in column order.
+
+    Only the cells written are parsed: a cell's text runs from its ``<c`` to the next
+    cell's, and the others are copied as they are.
+    """
+    found = list(_ROW_CELL_LETTERS.finditer(body))
+    if len(found) != body.count(b"<c"):  # a cell without a plain ``r``
         return None
-    columns = [_column(letters) for letters in refs]
+    columns = [_column(match.group(1)) for match in found]
     if any(b <= a for a, b in itertools.pairwise(columns)):  # out of order
         return None
     last = columns[-1] if columns else -1
@@ -127,27 +162,47 @@ def _patch_row(
         new = b"".join(_cell(_new_attributes(c, number), b"", v, e)[0] for c, v, e in writes)
         attributes = _widen_spans(attributes, writes[-1][0] + 1)
         return b"<row" + attributes + b">" + body + new + b"</row>", 0, writes[-1][0]
-    cells = {
-        column: (cell.group(1), cell.group(2) or b"")
-        for column, cell in zip(columns, _CELL.finditer(body), strict=True)
-    }
-    by_column = {write[0]: write for write in writes}
+    bounds = [match.start() for match in found] + [len(body)]
+    parts = [body[: bounds[0]]]
     kept = 0
-    parts: list[bytes] = []
-    merged = sorted({*cells, *by_column})
-    for column in merged:
-        write = by_column.get(column)
-        if write is None:
-            attrs, inner = cells[column]
-            parts.append(b"<c" + attrs + (b">" + inner + b"</c>" if inner else b"/>"))
+    pending = iter(writes)
+    write = next(pending, None)
+    for k, column in enumerate(columns):
+        while write is not None and write[0] < column:  # a new cell before this one
+            parts.append(_cell(_new_attributes(write[0], number), b"", write[1], write[2])[0])
+            write = next(pending, None)
+        segment = body[bounds[k] : bounds[k + 1]]
+        if write is None or write[0] != column:
+            parts.append(segment)
             continue
-        attrs, inner = cells.get(column, (_new_attributes(column, number), b""))
-        text, has_formula = _cell(attrs, inner, write[1], write[2])
+        split = _split_cell(segment)
+        if split is None:
+            return None
+        text, has_formula = _cell(*split, write[1], write[2])
         kept += has_formula
         parts.append(text)
-    if merged[-1] > last:
-        attributes = _widen_spans(attributes, merged[-1] + 1)
-    return b"<row" + attributes + b">" + b"".join(parts) + b"</row>", kept, merged[-1]
+        write = next(pending, None)
+    new_last = last
+    while write is not None:  # new cells after the row's last
+        parts.append(_cell(_new_attributes(write[0], number), b"", write[1], write[2])[0])
+        new_last = write[0]
+        write = next(pending, None)
+    if new_last > last:
+        attributes = _widen_spans(attributes, new_last + 1)
+    return b"<row" + attributes + b">" + b"".join(parts) + b"</row>", kept, new_last
+
+
+def _split_cell(segment: bytes) -> tuple[bytes, bytes] | None:
+    """(attributes, content) of the cell that ``segment`` starts with."""
+    tag_end = segment.find(b">")
+    if tag_end < 0:
+        return None
+    if segment[tag_end - 1 : tag_end] == b"/":
+        return segment[2 : tag_end - 1], b""
+    close = segment.rfind(b"</c>")
+    if close < tag_end:
+        return None
+    return segment[2:tag_end], segment[tag_end + 1 : close]
 
 
 def _new_attributes(column: int, number: int) -> bytes:
@@ -163,10 +218,9 @@ def _cell(attributes: bytes, inner: bytes, value: Any, code: int) -> tuple[bytes
     """A cell's new XML: its formula and extensions kept, its value replaced."""
     if not inner and code == NO_ERROR and isinstance(value, float):  # a new number
         return b"<c" + _TYPE.sub(b"", attributes) + b"><v>" + repr(value).encode() + b"</v></c>", 0
-    formula_match = _FORMULA.search(inner)
-    formula = formula_match.group(0) if formula_match else b""
-    extensions_match = _EXTENSIONS.search(inner)
-    extensions = extensions_match.group(0) if extensions_match else b""
+    formula = _formula(inner)
+    at = inner.find(b"<extLst")
+    extensions = inner[at : inner.find(b"</extLst>", at) + len(b"</extLst>")] if at >= 0 else b""
     attributes = _TYPE.sub(b"", attributes)
     kind, content = b"", b""
     if code != NO_ERROR:
@@ -186,6 +240,22 @@ def _cell(attributes: bytes, inner: bytes, value: Any, code: int) -> tuple[bytes
     inner = formula + content + extensions
     text = b"<c" + attributes + (b">" + inner + b"</c>" if inner else b"/>")
     return text, int(bool(formula))
+
+
+def _formula(inner: bytes) -> bytes:
+    """The ``<f>`` element of a cell's content (``b""`` if none)."""
+    start = inner.find(b"<f")
+    while start >= 0 and inner[start + 2 : start + 3] not in (b" ", b">", b"/"):
+        start = inner.find(b"<f", start + 2)
+    if start < 0:
+        return b""
+    tag_end = inner.find(b">", start)
+    if tag_end < 0:
+        return b""
+    if inner[tag_end - 1 : tag_end] == b"/":
+        return inner[start : tag_end + 1]
+    end = inner.find(b"</f>", tag_end)
+    return inner[start : end + len(b"</f>")] if end >= 0 else b""
 
 
 def _element(tag: bytes, text: str) -> bytes:
