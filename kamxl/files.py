@@ -8,8 +8,9 @@ kamxl never leaves a half-written file and never overwrites a user's file unless
 - :func:`check_output` refuses an existing output without ``overwrite=True`` and an output
   that is one of the inputs;
 - :func:`safe_filename` turns an account name into a file name that stays inside the output
-  folder, whatever the name holds (``../``, slashes, reserved Windows names, control
-  characters).
+  folder, whatever the name holds (``../``, slashes and their Unicode look-alikes, reserved
+  Windows names, control characters), and that any file system takes (255 bytes at most,
+  with :func:`safe_output_path`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,22 @@ from kamxl.errors import OutputError
 __all__ = ["atomic_write", "check_output", "safe_filename", "safe_output_path"]
 
 _TEMP_PREFIX = ".kamxl-"
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-_UNSAFE_CHARACTERS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+#: Device names Windows reserves, with or without an extension (``NUL.txt``, ``COM¹``).
+_WINDOWS_RESERVED = re.compile(
+    r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\s*(\..*)?$", re.IGNORECASE
+)
+#: Control characters, path separators, characters Windows refuses, bidirectional controls
+#: (which can disguise an extension: "report\u202excod.pptx") and lone surrogates.
+_UNSAFE_CHARACTERS = re.compile(
+    r'[\x00-\x1f\x7f<>:"/\\|?*\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]+'
+)
+#: ASCII characters that mean something in a path: a look-alike (fullwidth "／", "．", one
+#: dot leader "․") is replaced by its ASCII form before the rules above apply.
+_PATH_SIGNIFICANT = frozenset('./\\:*?"<>|')
+#: The longest file name of the common file systems: 255 bytes (ext4, APFS) or 255 UTF-16
+#: units (NTFS); 255 bytes of UTF-8 fit both.
+MAX_NAME_BYTES = 255
+_ELLIPSIS = "…"
 
 
 def check_output(path: Path, *, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
@@ -106,27 +121,63 @@ def _copy_mode(existing: Path, temp: Path) -> None:
     os.chmod(temp, mode)
 
 
-def safe_filename(name: str, *, default: str = "untitled", max_length: int = 100) -> str:
+def safe_filename(
+    name: str, *, default: str = "untitled", max_length: int = 100, max_bytes: int = 200
+) -> str:
     """A file name built from ``name`` that cannot leave its folder or upset Windows.
 
     Keeps letters (accents included), digits, spaces, dots, dashes and underscores; turns
-    path separators and reserved characters into ``_``; never returns ``.``, ``..``, an empty
-    name, a hidden name or a reserved Windows device name.
+    path separators, reserved and invisible control characters (and their Unicode
+    look-alikes) into ``_``; never returns ``.``, ``..``, an empty name, a hidden name or a
+    reserved Windows device name. A name longer than ``max_length`` characters or
+    ``max_bytes`` bytes of UTF-8 is shortened in the middle (``head…tail``), so that what
+    ends it -- the kind of deck, the period, "(client)" -- is kept.
     """
     text = unicodedata.normalize("NFC", str(name))
+    text = "".join(_ascii_if_path_significant(char) for char in text)
     text = _UNSAFE_CHARACTERS.sub("_", text)
     text = re.sub(r"\s+", " ", text).strip(" .")
     text = text.lstrip(".-")
-    text = re.sub(r"_+", "_", text)[:max_length].strip(" ._")
+    text = re.sub(r"_+", "_", text)
+    text = _shorten(text, max_length, max_bytes).lstrip(" ._-").rstrip(" ._")
     if not text or _WINDOWS_RESERVED.match(text):
         text = f"{default}_{text}" if text else default
     return text
 
 
+def _ascii_if_path_significant(char: str) -> str:
+    if char == _ELLIPSIS:  # what shortening inserts: a name is kept as it is made
+        return char
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if folded != char and not _PATH_SIGNIFICANT.isdisjoint(folded) else char
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _head(text: str, length: int, size: int) -> str:
+    """The longest start of ``text`` of at most ``length`` characters and ``size`` bytes."""
+    text = text[: max(length, 0)]
+    return text.encode("utf-8")[: max(size, 0)].decode("utf-8", "ignore")
+
+
+def _shorten(text: str, max_length: int, max_bytes: int) -> str:
+    """``text`` within both limits, cut in the middle: ``head…tail``."""
+    if len(text) <= max_length and _utf8_size(text) <= max_bytes:
+        return text
+    tail = _head(text[::-1], max_length // 3, max_bytes // 3)[::-1].lstrip()
+    room = max_length - len(tail) - len(_ELLIPSIS)
+    head = _head(text, room, max_bytes - _utf8_size(tail) - _utf8_size(_ELLIPSIS)).rstrip()
+    return f"{head}{_ELLIPSIS}{tail}"
+
+
 def safe_output_path(folder: Path, name: str, suffix: str) -> Path:
-    """``folder / (safe_filename(name) + suffix)``, checked to lie inside ``folder``."""
+    """``folder / (safe_filename(name) + suffix)``, checked to lie inside ``folder``; the
+    whole file name fits in :data:`MAX_NAME_BYTES` bytes."""
     folder = Path(folder)
-    candidate = folder / f"{safe_filename(name)}{suffix}"
-    if candidate.resolve().parent != folder.resolve():
+    room = MAX_NAME_BYTES - _utf8_size(suffix)
+    candidate = folder / f"{safe_filename(name, max_bytes=min(200, room))}{suffix}"
+    if candidate.parent != folder or candidate.resolve().parent != folder.resolve():
         raise OutputError(candidate, f"would be written outside {folder}")
     return candidate

@@ -9,12 +9,15 @@ shows what Excel shows.
 Client safety lives here: with ``Audience.CLIENT`` the internal fields of
 ``shared/spec/workbook.md`` never enter the context (margin, share of wallet, scores,
 quadrant, tier, stakeholder attitude/power/interest, blocker stakeholders, risks, plan rows
-not visible to the client), so nothing downstream can leak them.
+not visible to the client), so nothing downstream can leak them. A blocker is left out as a
+person: wherever a client deck names people (plan owners, the RACI of actions, meeting
+attendees), a blocker's name is dropped.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -275,6 +278,36 @@ def _days_between(later: date, earlier: date | None) -> int | None:
     return None if earlier is None else (later - earlier).days
 
 
+#: What separates the names of a cell naming several people ("Ana Silva; Tom Berg").
+_NAME_SEPARATORS = re.compile(r"[,;/\n]")
+
+
+def _person_key(text: str) -> str:
+    """A name as compared: without what follows "(" (a title) and without case."""
+    return " ".join(text.split("(")[0].split()).casefold()
+
+
+def _blocker_keys(book: KamWorkbook, account_id: str) -> set[str]:
+    """The names of the account's blocker stakeholders, as compared by :func:`_person_key`."""
+    stakeholders = _rows(book["Stakeholders"], account_id)
+    names = stakeholders[stakeholders["role"] == "blocker"]["name"].dropna()
+    return {_person_key(str(name)) for name in names} - {""}
+
+
+def _without_people(text: Any, people: set[str]) -> Any:
+    """A cell naming one person or several, without the people of ``people`` (keys of
+    :func:`_person_key`); None when nobody is left."""
+    if not people or not isinstance(text, str):
+        return text
+    if _person_key(text) in people:
+        return None
+    parts = [part.strip() for part in _NAME_SEPARATORS.split(text) if part.strip()]
+    kept = [part for part in parts if _person_key(part) not in people]
+    if len(kept) == len(parts):
+        return text
+    return ", ".join(kept) or None
+
+
 # --- QBR ------------------------------------------------------------------------------------
 
 
@@ -385,6 +418,7 @@ def qbr_context(
     ]
 
     # Plan, pipeline, risks, actions.
+    hidden_people = set() if internal else _blocker_keys(book, account_id)
     plan_rows = _rows(book["Plan"], account_id)
     if not internal:
         plan_rows = plan_rows[plan_rows["client_visible"] == "yes"]
@@ -392,8 +426,8 @@ def qbr_context(
         {
             "objective": _value(p["objective"]),
             "initiative": _value(p["initiative"]),
-            "owner": _value(p["owner"]),
-            "client_owner": _value(p["client_owner"]),
+            "owner": _without_people(_value(p["owner"]), hidden_people),
+            "client_owner": _without_people(_value(p["client_owner"]), hidden_people),
             "due": _value(p["due"]),
             "status": _value(p["status"]),
             "rag": PLAN_RAG.get(_value(p["status"]) or ""),
@@ -436,10 +470,10 @@ def qbr_context(
     actions = [
         {
             "action": _value(a["action"]),
-            "responsible": _value(a["responsible"]),
-            "accountable": _value(a["accountable"]),
-            "consulted": _value(a["consulted"]),
-            "informed": _value(a["informed"]),
+            **{
+                role: _without_people(_value(a[role]), hidden_people)
+                for role in ("responsible", "accountable", "consulted", "informed")
+            },
             "due": _value(a["due"]),
         }
         for _, a in actions_open.iterrows()
@@ -734,11 +768,12 @@ def handshake_context(
     today = _sum(last_year)
     plan = _rows(book["Plan"], account_id)
     plan = plan[(plan["client_visible"] == "yes") & (plan["status"] != "done")]
+    blockers = _blocker_keys(book, account_id)
     initiatives = [
         {
             "initiative": _value(p["initiative"]) or _value(p["objective"]),
-            "owner": _value(p["owner"]),
-            "client_owner": _value(p["client_owner"]),
+            "owner": _without_people(_value(p["owner"]), blockers),
+            "client_owner": _without_people(_value(p["client_owner"]), blockers),
             "due": _value(p["due"]),
         }
         for _, p in plan.iterrows()
