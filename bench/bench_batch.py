@@ -31,6 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import Row, print_table, seconds
+
 from kamxl.batch import find_workbooks, run_batch
 from kamxl.workbook.reader import read_workbook
 from workbooks import CACHE
@@ -96,33 +98,84 @@ def read_floor(paths: list[Path], jobs: int) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workbooks", type=int, default=200)
-    args = parser.parse_args()
-    folder = workbooks(args.workbooks)
+def plain_loop(paths: list[Path]) -> float:
+    """Seconds of the same work without the batch: read each workbook, write its decks."""
+    from kamxl.deck.make import DeckKind, make_decks
+
+    with tempfile.TemporaryDirectory(prefix="kamxl-bench-loop-") as out:
+        make_decks(read_workbook(paths[0]), Path(out), [DeckKind.QBR])  # warm: not timed
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="kamxl-bench-loop-") as out:
+        for path in paths:
+            folder = Path(out) / path.stem
+            folder.mkdir()
+            make_decks(read_workbook(path), folder, [DeckKind.QBR])
+    return time.perf_counter() - started
+
+
+def run(count: int = 200) -> list[dict[str, float]]:
+    """For ``--jobs 1`` and ``--jobs 2``: seconds of reading only and of the batch, and of
+    the same work in a plain loop."""
+    folder = workbooks(count)
     paths = find_workbooks([folder])
-    rows = []
+    loop = plain_loop(paths)
+    results = []
     for jobs in (1, 2):
         floor = read_floor(paths, jobs)
         with tempfile.TemporaryDirectory(prefix="kamxl-bench-batch-") as out:
             report = run_batch([folder], Path(out), jobs=jobs, force=True)
         assert report.ok, report.failures[:3]
-        decks = len(report.built)
-        rows.append((jobs, floor, report.seconds, decks))
-    print(f"\n{len(paths)} workbooks, {rows[0][3]} QBR decks (every key account)\n")
-    print(
-        f"{'jobs':>4}  {'read floor':>10}  {'batch':>8}  {'decks/s':>7}  {'wb/s':>6}  "
-        f"{'x floor':>7}  {'ms/deck':>7}"
-    )
-    for jobs, floor, seconds, decks in rows:
-        print(
-            f"{jobs:>4}  {floor:>9.1f}s  {seconds:>7.1f}s  {decks / seconds:>7.1f}  "
-            f"{len(paths) / seconds:>6.1f}  {seconds / floor:>6.1f}x  "
-            f"{1000 * seconds / decks * jobs:>7.0f}"
+        results.append(
+            {
+                "jobs": jobs,
+                "workbooks": len(paths),
+                "decks": len(report.built),
+                "floor": floor,
+                "batch": report.seconds,
+                "loop": loop,
+            }
         )
-    (_, _, one, _), (_, _, two, _) = rows
-    print(f"\nspeed-up of --jobs 2 over --jobs 1: {one / two:.2f}x")
+    return results
+
+
+def rows(results: list[dict[str, float]]) -> list[Row]:
+    table = []
+    for r in results:
+        ratio = r["batch"] / r["floor"]
+        what = f"batch {r['workbooks']:.0f} workbooks --jobs {r['jobs']:.0f}"
+        table.append(
+            Row(
+                what,
+                seconds(r["batch"]),
+                "same work, plain loop",
+                seconds(r["loop"]),
+                r["loop"] / r["batch"],
+            )
+        )
+        table.append(
+            Row(
+                what,
+                f"{r['decks'] / r['batch']:.1f} decks/s",
+                "reading them only",
+                seconds(r["floor"]),
+                ratio,
+                "within 2x the floor",
+                ratio <= 2,
+                floor=True,
+            )
+        )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workbooks", type=int, default=200)
+    args = parser.parse_args()
+    results = run(args.workbooks)
+    one, two = results
+    print(f"{one['workbooks']:.0f} workbooks, {one['decks']:.0f} QBR decks (every key account)")
+    print_table(rows(results))
+    print(f"speed-up of --jobs 2 over --jobs 1: {one['batch'] / two['batch']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -25,15 +25,23 @@ def best_of(func: Callable[[], object], repeat: int) -> float:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the table: a figure, its baseline, how many times faster kamxl is."""
+    """One line of the table: a figure and its baseline, either an alternative (how many
+    times faster kamxl is) or a floor (how many times the floor kamxl costs)."""
 
     figure: str
     value: str
     baseline: str
     baseline_value: str
-    speedup: float  # baseline / kamxl: > 1 means kamxl is faster
+    ratio: float  # alternative / kamxl, or kamxl / floor
     target: str = ""
     met: bool | None = None  # None: no target
+    floor: bool = False
+    better: str = "faster"  # what a ratio above 1 means against an alternative
+
+    @property
+    def ratio_text(self) -> str:
+        number = f"{self.ratio:,.1f}" if self.ratio < 100 else f"{self.ratio:,.0f}"
+        return f"{number}x the floor" if self.floor else f"{number}x {self.better}"
 
     @property
     def verdict(self) -> str:
@@ -47,14 +55,14 @@ def seconds(value: float) -> str:
 
 
 def print_table(rows: Sequence[Row], *, markdown: bool = False) -> None:
-    headers = ("figure", "kamxl", "baseline", "baseline", "x faster", "target")
+    headers = ("figure", "kamxl", "baseline", "baseline", "ratio", "target")
     cells = [
         (
             r.figure,
             r.value,
             r.baseline,
             r.baseline_value,
-            f"{r.speedup:,.1f}x" if r.speedup >= 1 else f"{r.speedup:.2f}x",
+            r.ratio_text,
             f"{r.target} ({r.verdict})" if r.target else "",
         )
         for r in rows
