@@ -190,3 +190,21 @@ def test_recalc_of_the_sample_patches_as_text_and_matches_the_editor(tmp_path: P
     assert sheet_last_column(original) is not None  # the text patch served
     # the sample's cached results are kamxl's own: recalculating changes no value
     assert canonical(fast) == canonical(original)
+
+
+@pytest.mark.parametrize("label", ["A_x0041_", "ctl\x01x", "tab\there", "\x1f"])
+def test_text_results_round_trip_through_excel_escapes(label: str, tmp_path: Path) -> None:
+    import python_calamine
+
+    xml = sheet(['<row r="1"><c r="A1"><f>1</f><v>1</v></c></row>'], "A1")
+    patched = patch_cells(xml, {1: [(0, label, NO_ERROR), (1, label, NO_ERROR)]})
+    assert patched is not None
+    editor = with_editor(xml, {1: [(0, label, NO_ERROR), (1, label, NO_ERROR)]})[0]
+    assert canonical(patched[0]) == canonical(editor)
+    buffer = io.BytesIO()
+    with SAMPLE.open("rb") as raw:
+        copy_package(raw, buffer, {"xl/worksheets/sheet1.xml": patched[0]})
+    path = tmp_path / "escaped.xlsx"
+    path.write_bytes(buffer.getvalue())
+    values = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    assert values.to_python()[0][:2] == [label, label]

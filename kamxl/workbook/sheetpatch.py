@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 from kamxl.errors import NO_ERROR, error_text
 from kamxl.workbook.model import column_letter
 
-__all__ = ["CellWrite", "patch_cells", "sheet_last_column"]
+__all__ = ["CellWrite", "excel_text", "patch_cells", "sheet_last_column"]
 
 #: (column index, value, Excel error code) -- a cell to write in a row.
 CellWrite = tuple[int, Any, int]
@@ -258,9 +258,22 @@ def _formula(inner: bytes) -> bytes:
     return inner[start : end + len(b"</f>")] if end >= 0 else b""
 
 
+_ESCAPE_LIKE: Final = re.compile(r"_x[0-9A-Fa-f]{4}_")
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def excel_text(text: str) -> str:
+    """``text`` as a cell's XML text holds it, the way Excel writes it: a literal
+    ``_xHHHH_`` is protected as ``_x005F_xHHHH_``, a character XML cannot hold (control
+    characters) becomes ``_xHHHH_``; readers (Excel, calamine, openpyxl) turn both back."""
+    text = _ESCAPE_LIKE.sub(lambda m: "_x005F" + m.group(0), text)
+    return _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
 def _element(tag: bytes, text: str) -> bytes:
     space = b' xml:space="preserve"' if text != text.strip() else b""
-    return b"<" + tag + space + b">" + escape(text).encode() + b"</" + tag + b">"
+    body = escape(excel_text(text)).encode()
+    return b"<" + tag + space + b">" + body + b"</" + tag + b">"
 
 
 def _widen_spans(attributes: bytes, last: int) -> bytes:

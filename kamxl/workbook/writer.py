@@ -37,7 +37,7 @@ from kamxl.workbook import schema
 from kamxl.workbook.model import KamWorkbook, column_letter
 from kamxl.workbook.package import NS, Package
 from kamxl.workbook.reader import read_workbook
-from kamxl.workbook.sheetpatch import CellWrite, patch_cells, sheet_last_column
+from kamxl.workbook.sheetpatch import CellWrite, excel_text, patch_cells, sheet_last_column
 from kamxl.workbook.zipcopy import copy_package
 
 __all__ = ["RecalcReport", "SheetEditor", "recalc_workbook", "write_computed"]
@@ -317,7 +317,7 @@ class SheetEditor:
 
 def _element(tag: str, text: str) -> etree._Element:
     element = etree.Element(tag)
-    element.text = text
+    element.text = excel_text(text)
     if text != text.strip():
         element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     return element
