@@ -40,7 +40,7 @@ from typing import Any
 
 import kamxl
 from kamxl.errors import KamxlError, OutputError
-from kamxl.files import atomic_write, safe_filename
+from kamxl.files import atomic_write, remove_unfinished, safe_filename
 
 __all__ = [
     "BatchError",
@@ -289,9 +289,16 @@ def _load_cache(out_dir: Path) -> dict[str, Any]:
     return entries if isinstance(entries, dict) else {}
 
 
-def _save_cache(out_dir: Path, entries: dict[str, Any]) -> None:
+def _save_cache(out_dir: Path, entries: dict[str, Any], report: BatchReport) -> None:
+    """Save the cache; if it cannot be written (a full disk), say so once in the report and
+    go on: the decks stand, the next run just rebuilds more."""
     data = {"kamxl": kamxl.__version__, "workbooks": entries}
-    atomic_write(out_dir / CACHE_NAME, json.dumps(data, indent=1, sort_keys=True).encode())
+    try:
+        atomic_write(out_dir / CACHE_NAME, json.dumps(data, indent=1, sort_keys=True).encode())
+    except OutputError as error:
+        warning = {"source": str(out_dir), "message": f"the batch cache was not saved: {error}"}
+        if warning not in report.warnings:
+            report.warnings.append(warning)
 
 
 def _fresh(entry: Any, key: str) -> bool:
@@ -395,6 +402,15 @@ def run_batch(
     started = time.perf_counter()
     folders = _folder_names(workbooks)
     with _locked(out_dir):
+        unfinished = remove_unfinished(out_dir)
+        if unfinished:
+            report.warnings.append(
+                {
+                    "source": str(out_dir),
+                    "message": f"removed {len(unfinished)} unfinished file(s) of an "
+                    "interrupted run",
+                }
+            )
         cache = {} if force else _load_cache(out_dir)
         entries = dict(cache)
         keys = {p: _hash(_digest(p), options) for p in workbooks}
@@ -435,7 +451,7 @@ def run_batch(
                     report.failures += result.failures
                 else:
                     _record(result, report, entries)
-                    _save_cache(out_dir, entries)  # an interrupted run resumes from here
+                    _save_cache(out_dir, entries, report)  # an interrupted run resumes from here
                 if progress is not None:
                     progress(result, done, len(workbooks))
             if consolidate and portfolio_fresh:
@@ -449,7 +465,7 @@ def run_batch(
                 result.key = portfolio_key
                 _record(result, report, entries)
         finally:
-            _save_cache(out_dir, entries)
+            _save_cache(out_dir, entries, report)
     report.outputs.sort(key=lambda o: (o.source, o.kind, o.account_id or ""))
     report.failures.sort(key=lambda f: (f.source, f.account_id or ""))
     report.seconds = time.perf_counter() - started

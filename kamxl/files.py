@@ -7,6 +7,10 @@ kamxl never leaves a half-written file and never overwrites a user's file unless
   new one, never a mix; a crash leaves at most a ``.kamxl-*.tmp`` file behind);
 - :func:`check_output` refuses an existing output without ``overwrite=True`` and an output
   that is one of the inputs;
+- a symbolic link at the output path is never written through: it counts as an existing
+  output (even when it points nowhere), one pointing to an input is refused as the input,
+  and with ``overwrite=True`` the link itself is replaced by the new file -- the file it
+  pointed to is left untouched (docs/security.md);
 - :func:`safe_filename` turns an account name into a file name that stays inside the output
   folder, whatever the name holds (``../``, slashes and their Unicode look-alikes, reserved
   Windows names, control characters), and that any file system takes (255 bytes at most,
@@ -18,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -26,7 +31,13 @@ from typing import BinaryIO
 
 from kamxl.errors import OutputError
 
-__all__ = ["atomic_write", "check_output", "safe_filename", "safe_output_path"]
+__all__ = [
+    "atomic_write",
+    "check_output",
+    "remove_unfinished",
+    "safe_filename",
+    "safe_output_path",
+]
 
 _TEMP_PREFIX = ".kamxl-"
 #: Device names Windows reserves, with or without an extension (``NUL.txt``, ``COM¹``).
@@ -53,7 +64,7 @@ def check_output(path: Path, *, overwrite: bool = False, inputs: tuple[Path, ...
     for source in inputs:
         if _same_file(target, Path(source)):
             raise OutputError(target, "is an input file; kamxl never overwrites its inputs")
-    if target.exists() and not overwrite:
+    if os.path.lexists(target) and not overwrite:  # a link, even a dangling one, exists
         raise OutputError(target, "already exists (use --force to replace it)")
     if target.is_dir():
         raise OutputError(target, "is a folder, not a file")
@@ -82,16 +93,38 @@ def _temporary_beside(path: Path) -> Iterator[tuple[BinaryIO, Path]]:
             yield stream, temp
             stream.flush()
             os.fsync(stream.fileno())
+    except OutputError:
+        temp.unlink(missing_ok=True)
+        raise
+    except OSError as error:  # a full disk often shows only when the data is flushed
+        temp.unlink(missing_ok=True)
+        raise OutputError(path, f"cannot be written: {error.strerror or error}") from error
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def remove_unfinished(folder: Path) -> list[Path]:
+    """Delete the temporary files an interrupted kamxl left in ``folder`` and below (the
+    ``.kamxl-*.tmp`` of :func:`atomic_write`; nothing else); returns them.
+
+    Call it only when no kamxl is writing there (the batch does, holding its folder lock).
+    """
+    removed = []
+    for temp in Path(folder).rglob(f"{_TEMP_PREFIX}*.tmp"):
+        if temp.is_file() and not temp.is_symlink():
+            temp.unlink(missing_ok=True)
+            removed.append(temp)
+    return removed
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None] | bytes) -> Path:
     """Write ``path`` atomically: ``write`` gets a binary stream (or ``bytes`` are written).
 
     The file appears complete at ``path`` or not at all. The permissions of an existing file
-    at ``path`` are kept; a new file gets the usual ``0o666 & ~umask``.
+    at ``path`` are kept; a new file gets the usual ``0o666 & ~umask``. When ``path`` is a
+    symbolic link, the rename replaces the link itself with a new file (with the usual
+    permissions): the file the link pointed to is neither written nor changed.
     """
     path = Path(path)
     with _temporary_beside(path) as (stream, temp):
@@ -113,7 +146,10 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None] | bytes) -> Path:
 
 def _copy_mode(existing: Path, temp: Path) -> None:
     try:
-        mode = existing.stat().st_mode & 0o7777
+        status = existing.lstat()
+        if stat.S_ISLNK(status.st_mode):  # the link is replaced: its target's mode is not ours
+            raise FileNotFoundError(existing)
+        mode = status.st_mode & 0o7777
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
