@@ -204,25 +204,28 @@ def deck(
         sys.exit(1 if missing else 0)
     if book is None or output is None:
         raise click.UsageError("BOOK and -o/--output are needed (or --check-template)")
-    from kamxl.deck.context import Audience
+    from kamxl.deck.context import Audience, DeckError
     from kamxl.deck.make import deck_kinds, make_decks
     from kamxl.workbook.reader import read_workbook
 
     chosen = deck_kinds(kinds)
     output.mkdir(parents=True, exist_ok=True)
     workbook = read_workbook(book)
-    built = make_decks(
-        workbook,
-        output,
-        chosen,
-        accounts=accounts,
-        every=every,
-        audience=Audience(audience),
-        language=lang,
-        template=template,
-        overwrite=force,
-        pdf=pdf,
-    )
+    try:
+        built = make_decks(
+            workbook,
+            output,
+            chosen,
+            accounts=accounts,
+            every=every,
+            audience=Audience(audience),
+            language=lang,
+            template=template,
+            overwrite=force,
+            pdf=pdf,
+        )
+    except DeckError as error:  # about the workbook's content: say which workbook
+        raise DeckError(f"{book}: {error}") from None
     for item in built:
         extra = f" + {item.pdf.name}" if item.pdf else ""
         click.echo(f"Wrote {item.path} ({item.slides} slides){extra}")

@@ -152,15 +152,22 @@ class UnsafeFileError(FileProblemError):
 
 
 class WorkbookInvalidError(FileProblemError):
-    """The workbook does not follow the contract; ``problems`` lists every problem found."""
+    """The workbook does not follow the contract; ``problems`` lists every problem found.
+
+    The message lists the first :attr:`LISTED` errors and counts the others (the whole list
+    is ``problems``, and ``kamxl check``'s report), so that it stays readable whatever the
+    workbook.
+    """
+
+    LISTED: ClassVar[int] = 50
 
     def __init__(self, path: object, problems: list) -> None:
-        count = sum(1 for p in problems if getattr(p, "is_error", True))
-        super().__init__(
-            path,
-            f"{count} problem(s) must be fixed first:\n"
-            + "\n".join(f"  {p}" for p in problems if getattr(p, "is_error", True)),
-        )
+        errors = [p for p in problems if getattr(p, "is_error", True)]
+        lines = [f"  {p}" for p in errors[: self.LISTED]]
+        if len(errors) > self.LISTED:
+            lines.append(f"  ... and {len(errors) - self.LISTED:,} more (run kamxl check)")
+        head = f"{len(errors)} problem(s) must be fixed first:"
+        super().__init__(path, "\n".join([head, *lines]))
         self.problems = problems
 
 

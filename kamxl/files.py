@@ -174,11 +174,11 @@ def safe_filename(
     text = _UNSAFE_CHARACTERS.sub("_", text)
     text = re.sub(r"\s+", " ", text).strip(" .")
     text = text.lstrip(".-")
-    text = re.sub(r"_+", "_", text)
+    text = re.sub(r"_+", "_", text).strip(" ._")
+    if _WINDOWS_RESERVED.match(text):  # prefixed before shortening: the limits hold after
+        text = f"{default}_{text}"
     text = _shorten(text, max_length, max_bytes).lstrip(" ._-").rstrip(" ._")
-    if not text or _WINDOWS_RESERVED.match(text):
-        text = f"{default}_{text}" if text else default
-    return text
+    return text or default
 
 
 def _ascii_if_path_significant(char: str) -> str:

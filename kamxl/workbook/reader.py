@@ -15,8 +15,9 @@ raises.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -28,7 +29,7 @@ import python_calamine
 from kamxl.core.cells import date_serial_to_day
 from kamxl.core.periods import parse_period
 from kamxl.core.words import normalise_word
-from kamxl.errors import VALUE, NotAWorkbookError, error_code, is_error_text
+from kamxl.errors import VALUE, NotAWorkbookError, UnsafeFileError, error_code, is_error_text
 from kamxl.workbook import schema
 from kamxl.workbook.compute import fill_computed
 from kamxl.workbook.formulas import uses_kam_functions
@@ -43,7 +44,13 @@ from kamxl.workbook.model import (
 )
 from kamxl.workbook.package import Package
 from kamxl.workbook.schema import Column, Kind, SheetDef, header_key
-from kamxl.workbook.sheetxml import error_cells, formula_cells
+from kamxl.workbook.sheetxml import (
+    EXCEL_COLUMNS,
+    EXCEL_ROWS,
+    formula_cells,
+    scan_sheet,
+    sheet_extent,
+)
 
 __all__ = [
     "ExcelErrorCell",
@@ -55,10 +62,19 @@ __all__ = [
 ]
 
 _EPOCH: Final = date(1899, 12, 30)
+_LAST_SERIAL: Final = 2_958_465  # 9999-12-31
+_FIRST_DAY: Final = (pd.Timestamp.min + pd.Timedelta(days=1)).date()
+_LAST_DAY: Final = pd.Timestamp.max.date()
 #: Required columns whose cells may be blank: revenue of a future period is a forecast only
 #: (checked against the current period once Settings are read).
 _BLANK_ALLOWED: Final = {("Revenue", "revenue")}
 _FAST_NUMBERS: Final = frozenset({float, int})
+#: Problems listed per sheet, column and kind of problem; the others of the same kind are
+#: counted in one more problem, so that a sheet of a million bad cells gives a readable
+#: report (docs/security.md).
+MAX_LISTED_PER_KIND: Final = 100
+_DIGITS: Final = re.compile(r"[0-9]+")
+_LETTERS: Final = re.compile(r"^[A-Z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,14 +152,42 @@ class FileGrids:
         return list(self.parts)
 
     def rows(self, title: str) -> list[list[Any]]:
+        # kamxl's own scan first: it inflates the sheet through Package's bounded reader
+        # (size, CRC and DTD checks) and bounds its grid, so calamine only ever reads a
+        # part that passed those checks.
+        part = self.parts[title]
+        scan = scan_sheet(self.package.stream(part))
+        if scan.cells > self.package.limits.sheet_cells:
+            self._check_extent(title, *sheet_extent(self.package.stream(part)))
+        errors = scan.errors
         try:
             rows = self.calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
         except python_calamine.CalamineError as error:
             raise NotAWorkbookError(self.path, f"sheet {title} cannot be read: {error}") from None
-        for (r, c), text in error_cells(self.package.stream(self.parts[title])).items():
+        for (r, c), text in errors.items():
             if r < len(rows) and c < len(rows[r]):
                 rows[r][c] = ExcelErrorCell(text)
         return rows
+
+    def _check_extent(self, title: str, rows: int, columns: int) -> None:
+        """Refuse a sheet that reaches beyond Excel's grid, or whose grid (read densely, from
+        A1 to its last cell) exceeds :attr:`Limits.sheet_cells`."""
+        letters = column_letter(max(columns, 1) - 1)
+        if rows > EXCEL_ROWS or columns > EXCEL_COLUMNS:
+            raise NotAWorkbookError(
+                self.path,
+                f"is damaged: sheet {title} has a cell beyond Excel's last cell XFD1048576 "
+                f"(it reaches row {rows:,} and column {letters})",
+            )
+        limit = self.package.limits.sheet_cells
+        if rows * columns > limit:
+            raise UnsafeFileError(
+                self.path,
+                f"sheet {title} reaches row {rows:,} and column {letters} ({columns:,} "
+                f"columns): {rows * columns:,} cells from A1 to {letters}{rows}, over kamxl's "
+                f"limit of {limit:,} cells per sheet; delete the rows and columns beyond the "
+                "table",
+            )
 
     def cached_by_excel(self) -> bool:
         return not self.package.full_calc_on_load()
@@ -161,6 +205,11 @@ def read_workbook(path: Path | str, *, as_of: date | None = None) -> KamWorkbook
     """
     path = Path(path)
     with Package.open(path) as package:
+        # Every part has passed kamxl's checks (sizes, CRC, DTD) before calamine opens the
+        # file; the sheets the reader reads are checked one by one as they are read, by
+        # FileGrids.rows, to inflate them once less.
+        read = _read_sheet_parts(package.sheet_parts())
+        package.verify(name for name in package.names if name not in read)
         try:
             calamine = python_calamine.CalamineWorkbook.from_path(str(path))
         except python_calamine.PasswordError:
@@ -171,6 +220,16 @@ def read_workbook(path: Path | str, *, as_of: date | None = None) -> KamWorkbook
             return read_grids(FileGrids(path, package, calamine), as_of=as_of)
         finally:
             calamine.close()
+
+
+def _read_sheet_parts(parts: dict[str, str]) -> set[str]:
+    """The parts of the sheets the reader reads: the standard sheets and Lists, found by
+    name as :meth:`_Reader.grid` finds them."""
+    wanted = {header_key(sheet.name) for sheet in schema.SHEETS} | {header_key("Lists")}
+    first: dict[str, str] = {}
+    for title, part in parts.items():
+        first.setdefault(header_key(title), part)
+    return {part for key, part in first.items() if key in wanted}
 
 
 def read_grids(source: GridSource, *, as_of: date | None = None) -> KamWorkbook:
@@ -196,6 +255,9 @@ class _Reader:
     list_values: dict[str, dict[str, str]] = field(default_factory=dict)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     settings_title: str = "Settings"
+    #: per kind of problem (sheet, column, severity, message without its numbers): how
+    #: many were found, and the first one past the listed ones.
+    kinds: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -212,7 +274,31 @@ class _Reader:
         severity: Severity = Severity.ERROR,
     ) -> None:
         shown = value.text if isinstance(value, ExcelErrorCell) else value
-        self.problems.append(Problem(self.path.name, sheet, cell, shown, expected, severity))
+        letters = _LETTERS.match(cell) if cell else None
+        key = (sheet, letters.group(0) if letters else None, severity, _DIGITS.sub("#", expected))
+        problem = Problem(self.path.name, sheet, cell, shown, expected, severity)
+        seen = self.kinds.setdefault(key, [0, None])
+        seen[0] += 1
+        if seen[0] <= MAX_LISTED_PER_KIND:
+            self.problems.append(problem)
+        elif seen[1] is None:
+            seen[1] = problem  # the first one not listed stands for the others
+
+    def _count_unlisted(self) -> None:
+        """The first problem of each kind past :data:`MAX_LISTED_PER_KIND`, telling how many
+        more there are (it keeps its cell, so a recalc is not blocked by it)."""
+        for (_, letters, _, _), (count, first) in self.kinds.items():
+            if first is None:
+                continue
+            where = f" in column {letters}" if letters else ""
+            self.problems.append(
+                replace(
+                    first,
+                    expected=f"{first.expected} (and {count - MAX_LISTED_PER_KIND - 1:,} more "
+                    f"like it{where}: kamxl lists {MAX_LISTED_PER_KIND} problems of a kind "
+                    "per column)",
+                )
+            )
 
     # --- sheets ---
 
@@ -247,6 +333,7 @@ class _Reader:
         settings = self._settings(raw_settings, sheets["Revenue"].frame)
         criteria_columns = self._check_criteria(sheets, criterion_ids)
         self._check_keys(sheets, settings)
+        self._count_unlisted()
         book = KamWorkbook(
             self.path, settings, sheets, self.problems, criteria_columns=criteria_columns
         )
@@ -333,31 +420,45 @@ class _Reader:
         width = max(widths, default=0)
         if len(widths) > 1:  # calamine's rows are rectangular; other sources may not be
             body = [row + [""] * (width - len(row)) for row in body]
-        table = list(zip(*body, strict=True)) if body else []
+        # Rows wholly blank (most of a sheet whose last cell lies far below its table) are
+        # left out before the columns are built: a row is a candidate when one of its cells
+        # is not "" (calamine reads an empty cell as "").
+        candidates = np.fromiter(
+            (i for i, row in enumerate(body) if row.count("") != width), dtype=np.int64
+        )
+        some = body if len(candidates) == len(body) else [body[i] for i in candidates.tolist()]
+        table = list(zip(*some, strict=True)) if some else [()] * width
         # A row is filled when one of its input cells is; computed columns hold formula
         # results, not input, and do not count.
-        filled = np.zeros(len(body), dtype=bool)
+        filled_some = np.zeros(len(some), dtype=bool)
         inputs = set(range(width)) - {
             positions[c.name] for c in columns if c.computed and c.name in positions
         }
-        for j in inputs:  # calamine reads an empty cell as ""
-            filled |= np.asarray(table[j], dtype=object) != ""
+        for j in inputs:
+            filled_some |= np.asarray(table[j], dtype=object) != ""
+        filled = np.zeros(len(body), dtype=bool)
+        filled[candidates[filled_some]] = True
         last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
-        for i in np.flatnonzero(~filled[:last]).tolist():
+        blank = np.flatnonzero(~filled[:last])
+        for run in np.split(blank, np.flatnonzero(np.diff(blank) != 1) + 1) if blank.size else []:
+            first, final = int(run[0]) + 2, int(run[-1]) + 2  # Excel rows
             self.problem(
                 grid.title,
-                f"A{i + 2}",
+                f"A{first}",
                 NO_VALUE,
-                f"row {i + 2} is blank inside the table (skipped)",
+                f"row {first} is blank inside the table (skipped)"
+                if first == final
+                else f"rows {first} to {final} are blank inside the table "
+                f"({final - first + 1:,} rows, skipped)",
                 Severity.WARNING,
             )
-        keep = np.flatnonzero(filled)
-        records = (keep + 1).tolist()  # row indexes in the grid (0 = header)
-        every_row = len(keep) == len(body)
+        kept = np.flatnonzero(filled_some)  # indexes in ``some``
+        records = (candidates[kept] + 1).tolist()  # row indexes in the grid (0 = header)
+        every_row = len(kept) == len(some)
 
         def values_of(j: int) -> list[Any]:
-            column = table[j] if j < len(table) else ("",) * len(body)
-            return list(column) if every_row else [column[i] for i in keep.tolist()]
+            column = table[j] if j < len(table) else ("",) * len(some)
+            return list(column) if every_row else [column[i] for i in kept.tolist()]
 
         data: dict[str, Any] = {}
         codes: dict[str, np.ndarray] = {}
@@ -478,8 +579,9 @@ class _Reader:
             return period
         if kind is Kind.DATE:
             day = _date_of(value)
-            if day is None:
+            if day is None or not _readable_day(day):
                 self.problem(title, cell, value, f"{setting.key}: expected a date")
+                return None
             return day
         if kind is Kind.LIST and setting.list_name:
             code = self.list_values[setting.list_name].get(normalise_word(str(value)))
@@ -677,13 +779,22 @@ def _as_text(value: Any) -> str | None:
 
 
 def _date_of(value: Any) -> date | None:
+    """The day of a date cell, or of an Excel serial number (None for a number that is not
+    a date: negative, or past 9999-12-31, Excel's last)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and 0 <= value <= _LAST_SERIAL:  # also False for NaN
         return _EPOCH + timedelta(days=date_serial_to_day(float(value)))
     return None
+
+
+def _readable_day(day: date) -> bool:
+    """Whether ``day`` fits the frames' datetime64[ns] columns (1677-09-22 to 2262-04-11);
+    Excel's dates run to 9999, but a plan dated 2300 is a typing slip."""
+    return _FIRST_DAY <= day <= _LAST_DAY
 
 
 def _period_of(value: Any) -> str | None:
@@ -849,8 +960,13 @@ class _Converter:
                 return pd.NaT, None
             if isinstance(value, (date, datetime, int, float)) and not isinstance(value, bool):
                 day = _date_of(value)
-                if day is not None:
+                if day is not None and _readable_day(day):
                     return pd.Timestamp(day), None
+                if day is not None:
+                    return pd.NaT, (
+                        f"{self.column.name}: {day.isoformat()} is outside the dates kamxl "
+                        f"reads ({_FIRST_DAY.isoformat()} to {_LAST_DAY.isoformat()})"
+                    )
             return pd.NaT, f"{self.column.name}: {_describe(value)}, expected {expected}"
 
         return pd.Series(pd.to_datetime(self._by_value(values, convert)), dtype="datetime64[ns]")

@@ -21,6 +21,7 @@ unchanged. The output is written atomically and never over the input.
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -31,7 +32,13 @@ import numpy as np
 from lxml import etree
 
 from kamxl.core.rows import RowResults
-from kamxl.errors import NO_ERROR, OutputError, WorkbookInvalidError, error_text
+from kamxl.errors import (
+    NO_ERROR,
+    NotAWorkbookError,
+    OutputError,
+    WorkbookInvalidError,
+    error_text,
+)
 from kamxl.files import atomic_write, check_output
 from kamxl.workbook import schema
 from kamxl.workbook.model import KamWorkbook, column_letter
@@ -156,8 +163,11 @@ def _check_extension(package: Package, source: Path, target: Path) -> None:
 def _copy_package(package: Package, target: Path, replacements: dict[str, bytes]) -> None:
     """Copy every part of ``package`` to ``target`` (atomically), replacing some parts; the
     other parts keep their compressed bytes."""
-    with package.path.open("rb") as source:
-        atomic_write(target, lambda stream: copy_package(source, stream, replacements))
+    try:
+        with package.path.open("rb") as source:
+            atomic_write(target, lambda stream: copy_package(source, stream, replacements))
+    except (zipfile.BadZipFile, OSError) as error:  # the input changed since it was read
+        raise NotAWorkbookError(package.path, f"is damaged: {error}") from None
 
 
 def _split(ref: str) -> tuple[str, int]:
