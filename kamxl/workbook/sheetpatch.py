@@ -159,7 +159,7 @@ def _patch_row(
     last = columns[-1] if columns else -1
     writes = sorted(writes)
     if writes[0][0] > last:  # the usual case of a new column: cells after the row's last
-        new = b"".join(_cell(_new_attributes(c, number), b"", v, e)[0] for c, v, e in writes)
+        new = b"".join(_new_cell(c, number, v, e) for c, v, e in writes)
         attributes = _widen_spans(attributes, writes[-1][0] + 1)
         return b"<row" + attributes + b">" + body + new + b"</row>", 0, writes[-1][0]
     bounds = [match.start() for match in found] + [len(body)]
@@ -203,6 +203,13 @@ def _split_cell(segment: bytes) -> tuple[bytes, bytes] | None:
     if close < tag_end:
         return None
     return segment[2:tag_end], segment[tag_end + 1 : close]
+
+
+def _new_cell(column: int, number: int, value: Any, code: int) -> bytes:
+    """A new cell (no formula, no style): a number written directly, the rest by :func:`_cell`."""
+    if code == NO_ERROR and type(value) is float:
+        return b'<c r="%s%d"><v>%s</v></c>' % (_letters(column), number, repr(value).encode())
+    return _cell(_new_attributes(column, number), b"", value, code)[0]
 
 
 def _new_attributes(column: int, number: int) -> bytes:
