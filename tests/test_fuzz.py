@@ -212,16 +212,7 @@ def damaged_portfolios(draw: st.DrawFn) -> dict[str, list[list[Any]]]:
     renamed or repeated, cells replaced, rows added."""
     portfolio = {
         **mini_rows(),
-        "Criteria": [
-            {
-                "criterion_id": c.criterion_id,
-                "label": c.label,
-                "axis": c.axis,
-                "weight": c.weight,
-                "direction": c.direction,
-            }
-            for c in schema.DEFAULT_CRITERIA
-        ],
+        "Criteria": [c.row() for c in schema.DEFAULT_CRITERIA],
     }
     sheets: dict[str, list[list[Any]]] = {}
     for name, records in portfolio.items():

@@ -370,16 +370,7 @@ def _settings() -> list[Row]:
 
 
 def _criteria() -> list[Row]:
-    return [
-        {
-            "criterion_id": c.criterion_id,
-            "label": c.label,
-            "axis": c.axis,
-            "weight": c.weight,
-            "direction": c.direction,
-        }
-        for c in schema.DEFAULT_CRITERIA
-    ]
+    return [c.row() for c in schema.DEFAULT_CRITERIA]
 
 
 def _ratings() -> list[Row]:

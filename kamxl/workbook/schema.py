@@ -725,6 +725,16 @@ class Criterion:
     weight: float
     direction: str = "higher"
 
+    def row(self, language: str = "en") -> dict[str, Any]:
+        """The criterion as a record of the Criteria sheet, labelled in ``language``."""
+        return {
+            "criterion_id": self.criterion_id,
+            "label": self.label_fr if language == "fr" else self.label,
+            "axis": self.axis,
+            "weight": self.weight,
+            "direction": self.direction,
+        }
+
 
 #: The default selection matrix: the seeds' criteria.
 DEFAULT_CRITERIA: tuple[Criterion, ...] = (

@@ -263,19 +263,7 @@ def build_workbook(
     if language not in ("en", "fr"):
         raise ValueError(f"language must be en or fr, not {language!r}")
     data = dict(rows or {})
-    data.setdefault(
-        "Criteria",
-        [
-            {
-                "criterion_id": c.criterion_id,
-                "label": c.label_fr if language == "fr" else c.label,
-                "axis": c.axis,
-                "weight": c.weight,
-                "direction": c.direction,
-            }
-            for c in schema.DEFAULT_CRITERIA
-        ],
-    )
+    data.setdefault("Criteria", [c.row(language) for c in schema.DEFAULT_CRITERIA])
     given_settings = {r["key"]: r.get("value") for r in data.get("Settings", [])}
     data["Settings"] = [
         {
