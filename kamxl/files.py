@@ -172,9 +172,8 @@ def safe_filename(
     text = unicodedata.normalize("NFC", str(name))
     text = "".join(_ascii_if_path_significant(char) for char in text)
     text = _UNSAFE_CHARACTERS.sub("_", text)
-    text = re.sub(r"\s+", " ", text).strip(" .")
-    text = text.lstrip(".-")
-    text = re.sub(r"_+", "_", text).strip(" ._")
+    text = re.sub(r"_+", "_", re.sub(r"\s+", " ", text))
+    text = text.lstrip(" ._-").rstrip(" ._")  # all of it before the reserved-name check
     if _WINDOWS_RESERVED.match(text):  # prefixed before shortening: the limits hold after
         text = f"{default}_{text}"
     text = _shorten(text, max_length, max_bytes).lstrip(" ._-").rstrip(" ._")
