@@ -4,7 +4,9 @@ the package copy keeps unchanged parts' compressed bytes."""
 from __future__ import annotations
 
 import io
+import random
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +16,12 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from kamxl.errors import DIV0, NO_ERROR, error_code
+from kamxl.workbook import sheetpatch
 from kamxl.workbook.model import column_letter
 from kamxl.workbook.package import Package
 from kamxl.workbook.sheetpatch import patch_cells, sheet_last_column
 from kamxl.workbook.writer import SheetEditor, recalc_workbook
-from kamxl.workbook.zipcopy import copy_package
+from kamxl.workbook.zipcopy import PARALLEL_DEFLATE_FROM, copy_package, deflate
 from tests.conftest import SAMPLE
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -208,3 +211,101 @@ def test_text_results_round_trip_through_excel_escapes(label: str, tmp_path: Pat
     path.write_bytes(buffer.getvalue())
     values = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
     assert values.to_python()[0][:2] == [label, label]
+
+
+formula_rows = st.lists(
+    st.dictionaries(
+        st.integers(0, 12),
+        st.tuples(
+            st.sampled_from(["", ' s="2"', ' s="5" t="str"', ' t="e"', ' cm="1" t="n"']),
+            st.sampled_from(["", "<v>3</v>", "<v/>", "<v>#N/A</v>"]),
+            st.sampled_from(
+                ["<f>ROW()</f>", '<f t="array" ref="A1">1+1</f>', "<f>&quot;x&quot;</f>"]
+            ),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(layout=formula_rows, data=st.data())
+def test_formula_cells_patched_in_one_pass_as_row_by_row(
+    layout: list[dict[int, tuple[str, str, str]]], data: st.DataObject
+) -> None:
+    """The one-pass patch of existing formula cells (a template-made workbook) writes the
+    very bytes of the row-by-row patch, and what the lxml editor writes."""
+    rows = [
+        f'<row r="{number}">'
+        + "".join(
+            f'<c r="{column_letter(c)}{number}"{attributes}>{formula}{value}</c>'
+            for c, (attributes, value, formula) in sorted(row.items())
+        )
+        + "</row>"
+        for number, row in enumerate(layout, start=1)
+    ]
+    width = max(max(row) for row in layout)
+    xml = sheet(rows, f"A1:{column_letter(width)}{len(layout)}")
+    targets = [(number, c) for number, row in enumerate(layout, start=1) for c in row]
+    chosen = data.draw(st.lists(st.sampled_from(targets), min_size=1, unique=True))
+    plan: dict[int, list[tuple[int, Any, int]]] = {}
+    for number, column in sorted(chosen):
+        value = data.draw(values)
+        value = float(value) if isinstance(value, int) else value
+        plan.setdefault(number, []).append((column, value, data.draw(st.sampled_from([0, DIV0]))))
+    one_pass = sheetpatch._patch_formula_cells(xml, plan)
+    assert one_pass is not None
+    assert one_pass == sheetpatch._patch_rows(xml, plan)
+    assert one_pass == patch_cells(xml, plan)
+    expected, expected_kept = with_editor(xml, plan)
+    assert canonical(one_pass[0]) == canonical(expected)
+    assert one_pass[1] == expected_kept == len(chosen)
+
+
+@pytest.mark.parametrize(
+    ("rows", "dimension", "plan"),
+    [
+        (
+            ['<row r="1"><c r="A1"><f>1</f><v>1</v></c><c r="B1"><v>2</v></c></row>'],
+            "A1:B1",
+            [0, 1],
+        ),
+        (['<row r="1"><c r="A1"><f>1</f><v>1</v></c></row>'], "A1:A1", [0, 2]),  # a new cell
+        (['<row r="1"><c r="A1"><f>1</f><v>1</v></c><c><v>2</v></c></row>'], "A1:B1", [0]),  # no r
+        (['<row r="1"><c r="A1"><f>1</f></c><c r="A1"><f>2</f></c></row>'], "A1:A1", [0]),  # twice
+        (['<row r="1"><c r="A1"><f>1</f><v>1</v><extLst/></c></row>'], "A1:A1", [0]),  # extensions
+    ],
+)
+def test_other_cells_take_the_row_by_row_patch(
+    rows: list[str], dimension: str, plan: list[int]
+) -> None:
+    xml = sheet(rows, dimension)
+    writes = {1: [(column, 5.0, NO_ERROR) for column in plan]}
+    assert sheetpatch._patch_formula_cells(xml, writes) is None
+    general = sheetpatch._patch_rows(xml, writes)
+    assert patch_cells(xml, writes) == general
+    if general is not None:
+        assert canonical(general[0]) == canonical(with_editor(xml, writes)[0])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 4])
+def test_a_large_part_deflated_in_pieces_is_one_stream(threads: int) -> None:
+    rng = random.Random(threads)
+    size = PARALLEL_DEFLATE_FROM * 2 + 12_345
+    content = b"".join(
+        rng.choice([b"<c r=", b'"A1"', b"KAM_SCORE(", bytes([rng.randrange(256)])])
+        for _ in range(size // 5)
+    )
+    data = deflate(content, threads=threads)
+    assert zlib.decompress(data, -15) == content
+    single = zlib.compressobj(6, zlib.DEFLATED, -15)
+    assert len(data) < 1.01 * len(single.compress(content) + single.flush())
+    buffer = io.BytesIO()
+    with SAMPLE.open("rb") as raw:
+        copy_package(raw, buffer, {"xl/worksheets/sheet3.xml": content})
+    with zipfile.ZipFile(buffer) as copy:
+        assert copy.testzip() is None
+        assert copy.read("xl/worksheets/sheet3.xml") == content

@@ -73,6 +73,15 @@ def patch_cells(xml: bytes, writes: Mapping[int, Sequence[CellWrite]]) -> tuple[
     them kept a formula; ``None`` if the XML is not of the simple form handled here."""
     if not _simple(xml):
         return None
+    if _formula_cells_first(xml, writes):
+        patched = _patch_formula_cells(xml, writes)
+        if patched is not None:
+            return patched
+    return _patch_rows(xml, writes)
+
+
+def _patch_rows(xml: bytes, writes: Mapping[int, Sequence[CellWrite]]) -> tuple[bytes, int] | None:
+    """The general text patch: row by row, new cells and ``spans`` included."""
     opening = xml.find(b"<sheetData>")
     closing = xml.find(b"</sheetData>", opening)
     if opening < 0 or closing < 0:
@@ -105,6 +114,59 @@ def patch_cells(xml: bytes, writes: Mapping[int, Sequence[CellWrite]]) -> tuple[
     out.append(xml[position:])
     result = xml[:start] + b"".join(out)
     return _widen_dimension(result, last_row, last_column), kept
+
+
+# A cell of the plain form a formula cell is written in (its address first, a formula, an
+# optional cached value, nothing else): the whole cell, matched in one regular expression.
+_FORMULA_CELL: Final = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*)>(<f[^>]*>[^<]*</f>)(?:<v>[^<]*</v>|<v/>)?</c>'
+)
+_UNADDRESSED_CELL: Final = re.compile(rb'<c(?=[\s/>])(?! r=")')
+
+
+def _formula_cells_first(xml: bytes, writes: Mapping[int, Sequence[CellWrite]]) -> bool:
+    """Whether the first cell written is an existing formula cell of the plain form: the
+    case of a workbook made from the template, whose computed columns are formulas."""
+    row = next((r for r, cells in writes.items() if cells), None)
+    if row is None:
+        return False
+    column = writes[row][0][0]
+    at = xml.find(b'<c r="' + _letters(column) + str(row).encode() + b'"')
+    return at >= 0 and _FORMULA_CELL.match(xml, at) is not None
+
+
+def _patch_formula_cells(
+    xml: bytes, writes: Mapping[int, Sequence[CellWrite]]
+) -> tuple[bytes, int] | None:
+    """``xml`` with the cached results of the formula cells of ``writes`` replaced, in one
+    ``re.sub`` over the sheet; ``None`` unless every cell written is an existing formula
+    cell of the plain form and every cell of the sheet has its address (then no row, cell,
+    ``spans`` or ``dimension`` changes)."""
+    results: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
+    for row, cells in writes.items():
+        number = str(row).encode()
+        for column, value, code in cells:
+            results[_letters(column), number] = _result(value, code, has_formula=True)
+    if _UNADDRESSED_CELL.search(xml) is not None:
+        return None
+    pending = dict(results)
+    twice = False
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        nonlocal twice
+        key = (match[1], match[2])
+        result = pending.pop(key, None)
+        if result is None:
+            twice = twice or key in results
+            return match[0]
+        kind, content = result
+        attributes = _TYPE.sub(b"", match[3]) if b"t=" in match[3] else match[3]
+        return b'<c r="%s%s"%s%s>%s%s</c>' % (*key, attributes, kind, match[4], content)
+
+    patched = _FORMULA_CELL.sub(replace, xml)
+    if pending or twice:
+        return None
+    return patched, len(results)
 
 
 def _elements(
@@ -226,27 +288,35 @@ def _cell(attributes: bytes, inner: bytes, value: Any, code: int) -> tuple[bytes
     if not inner and code == NO_ERROR and isinstance(value, float):  # a new number
         return b"<c" + _TYPE.sub(b"", attributes) + b"><v>" + repr(value).encode() + b"</v></c>", 0
     formula = _formula(inner)
-    at = inner.find(b"<extLst")
-    extensions = inner[at : inner.find(b"</extLst>", at) + len(b"</extLst>")] if at >= 0 else b""
-    attributes = _TYPE.sub(b"", attributes)
-    kind, content = b"", b""
-    if code != NO_ERROR:
-        kind, content = b"e", _element(b"v", error_text(code))
-    elif value is None or (isinstance(value, str) and value == ""):
-        if formula:
-            kind, content = b"str", b"<v></v>"
-    elif isinstance(value, str):
-        if formula:
-            kind, content = b"str", _element(b"v", value)
-        else:
-            kind, content = b"inlineStr", b"<is>" + _element(b"t", value) + b"</is>"
-    else:
-        content = b"<v>" + repr(float(value)).encode() + b"</v>"
-    if kind:
-        attributes += b' t="' + kind + b'"'
+    extensions = _extensions(inner)
+    kind, content = _result(value, code, has_formula=bool(formula))
+    attributes = _TYPE.sub(b"", attributes) + kind
     inner = formula + content + extensions
     text = b"<c" + attributes + (b">" + inner + b"</c>" if inner else b"/>")
     return text, int(bool(formula))
+
+
+def _extensions(inner: bytes) -> bytes:
+    """The ``<extLst>`` element of a cell's content (``b""`` if none), empty form included."""
+    at = inner.find(b"<extLst")
+    if at < 0:
+        return b""
+    end = inner.find(b"</extLst>", at)
+    return inner[at : end + len(b"</extLst>")] if end >= 0 else inner[at : inner.find(b">", at) + 1]
+
+
+def _result(value: Any, code: int, *, has_formula: bool) -> tuple[bytes, bytes]:
+    """(type attribute, value XML) of a cell showing ``value`` (or the error ``code``): a
+    formula's cached result, or the cell's own value when it has no formula."""
+    if code != NO_ERROR:
+        return b' t="e"', _element(b"v", error_text(code))
+    if value is None or (isinstance(value, str) and value == ""):
+        return (b' t="str"', b"<v></v>") if has_formula else (b"", b"")
+    if isinstance(value, str):
+        if has_formula:
+            return b' t="str"', _element(b"v", value)
+        return b' t="inlineStr"', b"<is>" + _element(b"t", value) + b"</is>"
+    return b"", b"<v>" + repr(float(value)).encode() + b"</v>"
 
 
 def _formula(inner: bytes) -> bytes:
@@ -277,6 +347,7 @@ def excel_text(text: str) -> str:
     return _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
 
 
+@lru_cache(maxsize=8192)  # results repeat: quadrants, tiers, RAG statuses, error texts
 def _element(tag: bytes, text: str) -> bytes:
     space = b' xml:space="preserve"' if text != text.strip() else b""
     body = escape(excel_text(text)).encode()

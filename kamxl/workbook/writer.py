@@ -104,15 +104,16 @@ def write_computed(book: KamWorkbook, results: dict[str, RowResults], target: Pa
         accounts = book.sheets["Accounts"]
         part = package.sheet_parts()[accounts.title]
         xml = package.read(part)
-        last_column = sheet_last_column(xml)
         editor = None
-        if last_column is None:
-            editor = SheetEditor(package.lxml(part))
-            last_column = editor.max_column()
         letters = dict(accounts.letters)
         added = [name for name in schema.COMPUTED_COLUMNS if name not in letters]
-        for offset, name in enumerate(added, start=1):
-            letters[name] = column_letter(last_column + offset)
+        if added:  # new columns go after the sheet's last
+            last_column = sheet_last_column(xml)
+            if last_column is None:
+                editor = SheetEditor(package.lxml(part))
+                last_column = editor.max_column()
+            for offset, name in enumerate(added, start=1):
+                letters[name] = column_letter(last_column + offset)
         writes: dict[int, list[CellWrite]] = {}
         if added:
             writes[1] = [(_index(letters[name]), name, NO_ERROR) for name in added]
