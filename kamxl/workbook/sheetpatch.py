@@ -7,6 +7,11 @@ as bytes, row by row, touching only the cells written and the row ``spans`` and 
 ``dimension`` hints. Everything else -- other cells, formulas, styles, extension lists,
 whatever follows ``sheetData`` -- is copied byte for byte.
 
+A workbook made from the template holds its computed columns as formulas already: when every
+cell written is an existing formula cell of the plain form, one ``re.sub`` over the sheet
+replaces their cached results (no row is split, no ``spans`` or ``dimension`` changes), the
+same bytes as the row-by-row patch, about twice as fast.
+
 It handles the XML that Excel, LibreOffice, XlsxWriter and openpyxl write (default
 namespace, ``r`` on every row and cell). For anything else (namespace prefixes, rows or
 cells without ``r``, CDATA, comments, a row to create) it returns ``None`` and the caller
