@@ -291,16 +291,17 @@ def test_other_cells_take_the_row_by_row_patch(
         assert canonical(general[0]) == canonical(with_editor(xml, writes)[0])
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3, 4])
-def test_a_large_part_deflated_in_pieces_is_one_stream(threads: int) -> None:
-    rng = random.Random(threads)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_large_part_deflated_in_pieces_is_one_stream(seed: int) -> None:
+    rng = random.Random(seed)
     size = PARALLEL_DEFLATE_FROM * 2 + 12_345
     content = b"".join(
         rng.choice([b"<c r=", b'"A1"', b"KAM_SCORE(", bytes([rng.randrange(256)])])
         for _ in range(size // 5)
     )
-    data = deflate(content, threads=threads)
+    data = deflate(content)
     assert zlib.decompress(data, -15) == content
+    assert all(deflate(content, threads=t) == data for t in (1, 2, 3))  # same bytes anywhere
     single = zlib.compressobj(6, zlib.DEFLATED, -15)
     assert len(data) < 1.01 * len(single.compress(content) + single.flush())
     buffer = io.BytesIO()

@@ -28,6 +28,7 @@ _KEPT_FLAGS: Final = 0x806  # UTF-8 names and the deflate speed hints; not bit 3
 #: Parts from this size on are deflated in pieces on several threads.
 PARALLEL_DEFLATE_FROM: Final = 8 * 1024 * 1024
 _WINDOW: Final = 32 * 1024  # deflate's window: what a piece may refer back to
+_MAX_PIECES: Final = 4
 
 
 def copy_package(
@@ -99,10 +100,10 @@ def deflate(content: bytes, *, threads: int | None = None) -> bytes:
     threads at once -- zlib releases the GIL -- the way pigz does it: each piece but the last
     ends on a byte boundary (``Z_SYNC_FLUSH``) and each piece but the first is primed with
     the 32 KiB before it, so the pieces put end to end are one stream any inflater reads, and
-    about as small as a single-thread one.
+    about as small as a single-thread one. How the part is cut depends on its size alone, not
+    on the machine: the same part gives the same bytes everywhere, whatever ``threads``.
     """
-    threads = threads or min(os.cpu_count() or 1, 4)
-    pieces = min(threads, len(content) // (PARALLEL_DEFLATE_FROM // 2))
+    pieces = min(_MAX_PIECES, len(content) // (PARALLEL_DEFLATE_FROM // 2))
     if pieces < 2:
         compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
         return compressor.compress(content) + compressor.flush()
@@ -120,7 +121,7 @@ def deflate(content: bytes, *, threads: int | None = None) -> bytes:
         last = start + step >= len(content)
         return data + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
-    with ThreadPoolExecutor(pieces) as pool:
+    with ThreadPoolExecutor(threads or min(os.cpu_count() or 1, pieces)) as pool:
         return b"".join(pool.map(piece, range(0, len(content), step)))
 
 
