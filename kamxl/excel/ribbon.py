@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import kamxl
-from kamxl.errors import KamxlError
+from kamxl.errors import EXCEL_ERRORS, KamxlError
 from kamxl.files import safe_filename
 from kamxl.workbook.check import check_workbook
 from kamxl.workbook.model import KamWorkbook, Problem
@@ -164,26 +164,7 @@ class LiveGrids:
         return True
 
 
-_ERROR_TEXTS = frozenset(
-    (
-        "#NULL!",
-        "#DIV/0!",
-        "#VALUE!",
-        "#REF!",
-        "#NAME?",
-        "#NUM!",
-        "#N/A",
-        "#GETTING_DATA",
-        "#SPILL!",
-        "#CONNECT!",
-        "#BLOCKED!",
-        "#UNKNOWN!",
-        "#FIELD!",
-        "#CALC!",
-        "#BUSY!",
-        "#PYTHON!",
-    )
-)
+_ERROR_TEXTS = frozenset(EXCEL_ERRORS)  # what xlwings gives for an error cell (err_to_str)
 
 
 def _live_cell(value: Any) -> Any:
