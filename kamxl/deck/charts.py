@@ -491,6 +491,19 @@ def _solid_line(series: Any, colour: RGBColor, width: Length, dash: MSO_LINE_DAS
     line.dash_style = dash
 
 
+def _brand_bars(plot: Any, *, gap_width: int) -> Any:
+    """The first series of a bar plot in the brand colour, one colour for every bar (negative
+    bars too), no outline; returned for more styling."""
+    plot.vary_by_categories = False
+    plot.gap_width = gap_width
+    bars = plot.series[0]
+    bars.invert_if_negative = False
+    bars.format.fill.solid()
+    bars.format.fill.fore_color.rgb = style.BRAND
+    bars.format.line.fill.background()
+    return bars
+
+
 def _marker(series: Any, colour: RGBColor | None, size: int = 7) -> None:
     """A filled circle marker in ``colour``, or no marker at all."""
     marker = series.marker
@@ -560,14 +573,7 @@ def add_revenue_chart(
 
     line_chart = _move_series_to_line_chart(chart, series_index=1)
 
-    bars = chart.plots[0]
-    bars.vary_by_categories = False
-    bars.gap_width = 60
-    columns = bars.series[0]
-    columns.invert_if_negative = False
-    columns.format.fill.solid()
-    columns.format.fill.fore_color.rgb = style.BRAND
-    columns.format.line.fill.background()
+    columns = _brand_bars(chart.plots[0], gap_width=60)
 
     line = chart.plots[1].series[0]
     _solid_line(line, style.GREY, _MAIN_LINE, MSO_LINE_DASH_STYLE.DASH)
@@ -1132,13 +1138,7 @@ def add_bar_chart(
     frame = _new_chart(slide, box, chart_type, data)
     chart = frame.chart
     plot = chart.plots[0]
-    plot.vary_by_categories = False
-    plot.gap_width = 80
-    bars = plot.series[0]
-    bars.invert_if_negative = False
-    bars.format.fill.solid()
-    bars.format.fill.fore_color.rgb = style.BRAND
-    bars.format.line.fill.background()
+    bars = _brand_bars(plot, gap_width=80)
     _label_series(
         bars.data_labels, number_format=number_format, position=XL_LABEL_POSITION.OUTSIDE_END
     )
