@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -220,6 +220,18 @@ def _value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return _value(value.item())
     return value
+
+
+def _records(frame: pd.DataFrame, fields: Sequence[str | tuple[str, str]]) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as dicts of plain values (:func:`_value`), one key per field in
+    order: a column under its own name, or ``(key, column)``."""
+    pairs = [(f, f) if isinstance(f, str) else f for f in fields]
+    values = [frame[column].tolist() for _, column in pairs]
+    keys = [key for key, _ in pairs]
+    return [
+        {key: _value(v) for key, v in zip(keys, row, strict=True)}
+        for row in zip(*values, strict=True)
+    ]
 
 
 def _lines(text: Any) -> list[str]:
@@ -439,17 +451,9 @@ def qbr_context(
     open_opps = opportunities_all[opportunities_all["outcome"] == "open"].sort_values(
         "amount", ascending=False
     )
-    opportunities = [
-        {
-            "opportunity": _value(o["opportunity"]),
-            "type": _value(o["type"]),
-            "stage": _value(o["stage"]),
-            "amount": _value(o["amount"]),
-            "probability": _value(o["probability"]),
-            "created": _value(o["created"]),
-        }
-        for _, o in open_opps.iterrows()
-    ]
+    opportunities = _records(
+        open_opps, ("opportunity", "type", "stage", "amount", "probability", "created")
+    )
     amounts = open_opps["amount"].to_numpy(dtype=np.float64)
     probabilities = np.nan_to_num(open_opps["probability"].to_numpy(dtype=np.float64))
     try:
@@ -839,20 +843,8 @@ def portfolio_context(
     table = accounts.sort_values(
         ["score", "revenue_curr"], ascending=[False, False], na_position="last"
     )
-    rows = [
-        {
-            "name": _value(a["name"]),
-            "kam": _value(a["kam"]),
-            "status": _value(a["status"]),
-            "revenue": _value(a["revenue_curr"]),
-            "score": _value(a["score"]),
-            "tier": _value(a["tier"]),
-            "quadrant": _value(a["quadrant"]),
-            "health": _value(a["health"]),
-            "rag": _value(a["rag"]),
-        }
-        for _, a in table.iterrows()
-    ]
+    columns = ("name", "kam", "status", ("revenue", "revenue_curr"), "score", "tier")
+    rows = _records(table, (*columns, "quadrant", "health", "rag"))
     key = accounts[accounts["status"] == "key"]
     load = key.groupby("kam").size().sort_values(ascending=False)
     kams = accounts["kam"].dropna().unique()
