@@ -147,13 +147,13 @@ def _patch_formula_cells(
     ``re.sub`` over the sheet; ``None`` unless every cell written is an existing formula
     cell of the plain form and every cell of the sheet has its address (then no row, cell,
     ``spans`` or ``dimension`` changes)."""
+    if _UNADDRESSED_CELL.search(xml) is not None:
+        return None
     results: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
     for row, cells in writes.items():
         number = str(row).encode()
         for column, value, code in cells:
             results[_letters(column), number] = _result(value, code, has_formula=True)
-    if _UNADDRESSED_CELL.search(xml) is not None:
-        return None
     pending = dict(results)
     twice = False
 
