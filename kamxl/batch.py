@@ -108,6 +108,7 @@ class Task:
     template: str | None
     key: str  # what the outputs depend on: content, kamxl version, template, options
     keep_book: bool = False  # return the read workbook (to consolidate a portfolio)
+    keep_going: bool = False  # build from a workbook that fails the check (figures missing)
 
 
 @dataclass
@@ -231,7 +232,9 @@ def build_workbook_decks(task: Task) -> WorkbookResult:
     result = WorkbookResult(task.source, task.key)
     with _reported(result, None):
         book = read_workbook(Path(task.source))
-        result.warnings = [str(p) for p in book.problems]
+        result.warnings = [str(p) for p in book.problems if not p.is_error or task.keep_going]
+        if not task.keep_going:
+            book.require_valid()  # a workbook that fails the check gives no deck
         if task.keep_book:
             result.book = book
         if task.kinds:
@@ -249,6 +252,7 @@ def build_workbook_decks(task: Task) -> WorkbookResult:
                             language=task.language,
                             template=Path(task.template) if task.template else None,
                             overwrite=True,
+                            keep_going=True,  # checked above
                         )
                         result.outputs += [
                             Output(task.source, b.kind.value, b.account_id, str(b.path), b.slides)
@@ -368,12 +372,15 @@ def run_batch(
     executor: str = "local",
     scheduler: str | None = None,
     progress: Progress | None = None,
+    keep_going: bool = False,
 ) -> BatchReport:
     """Build the decks of every workbook of ``paths`` into ``out_dir``.
 
     ``kinds``: ``qbr`` and ``handshake`` (for each key account of each workbook) and
     ``portfolio`` (one review of all the workbooks' accounts). ``jobs``: worker processes
     (default: all cores). ``progress`` is called once per workbook, as it finishes.
+    A workbook that fails the check is a failure (its problems listed) unless
+    ``keep_going``: then its decks show each figure that depends on a bad cell as missing.
     """
     from kamxl.deck.make import deck_kinds
     from kamxl.deck.template import DEFAULT_TEMPLATE
@@ -396,7 +403,7 @@ def run_batch(
     per_account = tuple(k for k in kinds if k != "portfolio")
     consolidate = "portfolio" in kinds
     options = json.dumps(
-        [per_account, audience, language, _digest(Path(template or DEFAULT_TEMPLATE))]
+        [per_account, audience, language, _digest(Path(template or DEFAULT_TEMPLATE)), keep_going]
     )
     report = BatchReport(datetime.now().isoformat(timespec="seconds"), inputs=len(workbooks))
     started = time.perf_counter()
@@ -436,6 +443,7 @@ def run_batch(
                     str(template) if template else None,
                     keys[path],
                     keep_book=consolidate and not portfolio_fresh,
+                    keep_going=keep_going,
                 )
             )
         books = []
@@ -579,6 +587,7 @@ def _consolidated_portfolio(
             language=language,
             template=template,
             overwrite=True,
+            keep_going=True,  # each workbook was checked by its task
         )
         result.outputs += [
             Output(PORTFOLIO_SOURCE, b.kind.value, None, str(b.path), b.slides) for b in built

@@ -78,6 +78,32 @@ def _deck_kinds(help: str) -> Callable[[F], F]:
     )
 
 
+_keep_going = click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Go on when the workbook fails the check: each figure that depends on a bad cell "
+    "is shown as missing, with a note naming the cells.",
+)
+
+
+def _valid(book: Any, keep_going: bool) -> None:
+    """Stop (exit 1, every problem listed) when ``book`` fails the check, unless asked to
+    keep going."""
+    from kamxl.errors import WorkbookInvalidError
+
+    if keep_going:
+        return
+    try:
+        book.require_valid()
+    except WorkbookInvalidError as error:
+        raise WorkbookInvalidError(
+            error.path,
+            error.problems,
+            hint="fix them (kamxl check lists them all), or run again with --keep-going to "
+            "show every figure that does not depend on them",
+        ) from None
+
+
 _audience = click.option(
     "--audience", type=click.Choice(["internal", "client"]), default="internal", show_default=True
 )
@@ -175,6 +201,7 @@ def recalc(book: Path, output: Path, as_of: date | None, force: bool) -> None:
 @click.option(
     "--check-template", "check_template", type=_EXISTING, help="List what a template lacks."
 )
+@_keep_going
 @_reports_errors
 def deck(
     book: Path | None,
@@ -188,6 +215,7 @@ def deck(
     output: Path | None,
     force: bool,
     check_template: Path | None,
+    keep_going: bool,
 ) -> None:
     """Build the decks of BOOK into the folder -o: QBR per account, handshake, portfolio.
 
@@ -211,6 +239,7 @@ def deck(
     chosen = deck_kinds(kinds)
     output.mkdir(parents=True, exist_ok=True)
     workbook = read_workbook(book)
+    _valid(workbook, keep_going)
     try:
         built = make_decks(
             workbook,
@@ -223,6 +252,7 @@ def deck(
             template=template,
             overwrite=force,
             pdf=pdf,
+            keep_going=True,  # checked above
         )
     except DeckError as error:  # about the workbook's content: say which workbook
         raise DeckError(f"{book}: {error}") from None
@@ -254,6 +284,7 @@ def deck(
     "--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True
 )
 @click.option("--scheduler", help="The Dask scheduler's address (with --executor dask).")
+@_keep_going
 @_reports_errors
 def batch(
     paths: tuple[str, ...],
@@ -267,6 +298,7 @@ def batch(
     force: bool,
     executor: str,
     scheduler: str | None,
+    keep_going: bool,
 ) -> None:
     """Build the decks of many workbooks: PATHS are files, folders (recursive) and globs.
 
@@ -295,6 +327,7 @@ def batch(
                 executor=executor,
                 scheduler=scheduler,
                 progress=progress,
+                keep_going=keep_going,
             )
     except BatchUsageError as error:
         raise click.UsageError(str(error)) from None
@@ -345,13 +378,16 @@ def addin_install(path: Path | None) -> None:
 
 @main.command()
 @click.argument("book", type=_EXISTING)
+@_keep_going
 @_reports_errors
-def summary(book: Path) -> None:
+def summary(book: Path, keep_going: bool) -> None:
     """Print the portfolio's headline KPIs (retention, concentration, pipeline, health)."""
     from kamxl.report import print_summary
     from kamxl.workbook.reader import read_workbook
 
-    print_summary(read_workbook(book))
+    workbook = read_workbook(book)
+    _valid(workbook, keep_going)
+    print_summary(workbook)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -161,13 +161,14 @@ class WorkbookInvalidError(FileProblemError):
 
     LISTED: ClassVar[int] = 50
 
-    def __init__(self, path: object, problems: list) -> None:
+    def __init__(self, path: object, problems: list, *, hint: str | None = None) -> None:
         errors = [p for p in problems if getattr(p, "is_error", True)]
         lines = [f"  {p}" for p in errors[: self.LISTED]]
         if len(errors) > self.LISTED:
             lines.append(f"  ... and {len(errors) - self.LISTED:,} more (run kamxl check)")
         head = f"{len(errors)} problem(s) must be fixed first:"
-        super().__init__(path, "\n".join([head, *lines]))
+        tail = [hint] if hint else []
+        super().__init__(path, "\n".join([head, *lines, *tail]))
         self.problems = problems
 
 

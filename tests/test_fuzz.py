@@ -297,7 +297,12 @@ def every_entry_point(path: Path) -> None:
             decks.mkdir(exist_ok=True)
             built = outcome(
                 lambda: make_decks(
-                    book, decks, [DeckKind.QBR], accounts=[keys.iloc[0]], overwrite=True
+                    book,
+                    decks,
+                    [DeckKind.QBR],
+                    accounts=[keys.iloc[0]],
+                    overwrite=True,
+                    keep_going=True,
                 ),
                 path,
             )

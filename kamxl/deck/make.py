@@ -113,11 +113,19 @@ def make_decks(
     overwrite: bool = False,
     pdf: bool = False,
     as_of: date | None = None,
+    keep_going: bool = False,
 ) -> list[Built]:
     """Build and write the decks; returns what was written.
 
+    A workbook that fails the check gives no deck
+    (:class:`~kamxl.errors.WorkbookInvalidError` lists its problems) unless ``keep_going``:
+    then each figure that depends on a bad input cell is shown as missing, with a note
+    naming the cells, and every other figure is the one a clean workbook gives.
+
     The portfolio review is internal: asking for it with the client audience is an error.
     """
+    if not keep_going:
+        book.require_valid()
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise OutputError(out_dir, "is not a folder (create it first)")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kamxl.core.rows import RowResults
+from kamxl.errors import WorkbookInvalidError
 from kamxl.workbook import schema
 
 __all__ = [
@@ -133,9 +134,13 @@ class SheetData:
     frame: pd.DataFrame  # canonical columns + "_row"
     letters: dict[str, str] = field(default_factory=dict)  # column -> its letters in the file
     headers: dict[str, str] = field(default_factory=dict)  # column -> header as written
-    #: Per column, the Excel error code of each row whose cell could not be read as its kind
-    #: (``#VALUE!`` for text in a number cell, the error itself for an error cell): used to
-    #: make the headless recalc give what Excel would. Only columns with a bad cell appear.
+    #: Per column, the Excel error code of each row whose cell failed the check (``#VALUE!``
+    #: for text in a number cell or a value not in its list, the error itself for an error
+    #: cell, ``#NUM!`` for a number out of its range, ``#N/A`` for a blank required cell or a
+    #: missing required column, ``#VALUE!`` for a duplicate or unknown ``account_id``). Every
+    #: cell-level error of :attr:`KamWorkbook.problems` has its code here: it makes the
+    #: headless recalc give an error where Excel would, and marks the inputs no figure may
+    #: be computed from (:mod:`kamxl.workbook.validity`). Only columns with a bad cell appear.
     codes: dict[str, np.ndarray] = field(default_factory=dict)
     extra_columns: tuple[str, ...] = ()
     #: Computed columns as saved in the file (cached formula results, errors as
@@ -168,6 +173,9 @@ class KamWorkbook:
     cached_by_excel: bool = True  # False when the cached results were written by a library
     #: kamxl's results for the computed columns of Accounts (filled by the reader).
     computed: dict[str, RowResults] = field(default_factory=dict)
+    #: Settings whose cell failed the check: key -> its address (``"Settings!B7"``). A figure
+    #: that uses one of them is not computed (no default stands in for a bad setting).
+    bad_settings: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, sheet: str) -> pd.DataFrame:
         """The frame of ``sheet`` (canonical name)."""
@@ -184,6 +192,13 @@ class KamWorkbook:
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+    def require_valid(self) -> None:
+        """Raise :class:`~kamxl.errors.WorkbookInvalidError` listing every error when the
+        workbook fails the check: the rule of every command that shows figures (summary,
+        decks, batch, the ribbon) unless asked to keep going."""
+        if self.errors:
+            raise WorkbookInvalidError(self.path, self.problems)
 
     @property
     def period(self) -> str | None:

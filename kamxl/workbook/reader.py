@@ -29,7 +29,15 @@ import python_calamine
 from kamxl.core.cells import date_serial_to_day
 from kamxl.core.periods import parse_period
 from kamxl.core.words import normalise_word
-from kamxl.errors import VALUE, NotAWorkbookError, UnsafeFileError, error_code, is_error_text
+from kamxl.errors import (
+    NA,
+    NUM,
+    VALUE,
+    NotAWorkbookError,
+    UnsafeFileError,
+    error_code,
+    is_error_text,
+)
 from kamxl.workbook import schema
 from kamxl.workbook.compute import fill_computed
 from kamxl.workbook.formulas import uses_kam_functions
@@ -255,6 +263,8 @@ class _Reader:
     list_values: dict[str, dict[str, str]] = field(default_factory=dict)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     settings_title: str = "Settings"
+    #: settings whose cell failed the check: key -> address (KamWorkbook.bad_settings)
+    bad_settings: dict[str, str] = field(default_factory=dict)
     #: per kind of problem (sheet, column, severity, message without its numbers): how
     #: many were found, and the first one past the listed ones.
     kinds: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
@@ -300,6 +310,11 @@ class _Reader:
                 )
             )
 
+    def setting_problem(self, key: str, cell: str, value: Any, expected: str) -> None:
+        """A setting that fails the check: an error, and no figure computed from it."""
+        self.problem(self.settings_title, cell or None, value, expected)
+        self.bad_settings.setdefault(key, f"{self.settings_title}!{cell}" if cell else key)
+
     # --- sheets ---
 
     def grid(self, name: str) -> _Grid | None:
@@ -335,7 +350,12 @@ class _Reader:
         self._check_keys(sheets, settings)
         self._count_unlisted()
         book = KamWorkbook(
-            self.path, settings, sheets, self.problems, criteria_columns=criteria_columns
+            self.path,
+            settings,
+            sheets,
+            self.problems,
+            criteria_columns=criteria_columns,
+            bad_settings=dict(self.bad_settings),
         )
         book.cached_by_excel = self.source.cached_by_excel()
         return book
@@ -395,6 +415,7 @@ class _Reader:
         positions: dict[str, int] = {}
         headers: dict[str, str] = {}
         extras: list[str] = []
+        twice: set[str] = set()  # columns whose header appears twice: which one is meant?
         for j, text in enumerate(header):
             if isinstance(text, ExcelErrorCell) or not str(text).strip():
                 continue
@@ -409,6 +430,7 @@ class _Reader:
                     f"column {canonical} appears twice "
                     f"(also in {column_letter(positions[canonical])}1)",
                 )
+                twice.add(canonical)
             else:
                 positions[canonical] = j
                 headers[canonical] = str(text)
@@ -472,12 +494,17 @@ class _Reader:
                 continue
             converter = _Converter(self, grid.title, column_letter(j), col, records)
             data[col.name], column_codes = converter.convert(values_of(j))
-            if column_codes is not None:
-                codes[col.name] = column_codes
             if col.required and (sheet.name, col.name) not in _BLANK_ALLOWED:
-                self._require(
+                column_codes = self._require(
                     grid.title, column_letter(j), col, data[col.name], column_codes, records
                 )
+            if column_codes is not None:
+                codes[col.name] = column_codes
+        for col in columns:  # no cell of these columns can be trusted
+            if col.computed:
+                continue
+            if col.name in twice or (col.required and col.name not in positions):
+                codes[col.name] = np.full(len(records), VALUE if col.name in twice else NA, np.int8)
         data["_row"] = np.array([i + 1 for i in records], dtype=np.int64)
         frame = pd.DataFrame(data)
         letters = {name: column_letter(j) for name, j in positions.items()}
@@ -493,13 +520,19 @@ class _Reader:
         values: Any,
         codes: np.ndarray | None,
         records: list[int],
-    ) -> None:
-        """A blank cell in a required column is an error (a bad cell was reported already)."""
+    ) -> np.ndarray | None:
+        """A blank cell in a required column is an error (a bad cell was reported already);
+        the column's codes, with ``#N/A`` for each blank."""
         blank = pd.isna(pd.Series(values)).to_numpy()
         if codes is not None:
             blank = blank & (codes == 0)
+        if not blank.any():
+            return codes
+        codes = np.zeros(len(records), dtype=np.int8) if codes is None else codes
         for i in np.flatnonzero(blank).tolist():
             self.problem(title, f"{letter}{records[i] + 1}", None, f"{col.name} is required")
+            codes[i] = NA
+        return codes
 
     # --- Settings ---
 
@@ -524,8 +557,10 @@ class _Reader:
                 grid.title,
                 "A1",
                 NO_VALUE,
-                "Settings needs the columns key and value (defaults used)",
+                "Settings needs the columns key and value (no setting can be read)",
             )
+            for setting in schema.SETTINGS:  # none of them was read: no default stands in
+                self.bad_settings[setting.key] = f"{grid.title}!A1"
             return {}
         k, v = names.index("key"), names.index("value")
         raw: dict[str, tuple[Any, str]] = {}
@@ -549,8 +584,10 @@ class _Reader:
                     grid.title,
                     f"{column_letter(k)}{i}",
                     key,
-                    "setting given twice (the first one counts)",
+                    f"setting {name} given twice (also in row "
+                    f"{_DIGITS.search(raw[name][1]).group(0)}): which one is meant?",
                 )
+                self.bad_settings.setdefault(name, f"{grid.title}!{column_letter(k)}{i}")
                 continue
             raw[name] = (row[v] if v < len(row) else "", f"{column_letter(v)}{i}")
         self.settings_title = grid.title
@@ -558,38 +595,36 @@ class _Reader:
 
     def _setting(self, raw: dict[str, tuple[Any, str]], setting: schema.Setting) -> Any:
         value, cell = raw.get(setting.key, ("", ""))
-        title = self.settings_title
         if _blank(value):
             return setting.default
+        key = setting.key
         if isinstance(value, ExcelErrorCell):
-            self.problem(title, cell, value, f"{setting.key}: an error, not a value (default used)")
+            self.setting_problem(key, cell, value, f"{key}: an Excel error, not a value")
             return setting.default
         kind = setting.kind
         if kind is Kind.NUMBER:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value)
-            self.problem(title, cell, value, f"{setting.key}: expected a number (default used)")
+            self.setting_problem(key, cell, value, f"{key}: expected a number")
             return setting.default
         if kind is Kind.PERIOD:
             period = _period_of(value)
             if period is None:
-                self.problem(
-                    title, cell, value, f"{setting.key}: expected a period like 2026-Q3 or 2026-07"
+                self.setting_problem(
+                    key, cell, value, f"{key}: expected a period like 2026-Q3 or 2026-07"
                 )
             return period
         if kind is Kind.DATE:
             day = _date_of(value)
             if day is None or not _readable_day(day):
-                self.problem(title, cell, value, f"{setting.key}: expected a date")
+                self.setting_problem(key, cell, value, f"{key}: expected a date")
                 return None
             return day
         if kind is Kind.LIST and setting.list_name:
             code = self.list_values[setting.list_name].get(normalise_word(str(value)))
             if code is None:
                 allowed = ", ".join(schema.LISTS[setting.list_name].values)
-                self.problem(
-                    title, cell, value, f"{setting.key}: expected one of {allowed} (default used)"
-                )
+                self.setting_problem(key, cell, value, f"{key}: expected one of {allowed}")
                 return setting.default
             return code
         return _as_text(value)
@@ -609,7 +644,6 @@ class _Reader:
 
     def _settings(self, raw: dict[str, tuple[Any, str]], revenue: pd.DataFrame) -> Settings:
         values = {s.key: self._setting(raw, s) for s in schema.SETTINGS}
-        title = self.settings_title
         for key, default in (("tier_thresholds", "70,40"), ("tier_labels", "A,B,C")):
             text = values[key] if isinstance(values[key], str) else default
             parts = tuple(p.strip() for p in str(text).split(",") if p.strip())
@@ -617,28 +651,28 @@ class _Reader:
         try:
             values["tier_thresholds"] = tuple(float(p) for p in values["tier_thresholds"])
         except ValueError:
-            self.problem(
-                title,
+            self.setting_problem(
+                "tier_thresholds",
                 raw.get("tier_thresholds", ("", ""))[1],
                 raw["tier_thresholds"][0],
                 "tier_thresholds: expected numbers separated by commas, like 70,40",
             )
             values["tier_thresholds"] = (70.0, 40.0)
         if len(values["tier_labels"]) != len(values["tier_thresholds"]) + 1:
-            self.problem(
-                title,
+            self.setting_problem(
+                "tier_labels",
                 raw.get("tier_labels", ("", ""))[1],
                 ",".join(values["tier_labels"]),
                 "tier_labels: one more label than tier_thresholds is needed",
             )
         if values["scale_min"] >= values["scale_max"]:
-            self.problem(
-                title,
+            self.setting_problem(
+                "scale_max",
                 raw.get("scale_max", ("", ""))[1],
                 values["scale_max"],
                 "scale_max must be above scale_min",
             )
-        if values["period"] is None:
+        if values["period"] is None and "period" not in self.bad_settings:
             values["period"] = _latest_period(revenue)
         if values["previous_period"] is None and values["period"] is not None:
             values["previous_period"] = parse_period(values["period"]).previous().text
@@ -660,6 +694,9 @@ class _Reader:
     def _criterion_ids(self, criteria: SheetData) -> list[str]:
         ids: list[str] = []
         frame = criteria.frame
+        repeated = frame["criterion_id"].duplicated(keep=False) & frame["criterion_id"].notna()
+        if repeated.any():
+            _mark(criteria, "criterion_id", repeated.to_numpy(), VALUE)
         for value, row in zip(frame["criterion_id"], frame["_row"], strict=True):
             if value is None:
                 continue
@@ -679,8 +716,12 @@ class _Reader:
         if not ratings.present:
             return ()
         rated = [c for c in ids if c in ratings.letters]
+        criteria = sheets["Criteria"]
         for criterion in ids:
             if criterion not in ratings.letters:
+                # scores over the other criteria only would be another number: no score
+                unrated = (criteria.frame["criterion_id"] == criterion).to_numpy()
+                _mark(criteria, "criterion_id", unrated, NA)
                 self.problem(
                     ratings.title,
                     None,
@@ -704,6 +745,8 @@ class _Reader:
             ids = data.frame[schema.ACCOUNT_ID]
             repeated = ids.duplicated(keep="first") & ids.notna()
             if repeated.any():
+                # Every row of a repeated id is in doubt: which one is the account?
+                _mark(data, schema.ACCOUNT_ID, ids.duplicated(keep=False).to_numpy(), VALUE)
                 first_row = dict(
                     zip(ids[~ids.duplicated()], data.frame["_row"][~ids.duplicated()], strict=True)
                 )
@@ -724,6 +767,8 @@ class _Reader:
                 continue
             ids = data.frame[schema.ACCOUNT_ID]
             unknown = ids.notna() & ~ids.isin(known)
+            if unknown.any():
+                _mark(data, schema.ACCOUNT_ID, unknown.to_numpy(), NA)
             for value, row in zip(ids[unknown], data.frame["_row"][unknown], strict=True):
                 self.problem(
                     data.title,
@@ -736,11 +781,15 @@ class _Reader:
         if revenue.present and current is not None:
             frame = revenue.frame
             blank = frame["revenue"].isna() & ~revenue.error_codes("revenue").astype(bool)
-            for period, row in zip(
-                frame.loc[blank, "period"], frame.loc[blank, "_row"], strict=True
+            for position, period, row in zip(
+                np.flatnonzero(blank.to_numpy()),
+                frame.loc[blank, "period"],
+                frame.loc[blank, "_row"],
+                strict=True,
             ):
                 parsed = parse_period(period)
                 if parsed is not None and parsed <= current:
+                    _mark(revenue, "revenue", np.array([position]), NA)
                     self.problem(
                         revenue.title,
                         revenue.cell("revenue", row),
@@ -748,6 +797,17 @@ class _Reader:
                         f"revenue is required for {period} (only future periods may be "
                         "forecast-only)",
                     )
+
+
+def _mark(data: SheetData, column: str, rows: np.ndarray, code: int) -> None:
+    """Give the cells of ``column`` at frame positions ``rows`` (a boolean mask or indexes)
+    the error ``code``, unless they have one already."""
+    codes = data.codes.get(column)
+    if codes is None:
+        codes = data.codes[column] = np.zeros(len(data.frame), dtype=np.int8)
+    chosen = np.zeros(len(codes), dtype=bool)
+    chosen[rows] = True
+    codes[chosen & (codes == 0)] = code
 
 
 def _column_index(letters: str) -> int:
@@ -912,7 +972,7 @@ class _Converter:
         present = ~np.isnan(out)
         if col.kind is Kind.INTEGER:
             for i in np.flatnonzero(present & (out != np.floor(out))).tolist():
-                self.bad(i, float(out[i]), f"{col.name}: expected a whole number")
+                self.bad(i, float(out[i]), f"{col.name}: expected a whole number", NUM)
         low = -math.inf if col.minimum is None else col.minimum
         high = math.inf if col.maximum is None else col.maximum
         with np.errstate(invalid="ignore"):
@@ -924,7 +984,7 @@ class _Converter:
                 expected = f"{col.name}: expected a value ≥ {low:g}"
             else:
                 expected = f"{col.name}: expected a value between {low:g} and {high:g}"
-            self.bad(i, float(out[i]), expected)
+            self.bad(i, float(out[i]), expected, NUM)
 
     def _by_value(
         self, values: list[Any], convert: Callable[[Any], tuple[Any, str | None]]
