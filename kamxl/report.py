@@ -12,97 +12,171 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from kamxl.workbook.kpis import Figure, portfolio_kpis
+from kamxl import core
+from kamxl.core.rounding import excel_round
+from kamxl.deck.text import DASH, Formats
+from kamxl.workbook.kpis import STALE_FRESHNESS, Figure, Tally, key_accounts, portfolio_kpis
 from kamxl.workbook.model import KamWorkbook
+from kamxl.workbook.validity import describe
 
 if TYPE_CHECKING:
     from kamxl.batch import BatchReport, Progress, WorkbookResult
 
-__all__ = ["batch_progress", "print_batch_report", "print_summary"]
+__all__ = ["batch_progress", "print_batch_report", "print_summary", "summary_lines"]
 
 #: How many warnings a batch prints (all of them are in the --report files).
 BATCH_WARNINGS_SHOWN = 20
 
 
 def _money(value: float, currency: str) -> str:
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.2f} M {currency}"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:,.0f} k {currency}"
-    return f"{value:,.0f} {currency}"
+    """An amount for the terminal: 13.97 M EUR, 850 k EUR (Excel's rounding)."""
+    for unit, name, digits in ((1e6, " M", 2), (1e3, " k", 0)):
+        if abs(value) >= unit:
+            return f"{excel_round(value / unit, digits):,.{digits}f}{name} {currency}"
+    return f"{excel_round(value):,.0f} {currency}"
 
 
-def _show(fig: Figure, kind: str) -> str:
-    if not fig.ok or fig.value is None or math.isnan(fig.value):
-        return f"— ({fig.error})"
-    if kind == "%":
-        return f"{fig.value:.1%}"
-    if kind == "days":
-        return f"{fig.value:.0f} days"
-    return f"{fig.value:,.1f}"
+class _Footnotes:
+    """The footnotes of a summary: one number per set of bad cells a missing figure rests
+    on."""
+
+    MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[str, ...], str] = {}
+
+    def mark(self, cells: tuple[str, ...]) -> str:
+        if cells not in self.cells:
+            n = len(self.cells)
+            self.cells[cells] = self.MARKS[n] if n < len(self.MARKS) else f"[{n + 1}]"
+        return self.cells[cells]
+
+    def lines(self) -> list[str]:
+        return [
+            f"{mark} not computed: it rests on cells that fail the check: {describe(cells)}"
+            for cells, mark in self.cells.items()
+        ]
 
 
-def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
-    """Print the headline KPIs of ``book`` and its key accounts."""
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 110)
+class _Shown:
+    """How the summary shows figures: Excel's rounding (the decks' formats), "—" with the
+    Excel error or a footnote for a missing figure."""
+
+    def __init__(self, currency: str) -> None:
+        self.formats = Formats("en", currency)
+        self.notes = _Footnotes()
+
+    def __call__(self, fig: Figure, kind: str = "") -> str:
+        if not fig.ok or fig.value is None or math.isnan(fig.value):
+            if fig.bad_cells:
+                return f"{DASH}{self.notes.mark(fig.bad_cells)}"
+            return f"{DASH} ({fig.error})" if fig.error else DASH
+        f = self.formats
+        if kind == "%":
+            return f.pct(fig.value, 1)
+        if kind == "money":
+            return _money(fig.value, f.currency)
+        if kind == "signed%":
+            return f.signed_pct(fig.value, 1)
+        if kind == "days":
+            return f"{f.num(fig.value)} days"
+        if kind == "count":
+            return f.num(fig.value)
+        return f.num(fig.value, 1)
+
+    def tally(self, tally: Tally, keys: list[str] | None = None) -> str:
+        if tally.counts is None:
+            return f"{DASH}{self.notes.mark(tally.bad_cells)}"
+        items = (
+            tally.counts.items() if keys is None else ((k, tally.counts.get(k, 0)) for k in keys)
+        )
+        return ", ".join(f"{v} {k}" for k, v in items) or DASH
+
+
+def summary_lines(book: KamWorkbook, shown: _Shown) -> list[tuple[str, str]]:
+    """The headline KPIs of ``book`` as (label, shown value) lines."""
     k = portfolio_kpis(book)
-    currency = book.settings.currency
-    company = book.settings.company or book.path.stem
-    console.print(f"[bold]{company}[/bold] — portfolio {k.period} (vs {k.previous_period})")
-    growth = (k.revenue / k.revenue_previous - 1) if k.revenue_previous else math.nan
-    lines = [
-        ("Accounts", f"{k.accounts} ({k.key_accounts} key)"),
-        ("Revenue", f"{_money(k.revenue, currency)} ({growth:+.1%} on {k.previous_period})"),
-        ("Net / gross revenue retention", f"{_show(k.nrr, '%')} / {_show(k.grr, '%')}"),
+    with_costs = shown(k.margin_accounts, "count")
+    return [
+        ("Accounts", f"{shown(k.accounts, 'count')} ({shown(k.key_accounts, 'count')} key)"),
+        (
+            "Revenue",
+            f"{shown(k.revenue, 'money')} ({shown(k.growth, 'signed%')} on {k.previous_period})",
+        ),
+        ("Net / gross revenue retention", f"{shown(k.nrr, '%')} / {shown(k.grr, '%')}"),
         (
             "Logo retention / expansion",
-            f"{_show(k.logo_retention, '%')} / {_show(k.expansion, '%')}",
+            f"{shown(k.logo_retention, '%')} / {shown(k.expansion, '%')}",
         ),
-        ("Accounts making 80 % of revenue", _show(k.pareto_80, "%")),
+        ("Accounts making 80 % of revenue", shown(k.pareto_80, "%")),
         (
             "Top 20 % share / HHI / effective N",
-            f"{_show(k.top20_share, '%')} / {_show(k.hhi, '')} / {_show(k.effective_n, '')}",
+            f"{shown(k.top20_share, '%')} / {shown(k.hhi)} / {shown(k.effective_n)}",
         ),
         (
             "Contribution margin / share of wallet",
-            f"{_show(k.margin, '%')} / {_show(k.share_of_wallet, '%')}",
+            f"{shown(k.margin, '%')} (over {with_costs} accounts with cost data) / "
+            f"{shown(k.share_of_wallet, '%')}",
         ),
         (
             "Win rate / median cycle",
-            f"{_show(k.win_rate, '%')} / {_show(k.median_cycle_days, 'days')}",
+            f"{shown(k.win_rate, '%')} / {shown(k.median_cycle_days, 'days')}",
         ),
-        ("NPS", f"{_show(k.nps, '')} (n = {k.nps_answers})"),
-        ("Forecast accuracy", _show(k.forecast_accuracy, "%")),
-        ("Health", ", ".join(f"{v} {r}" for r, v in k.rag.items()) or "—"),
-        ("Quadrants", ", ".join(f"{v} {q}" for q, v in k.quadrants.items())),
-        ("Stale plans", str(k.stale_plans)),
+        ("NPS", f"{shown(k.nps)} (n = {shown(k.nps_answers, 'count')})"),
+        ("Forecast accuracy", shown(k.forecast_accuracy, "%")),
+        ("Health", shown.tally(k.rag)),
+        ("Quadrants", shown.tally(k.quadrants, list(core.QUADRANTS.values()))),
+        (
+            "Stale plans",
+            f"{shown(k.stale_plans, 'count')} (freshness below {STALE_FRESHNESS:g} or no "
+            "update date)",
+        ),
     ]
+
+
+def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
+    """Print the headline KPIs of ``book`` and its key accounts. A figure that rests on
+    cells failing the check (with ``--keep-going``) shows "—" and a footnote naming them."""
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 110)
+    settings = book.settings
+    shown = _Shown(settings.currency)
+    company = settings.company or book.path.stem
+    console.print(
+        Text(f"{company} — portfolio {settings.period} (vs {settings.previous_period})", "bold")
+    )
     kpis = Table(show_header=False, box=None, pad_edge=False)
     kpis.add_column(style="dim")
     kpis.add_column()
-    for label, value in lines:
-        kpis.add_row(label, value)
+    for label, value in summary_lines(book, shown):
+        kpis.add_row(Text(label), Text(value))
     console.print(kpis)
-    accounts = book.accounts
-    key = accounts[accounts["status"] == "key"].sort_values("revenue_curr", ascending=False)
-    table = Table(title=f"Key accounts ({len(key)})", title_justify="left")
+    rows, uncertain = key_accounts(book)
+    title = f"Key accounts ({len(rows)})"
+    if uncertain:
+        title += f" — the list may miss accounts{shown.notes.mark(uncertain)}"
+    table = Table(title=Text(title), title_justify="left")
     for header in ("Account", "KAM", "Revenue", "Score", "Tier", "Quadrant", "Health"):
         table.add_column(header, justify="right" if header in ("Revenue", "Score") else "left")
-    for _, row in key.iterrows():
-        table.add_row(
-            str(row["name"]),
-            str(row["kam"] or "—"),
-            _money(row["revenue_curr"], currency),
-            "—" if math.isnan(row["score"]) else f"{row['score']:.0f}",
-            row["tier"] or "—",
-            row["quadrant"] or "—",
-            "—" if math.isnan(row["health"]) else f"{row['health']:.0f} {row['rag']}",
+    for row in rows:
+        health = shown(row.health, "count")
+        cells = (
+            row.name,
+            row.kam or DASH,
+            shown(row.revenue, "money"),
+            shown(row.score, "count"),
+            row.tier or DASH,
+            row.quadrant or DASH,
+            f"{health} {row.rag}" if row.health.ok and row.rag else health,
         )
+        table.add_row(*(Text(c) for c in cells))
     console.print(table)
+    for line in shown.notes.lines():
+        console.print(Text(line))
     if book.errors:
         console.print(
-            f"[yellow]{len(book.errors)} problem(s) in the workbook: run kamxl check[/yellow]"
+            Text(f"{len(book.errors)} problem(s) in the workbook: run kamxl check", "yellow")
         )
 
 

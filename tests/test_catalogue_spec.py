@@ -728,8 +728,10 @@ class TestMargin:
             # ranges summed first: (1000 - 600 - 100)/1000
             (([[600, 400]], [[300, 300]], [[50, 50]]), 0.3),
             (([[600], [400]], [[300, 300]]), 0.4),
-            # blanks skipped
-            (([[600, None, 400]], [[300, 300, None]]), 0.4),
+            # only the rows with both a revenue and variable costs count: the 400 without
+            # cost data is not a 100 % margin (issue 12), so (600 - 300) / 600
+            (([[600, None, 400]], [[300, 300, None]]), 0.5),
+            (([[600, 400]], [[300, None]], [[50, 50]]), 250 / 600),  # (600 - 300 - 50) / 600
             ((100, 0), 1.0),
         ],
     )

@@ -220,7 +220,11 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"account": "Airbus", "period": "2026-07", "next_qbr": None},
     ],
     "notes_agenda": [{}],
-    "notes_summary": [{"wins": 1, "watch": 1, "asks": 1}, {"wins": 3, "watch": 2, "asks": 0}],
+    "notes_summary": [
+        {"wins": 1, "watch": 1, "asks": 1},
+        {"wins": 3, "watch": 2, "asks": 0},
+        {"wins": None, "watch": 2, "asks": 0},  # a list left out (it rests on a bad cell)
+    ],
     "notes_scorecard": [
         {
             "revenue": 1_200_000,
@@ -254,6 +258,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "notes_health": [{"health": 72, "previous": 68}, {"health": None, "previous": None}],
     "notes_relationships": [
         {"coverage": 0.8, "stale": 0},
+        {"coverage": 0.8, "stale": None},
         {"coverage": 0.6, "stale": 1},
         {"coverage": 0.6, "stale": 3},
         {"coverage": None, "stale": 0},
@@ -294,12 +299,14 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "handshake_missing": [{}],
     "portfolio_subtitle": [{"period": "2026-Q3"}],
     "matrix_title": [
+        {"strategic": None, "share": None},
         {"strategic": 0, "share": 0.0},
         {"strategic": 1, "share": 0.2},
         {"strategic": 9, "share": 0.64},
     ],
     "concentration_title": [{"top_share": 0.61, "hhi": 1250.3}, {"top_share": None, "hhi": None}],
     "tiering_title": [
+        {"top_tier": "A", "count": None, "red": None},
         {"top_tier": "A", "count": 1, "red": 0},
         {"top_tier": "A", "count": 12, "red": 1},
         {"top_tier": "A", "count": 12, "red": 3},
@@ -316,12 +323,15 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"count": 4, "days": 180},
     ],
     "notes_matrix": [
+        {"strategic": None, "share": None},
         {"strategic": 0, "share": 0.0},
         {"strategic": 1, "share": 0.2},
         {"strategic": 9, "share": 0.64},
     ],
     "notes_concentration": [{"pareto": 0.23, "top_share": 0.61, "effective": 5.4}],
-    "notes_tiering": [{"count": 1}, {"count": 24}],
+    "notes_tiering": [{"count": 1}, {"count": 24}, {"count": None}],
+    "left_out_note": [{"count": 1}, {"count": 3}],
+    "left_out_item": [{"what": "revenue", "cells": "Accounts!I4"}],
     "notes_retention": [
         {"nrr": 1.04, "grr": 0.92, "logo": 0.95, "expansion": 0.12},
         {"nrr": None, "grr": None, "logo": None, "expansion": None},

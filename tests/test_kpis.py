@@ -42,13 +42,13 @@ def test_pipeline_voice_and_health_by_hand(book) -> None:
     assert k.median_cycle_days.value == (both["closed"] - both["created"]).dt.days.median()
     nps = book["Surveys"]["nps"].dropna()
     assert k.nps.value == pytest.approx(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
-    assert k.nps_answers == len(nps)
+    assert k.nps_answers.value == len(nps)
     rev = book["Revenue"]
     q3 = rev[rev["period"] == "2026-Q3"].dropna(subset=["revenue", "forecast"])
     wape = (q3["revenue"] - q3["forecast"]).abs().sum() / q3["revenue"].abs().sum()
     assert k.forecast_accuracy.value == pytest.approx(max(0, 1 - wape))
-    assert sum(k.rag.values()) == book.accounts["rag"].notna().sum()
-    assert k.key_accounts == 15
+    assert sum(k.rag.counts.values()) == book.accounts["rag"].notna().sum()
+    assert k.key_accounts.value == 15
 
 
 def test_workbook_reference_is_generated_from_the_schema() -> None:

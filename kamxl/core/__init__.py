@@ -24,6 +24,7 @@ from kamxl.core.pipeline import (
 )
 from kamxl.core.profitability import (
     customer_lifetime_value,
+    margin_accounts,
     margin_rates,
     portfolio_margin_rate,
     portfolio_share_of_wallet,
@@ -31,6 +32,7 @@ from kamxl.core.profitability import (
     shares_of_wallet,
 )
 from kamxl.core.retention import expansion, grr, logo_retention, nrr
+from kamxl.core.rounding import excel_round
 from kamxl.core.rows import RowResults
 from kamxl.core.scoring import (
     QUADRANTS,
@@ -56,6 +58,7 @@ __all__ = [
     "csat",
     "customer_lifetime_value",
     "effective_n",
+    "excel_round",
     "expansion",
     "forecast_accuracy",
     "freshness",
@@ -64,6 +67,7 @@ __all__ = [
     "hhi",
     "logo_retention",
     "mape",
+    "margin_accounts",
     "margin_rates",
     "median_cycle_days",
     "normalise_word",

@@ -22,6 +22,7 @@ from kamxl.errors import (
 
 __all__ = [
     "customer_lifetime_value",
+    "margin_accounts",
     "margin_rates",
     "portfolio_margin_rate",
     "portfolio_share_of_wallet",
@@ -73,12 +74,33 @@ def _sum_present(values: np.ndarray | float | None) -> float:
     return float(values.sum()) if len(values) else math.nan
 
 
+def margin_accounts(revenue: np.ndarray, variable_costs: np.ndarray) -> np.ndarray:
+    """Per account, whether its margin is known: both its revenue and its variable costs are
+    there (a blank cost to serve counts 0)."""
+    revenue = np.asarray(revenue, dtype=np.float64).ravel()
+    variable_costs = np.asarray(variable_costs, dtype=np.float64).ravel()
+    return ~np.isnan(revenue) & ~np.isnan(variable_costs)
+
+
 def portfolio_margin_rate(
     revenue: np.ndarray, variable_costs: np.ndarray, cost_to_serve: np.ndarray | None = None
 ) -> float:
-    """The margin rate of several accounts together: each column is summed first (blanks
-    skipped), then :func:`margin_rates` applies to the sums."""
-    sums = (_sum_present(revenue), _sum_present(variable_costs), _sum_present(cost_to_serve))
+    """The margin rate of several accounts together, over the accounts whose margin is known
+    (:func:`margin_accounts`): an account without cost data says nothing about the margin,
+    and counting its revenue would make it look 100 % profitable. The columns of those
+    accounts are summed, then :func:`margin_rates` applies to the sums; no such account is
+    ``#N/A``. Ranges of different lengths (one cost for several revenues) are summed as they
+    are."""
+    revenue = np.asarray(revenue, dtype=np.float64).ravel()
+    variable_costs = np.asarray(variable_costs, dtype=np.float64).ravel()
+    serve = None if cost_to_serve is None else np.asarray(cost_to_serve, np.float64).ravel()
+    if len(revenue) == len(variable_costs) and (serve is None or len(serve) == len(revenue)):
+        known = margin_accounts(revenue, variable_costs)
+        if not known.any():
+            raise NoDataError("no account has both a revenue and its variable costs")
+        revenue, variable_costs = revenue[known], variable_costs[known]
+        serve = None if serve is None else serve[known]
+    sums = (_sum_present(revenue), _sum_present(variable_costs), _sum_present(serve))
     return margin_rates(*(np.array([x]) for x in sums)).scalar()
 
 

@@ -64,6 +64,8 @@ from kamxl.deck.style import (
 )
 from kamxl.deck.template import TITLE_ONLY, TITLE_SLIDE, layout, load_template
 from kamxl.deck.text import DASH, DeckText
+from kamxl.workbook.kpis import Figure
+from kamxl.workbook.validity import describe
 from kamxl.workbook.zipcopy import copy_package
 
 __all__ = ["Deck", "build_handshake", "build_portfolio", "build_qbr"]
@@ -561,6 +563,22 @@ def _shows(text: DeckText) -> dict[str, Callable[[Any], str]]:
     }
 
 
+def _left_out_note(text: DeckText, left_out: dict[str, tuple[str, ...]]) -> str:
+    """The speaker-notes paragraph naming what the deck leaves out and the cells that fail
+    the check it would rest on (empty when nothing is left out)."""
+    if not left_out:
+        return ""
+    items = [
+        text("left_out_item", what=name, cells=describe(cells)) for name, cells in left_out.items()
+    ]
+    return "\n" + text("left_out_note", count=len(items)) + "\n" + "\n".join(items)
+
+
+def _count(value: Figure) -> int | None:
+    """A count figure as a whole number (None when missing)."""
+    return None if value.value is None else int(value.value)
+
+
 def _rag_detail(text: DeckText, rag: str | None, trend: str | None) -> str:
     parts = []
     if rag:
@@ -587,13 +605,15 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
     missing = " ".join(t("missing_note", what=w) for w in ctx.notes)
+    left_out = ctx.left_out
 
     # 1. Title.
     deck.title_slide(
         name,
         t("qbr_subtitle", period=meta.period),
         [t("qbr_teams", our_team=ctx.our_team, client_team=ctx.client_team, next_qbr=ctx.next_qbr)],
-        t("notes_title", account=name, period=meta.period, next_qbr=ctx.next_qbr),
+        t("notes_title", account=name, period=meta.period, next_qbr=ctx.next_qbr)
+        + _left_out_note(t, left_out),
     )
     # 2. Agenda.
     slide = deck.slide(t.label("agenda"), t("agenda_title"), t("notes_agenda"))
@@ -618,12 +638,19 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             rag=ctx.health_rag,
             trend=ctx.health_trend,
         ),
-        t("notes_summary", wins=len(ctx.wins), watch=len(ctx.watch), asks=len(ctx.asks))
+        t(
+            "notes_summary",
+            **{
+                key: None if key in left_out else len(items_)
+                for key, items_ in (("wins", ctx.wins), ("watch", ctx.watch), ("asks", ctx.asks))
+            },
+        )
         + (" " + missing if missing else ""),
     )
-    for box, heading, items_ in zip(
+    for box, heading, key, items_ in zip(
         CONTENT.split((1, 1, 1), gap=Inches(0.4)),
         (t.label("wins"), t.label("watch"), t.label("asks")),
+        ("wins", "watch", "asks"),
         (ctx.wins, ctx.watch, ctx.asks),
         strict=True,
     ):
@@ -632,7 +659,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             box,
             heading,
             [t("item", kind=i.kind, facts=i.facts) for i in items_],
-            empty=t.label("none"),
+            empty=DASH if key in left_out else t.label("none"),
         )
 
     # 4. KPI scorecard.
@@ -676,7 +703,11 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             Tile(t.label("sow"), f.pct(ctx.share_of_wallet.value)),
         ]
     tiles += [
-        Tile(t.label("nps"), f.num(ctx.nps.value), t("nps_detail", count=ctx.nps_answers)),
+        Tile(
+            t.label("nps"),
+            f.num(ctx.nps.value),
+            "" if ctx.nps_answers is None else t("nps_detail", count=ctx.nps_answers),
+        ),
         Tile(
             t.label("health"),
             f.num(ctx.health.value),
@@ -747,7 +778,10 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         1 for r in _required_roles() if r not in ctx.missing_roles
     )
     covered = required - len(ctx.missing_roles)
-    if client:
+    stale_count = None if "stale_contacts" in left_out else len(ctx.stale_contacts)
+    if "people" in left_out:
+        pass  # who is on the account rests on bad cells: the slide is left out
+    elif client:
         deck.table(
             t.label("contacts"),
             t("contacts_title", count=len(ctx.people)),
@@ -769,9 +803,9 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
                 covered=covered,
                 required=required,
                 missing=[t.status(r) for r in ctx.missing_roles],
-                stale=len(ctx.stale_contacts),
+                stale=stale_count,
             ),
-            t("notes_relationships", coverage=ctx.coverage.value, stale=len(ctx.stale_contacts)),
+            t("notes_relationships", coverage=ctx.coverage.value, stale=stale_count),
         )
         left, right = CONTENT.split((0.64, 0.36))
         deck.chart(
@@ -792,36 +826,50 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             empty=t.label("none"),
         )
         stale = [f"{p.name} ({f.day(p.last_contact)})" for p in ctx.stale_contacts]
-        deck.bullets(slide, bottom, t.label("not_seen"), stale, empty=t.label("none"))
+        deck.bullets(
+            slide,
+            bottom,
+            t.label("not_seen"),
+            stale,
+            empty=DASH if stale_count is None else t.label("none"),
+        )
 
     # 8. Objectives and initiatives.
     good = sum(1 for p in ctx.plan if p["status"] in ("done", "on track"))
-    deck.table(
-        t.label("objectives"),
-        t(
-            "objectives_title",
-            total=len(ctx.plan),
-            good=good,
-            late=sum(1 for p in ctx.plan if p["status"] == "late"),
-            at_risk=sum(1 for p in ctx.plan if p["status"] == "at risk"),
-        ),
-        t("notes_objectives", total=len(ctx.plan), good=good),
-        [
-            Column(t.label("col_objective"), 3, show["text"]),
-            Column(t.label("col_initiative"), 3, show["text"]),
-            Column(t.label("col_owner"), 1.6, show["text"]),
-            Column(t.label("col_client_owner"), 1.6, show["text"]),
-            Column(t.label("col_due"), 1.3, show["day"]),
-            Column(
-                t.label("col_status"), 1.4, show["status"], tone=lambda v: PLAN_RAG.get(v or "")
+    if "plan" not in left_out:
+        deck.table(
+            t.label("objectives"),
+            t(
+                "objectives_title",
+                total=len(ctx.plan),
+                good=good,
+                late=sum(1 for p in ctx.plan if p["status"] == "late"),
+                at_risk=sum(1 for p in ctx.plan if p["status"] == "at risk"),
             ),
-        ],
-        [
-            [p["objective"], p["initiative"], p["owner"], p["client_owner"], p["due"], p["status"]]
-            for p in ctx.plan
-        ],
-        empty=t.label("none"),
-    )
+            t("notes_objectives", total=len(ctx.plan), good=good),
+            [
+                Column(t.label("col_objective"), 3, show["text"]),
+                Column(t.label("col_initiative"), 3, show["text"]),
+                Column(t.label("col_owner"), 1.6, show["text"]),
+                Column(t.label("col_client_owner"), 1.6, show["text"]),
+                Column(t.label("col_due"), 1.3, show["day"]),
+                Column(
+                    t.label("col_status"), 1.4, show["status"], tone=lambda v: PLAN_RAG.get(v or "")
+                ),
+            ],
+            [
+                [
+                    p["objective"],
+                    p["initiative"],
+                    p["owner"],
+                    p["client_owner"],
+                    p["due"],
+                    p["status"],
+                ]
+                for p in ctx.plan
+            ],
+            empty=t.label("none"),
+        )
 
     # 9. Pipeline.
     def pipeline_tiles(slide: Slide) -> None:
@@ -842,41 +890,49 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
     below = Box(
         CONTENT.left, CONTENT.top + Inches(1.45), CONTENT.width, CONTENT.height - Inches(1.45)
     )
-    deck.table(
-        t.label("pipeline"),
-        t(
-            "pipeline_title",
-            value=ctx.pipeline_value,
-            weighted=ctx.weighted_pipeline,
-            count=len(ctx.opportunities),
-            win_rate=ctx.win_rate.value,
-        ),
-        t(
-            "notes_pipeline",
-            value=ctx.pipeline_value,
-            weighted=ctx.weighted_pipeline,
-            win_rate=ctx.win_rate.value,
-            cycle=ctx.median_cycle.value,
-        ),
-        [
-            Column(t.label("col_opportunity"), 4, show["text"]),
-            Column(t.label("col_type"), 1.4, show["status"]),
-            Column(t.label("col_stage"), 1.6, show["text"]),
-            Column(t.label("col_amount"), 1.4, show["money"], PP_ALIGN.RIGHT),
-            Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
-            Column(t.label("col_created"), 1.4, show["day"]),
-        ],
-        [
-            [o["opportunity"], o["type"], o["stage"], o["amount"], o["probability"], o["created"]]
-            for o in ctx.opportunities
-        ],
-        box=below,
-        before=pipeline_tiles,
-        empty=t.label("none"),
-    )
+    if "opportunities" not in left_out:
+        deck.table(
+            t.label("pipeline"),
+            t(
+                "pipeline_title",
+                value=ctx.pipeline_value,
+                weighted=ctx.weighted_pipeline,
+                count=len(ctx.opportunities),
+                win_rate=ctx.win_rate.value,
+            ),
+            t(
+                "notes_pipeline",
+                value=ctx.pipeline_value,
+                weighted=ctx.weighted_pipeline,
+                win_rate=ctx.win_rate.value,
+                cycle=ctx.median_cycle.value,
+            ),
+            [
+                Column(t.label("col_opportunity"), 4, show["text"]),
+                Column(t.label("col_type"), 1.4, show["status"]),
+                Column(t.label("col_stage"), 1.6, show["text"]),
+                Column(t.label("col_amount"), 1.4, show["money"], PP_ALIGN.RIGHT),
+                Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
+                Column(t.label("col_created"), 1.4, show["day"]),
+            ],
+            [
+                [
+                    o["opportunity"],
+                    o["type"],
+                    o["stage"],
+                    o["amount"],
+                    o["probability"],
+                    o["created"],
+                ]
+                for o in ctx.opportunities
+            ],
+            box=below,
+            before=pipeline_tiles,
+            empty=t.label("none"),
+        )
 
     # 10. Risks (internal only).
-    if not client and ctx.risks is not None:
+    if not client and ctx.risks is not None and "risks" not in left_out:
         deck.table(
             t.label("risks"),
             t("risks_title", count=len(ctx.risks), top=ctx.risks[0]["risk"] if ctx.risks else ""),
@@ -893,36 +949,37 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
 
     # 11. Joint action plan.
     overdue = sum(1 for a in ctx.actions if a["due"] is not None and a["due"] < meta.as_of)
-    deck.table(
-        t.label("actions"),
-        t(
-            "actions_title",
-            count=len(ctx.actions),
-            overdue=overdue,
-            next_due=next((a["due"] for a in ctx.actions if a["due"]), None),
-        ),
-        t("notes_actions", count=len(ctx.actions)),
-        [
-            Column(t.label("col_action"), 3.6, show["text"]),
-            Column(t.label("col_responsible"), 1.6, show["text"]),
-            Column(t.label("col_accountable"), 1.6, show["text"]),
-            Column(t.label("col_consulted"), 1.6, show["text"]),
-            Column(t.label("col_informed"), 1.6, show["text"]),
-            Column(t.label("col_due"), 1.3, show["day"]),
-        ],
-        [
+    if "actions" not in left_out:
+        deck.table(
+            t.label("actions"),
+            t(
+                "actions_title",
+                count=len(ctx.actions),
+                overdue=overdue,
+                next_due=next((a["due"] for a in ctx.actions if a["due"]), None),
+            ),
+            t("notes_actions", count=len(ctx.actions)),
             [
-                a["action"],
-                a["responsible"],
-                a["accountable"],
-                a["consulted"],
-                a["informed"],
-                a["due"],
-            ]
-            for a in ctx.actions
-        ],
-        empty=t.label("none"),
-    )
+                Column(t.label("col_action"), 3.6, show["text"]),
+                Column(t.label("col_responsible"), 1.6, show["text"]),
+                Column(t.label("col_accountable"), 1.6, show["text"]),
+                Column(t.label("col_consulted"), 1.6, show["text"]),
+                Column(t.label("col_informed"), 1.6, show["text"]),
+                Column(t.label("col_due"), 1.3, show["day"]),
+            ],
+            [
+                [
+                    a["action"],
+                    a["responsible"],
+                    a["accountable"],
+                    a["consulted"],
+                    a["informed"],
+                    a["due"],
+                ]
+                for a in ctx.actions
+            ],
+            empty=t.label("none"),
+        )
 
     # 12. Next steps.
     slide = deck.slide(
@@ -936,7 +993,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         left,
         None,
         [t("item", kind=i.kind, facts=i.facts) for i in ctx.next_steps],
-        empty=t.label("none"),
+        empty=DASH if "next_steps" in left_out else t.label("none"),
     )
     deck.tiles(
         slide,
@@ -1028,7 +1085,8 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
             in_12=ctx.in_12_months,
             in_36=ctx.in_36_months,
         )
-        + ("" if ctx.found else " " + t("handshake_missing")),
+        + (" " + t("handshake_missing") if ctx.found is False else "")
+        + _left_out_note(t, ctx.left_out),
     )
     body = Box(CONTENT.left, CONTENT.top, CONTENT.width, CONTENT.height - Inches(0.45))
     left, middle, right = body.split((1, 1, 1), gap=Inches(0.35))
@@ -1087,7 +1145,7 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
             t("initiative", name=i["initiative"], ours=i["owner"], theirs=i["client_owner"])
             for i in ctx.initiatives
         ],
-        empty=t.label("none"),
+        empty=DASH if "initiatives" in ctx.left_out else t.label("none"),
     )
     gov = [t("meeting", kind=m["type"], when=m["date"]) for m in ctx.meetings[:4]]
     gov.append(t("sponsors_line", client=ctx.sponsors[0], ours=ctx.sponsors[1]))
@@ -1099,7 +1157,13 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     deck.bullets(
         slide, theirs, t.label("client_commitments"), ctx.client_commitments, empty=t.label("none")
     )
-    deck.bullets(slide, asks, t.label("asks"), ctx.asks, empty=t.label("none"))
+    deck.bullets(
+        slide,
+        asks,
+        t.label("asks"),
+        ctx.asks,
+        empty=DASH if "asks" in ctx.left_out else t.label("none"),
+    )
     line = Box(CONTENT.left, CONTENT.bottom - Inches(0.35), CONTENT.width, Inches(0.35))
     deck._text(
         slide,
@@ -1137,10 +1201,10 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         company,
         t("portfolio_subtitle", period=meta.period),
         [],
-        t("notes_tiering", count=k.accounts),
+        t("notes_tiering", count=_count(k.accounts)) + _left_out_note(t, ctx.left_out),
     )
 
-    strategic = k.quadrants.get("Strategic", 0)
+    strategic = _count(k.quadrants.get("Strategic"))
     slide = deck.slide(
         t.label("matrix"),
         t("matrix_title", strategic=strategic, share=ctx.strategic_share),
@@ -1199,11 +1263,15 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
     )
 
     accounts = ctx.accounts
-    top_tier = text.formats.language and ((ctx.meta and (k.tiers and sorted(k.tiers)[0])) or "A")
-    red = sum(1 for a in accounts if a["rag"] == "Red")
+    top_tier = ctx.tier_labels[0]
     deck.table(
         t.label("tiering"),
-        t("tiering_title", top_tier=top_tier, count=k.tiers.get(top_tier, 0), red=red),
+        t(
+            "tiering_title",
+            top_tier=top_tier,
+            count=_count(k.tiers.get(top_tier)),
+            red=_count(k.rag.get("Red")),
+        ),
         t("notes_tiering", count=len(accounts)),
         [
             Column(t.label("col_account"), 3, show["text"]),
@@ -1265,43 +1333,48 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             CONTENT.left, CONTENT.top + Inches(1.75), CONTENT.width, CONTENT.height - Inches(1.75)
         ),
         before=retention_tiles,
-        empty=t.label("none"),
+        empty=DASH if "movements" in ctx.left_out else t.label("none"),
     )
 
-    low, high = ctx.load_norm
-    below = [name for name, count in ctx.kam_load if count < low]
-    above = [name for name, count in ctx.kam_load if count > high]
-    slide = deck.slide(
-        t.label("kam_load"),
-        t("kam_load_title", below=below, above=above, low=low, high=high),
-        t("notes_kam_load", low=low, high=high),
-    )
-    deck.chart(
-        slide,
-        CONTENT,
-        bool(ctx.kam_load),
-        lambda: charts.add_bar_chart(
+    if "kam_load" not in ctx.left_out:
+        low, high = ctx.load_norm
+        below = [name for name, count in ctx.kam_load if count < low]
+        above = [name for name, count in ctx.kam_load if count > high]
+        slide = deck.slide(
+            t.label("kam_load"),
+            t("kam_load_title", below=below, above=above, low=low, high=high),
+            t("notes_kam_load", low=low, high=high),
+        )
+        deck.chart(
             slide,
             CONTENT,
-            [n for n, _ in ctx.kam_load],
-            [c for _, c in ctx.kam_load],
-            value_axis_title=t.label("key_accounts"),
-            band=(low, high),
-        ),
-    )
+            bool(ctx.kam_load),
+            lambda: charts.add_bar_chart(
+                slide,
+                CONTENT,
+                [n for n, _ in ctx.kam_load],
+                [c for _, c in ctx.kam_load],
+                value_axis_title=t.label("key_accounts"),
+                band=(low, high),
+            ),
+        )
 
-    deck.table(
-        t.label("freshness"),
-        t("freshness_title", count=len(ctx.stale_plans), days=ctx.half_life_days),
-        t("notes_freshness", count=len(ctx.stale_plans)),
-        [
-            Column(t.label("col_account"), 3.5, show["text"]),
-            Column(t.label("col_kam"), 2, show["text"]),
-            Column(t.label("col_updated"), 1.6, show["day"]),
-            Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
-            Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
-        ],
-        [[s["name"], s["kam"], s["updated"], s["days"], s["freshness"]] for s in ctx.stale_plans],
-        empty=t.label("none"),
-    )
+    if "stale_plans" not in ctx.left_out:
+        deck.table(
+            t.label("freshness"),
+            t("freshness_title", count=_count(k.stale_plans), days=ctx.half_life_days),
+            t("notes_freshness", count=len(ctx.stale_plans)),
+            [
+                Column(t.label("col_account"), 3.5, show["text"]),
+                Column(t.label("col_kam"), 2, show["text"]),
+                Column(t.label("col_updated"), 1.6, show["day"]),
+                Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
+                Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
+            ],
+            [
+                [s["name"], s["kam"], s["updated"], s["days"], s["freshness"]]
+                for s in ctx.stale_plans
+            ],
+            empty=t.label("none"),
+        )
     return deck

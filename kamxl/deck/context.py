@@ -29,10 +29,20 @@ import pandas as pd
 
 from kamxl import core
 from kamxl.core.periods import parse_period
-from kamxl.errors import FormulaError, KamxlError
+from kamxl.errors import KamxlError
 from kamxl.workbook.compute import HEALTH_COMPONENTS, day_numbers_of
-from kamxl.workbook.kpis import Figure, PortfolioKpis, figure, portfolio_kpis
+from kamxl.workbook.kpis import (
+    Figure,
+    PortfolioKpis,
+    account_figure,
+    account_label,
+    figure,
+    has_bad_cells,
+    portfolio_kpis,
+    stale_plans,
+)
 from kamxl.workbook.model import KamWorkbook
+from kamxl.workbook.validity import BadCells, bad_inputs
 
 __all__ = [
     "Audience",
@@ -108,6 +118,7 @@ class Person:
     days_since_contact: int | None
     attitude: float | None = None  # internal
     power: float | None = None  # internal
+    row: int | None = None  # the Excel row of the Stakeholders sheet
 
 
 @dataclass
@@ -131,7 +142,7 @@ class QbrContext:
     margin: Figure | None  # internal
     share_of_wallet: Figure | None  # internal
     nps: Figure
-    nps_answers: int
+    nps_answers: int | None
     health: Figure
     health_rag: str | None
     health_previous: float | None
@@ -152,14 +163,18 @@ class QbrContext:
     stale_contacts: list[Person]
     plan: list[dict[str, Any]]
     opportunities: list[dict[str, Any]]
-    pipeline_value: float
-    weighted_pipeline: float
+    pipeline_value: float | None
+    weighted_pipeline: float | None
     win_rate: Figure
     median_cycle: Figure
     risks: list[dict[str, Any]] | None  # internal
     actions: list[dict[str, Any]]
     next_steps: list[Item]
     notes: list[str] = field(default_factory=list)  # missing data, for the speaker notes
+    #: What is left out because it rests on cells that fail the check (``--keep-going``):
+    #: a figure or a section by name (``revenue``, ``plan``, ``revenue:2026-Q2``), and
+    #: those cells. A section named here is an empty list, a figure None or valueless.
+    left_out: dict[str, BadCells] = field(default_factory=dict)
 
 
 @dataclass
@@ -168,7 +183,7 @@ class HandshakeContext:
 
     meta: Meta
     account: Account
-    found: bool  # the workbook has a Handshake row for the account
+    found: bool | None  # a Handshake row for the account (None: it may be a row in doubt)
     client_priorities: list[str]
     ambition: list[str]
     today: float | None  # revenue of the last four quarters
@@ -183,6 +198,7 @@ class HandshakeContext:
     agreed_by: str | None
     agreed_on: date | None
     next_review: date | None
+    left_out: dict[str, BadCells] = field(default_factory=dict)  # as QbrContext.left_out
 
 
 @dataclass
@@ -192,6 +208,7 @@ class PortfolioContext:
     meta: Meta
     kpis: PortfolioKpis
     matrix: list[tuple[str, float, float, float]]  # name, strength, attractiveness, revenue
+    matrix_accounts: list[str]  # the account_id of each point of the matrix
     cut_strength: float
     cut_attractiveness: float
     strategic_share: float | None  # revenue share of the Strategic accounts
@@ -202,6 +219,8 @@ class PortfolioContext:
     stale_plans: list[dict[str, Any]]
     half_life_days: float
     movements: list[dict[str, Any]]  # largest revenue changes, churn and new accounts first
+    tier_labels: tuple[str, ...] = ("A", "B", "C")
+    left_out: dict[str, BadCells] = field(default_factory=dict)  # as QbrContext.left_out
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -320,6 +339,33 @@ def _without_people(text: Any, people: set[str]) -> Any:
     return ", ".join(kept) or None
 
 
+# --- what a deck leaves out -----------------------------------------------------------------
+
+
+class _LeftOut:
+    """What a deck leaves out because it rests on cells that fail the check (with
+    ``--keep-going``): a figure or a section, by name, and the cells it rests on."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, BadCells] = {}
+
+    def __call__(self, name: str, cells: BadCells) -> bool:
+        """Record ``name`` as left out when ``cells`` is not empty; True when it is."""
+        if cells:
+            merged = dict.fromkeys((*self.items.get(name, ()), *cells))
+            self.items[name] = tuple(merged)
+        return bool(cells)
+
+    def figure(self, name: str, value: Figure) -> Figure:
+        """``value``, recorded as left out when it rests on bad cells."""
+        self(name, value.bad_cells)
+        return value
+
+    def number(self, name: str, value: Any, cells: BadCells) -> Any:
+        """``value``, or None (recorded) when it rests on ``cells``."""
+        return None if self(name, cells) else value
+
+
 # --- QBR ------------------------------------------------------------------------------------
 
 
@@ -331,33 +377,63 @@ def qbr_context(
     language: str | None = None,
     as_of: date | None = None,
 ) -> QbrContext:
-    """The QBR of ``account_id`` for the workbook's current period."""
+    """The QBR of ``account_id`` for the workbook's current period.
+
+    A figure or a section that rests on cells failing the check is left out (None or an
+    empty list) and named in :attr:`QbrContext.left_out` with those cells.
+    """
     meta = _meta(book, audience, language, as_of)
     internal = audience is Audience.INTERNAL
     account, row = _account(book, account_id)
     notes: list[str] = []
     index = int(row.name)
+    bad = bad_inputs(book)
+    left = _LeftOut()
+    mine = {name: (book[name]["account_id"] == account_id).to_numpy() for name in _DETAIL_SHEETS}
 
     # Revenue, per period and product line.
-    revenue = _rows(book["Revenue"], account_id)
-    periods = _period_order(revenue["period"].unique())
+    revenue_frame = book["Revenue"]
+    sure_revenue = bad.surely("Revenue", {"account_id": mine["Revenue"]})
+    revenue = revenue_frame[sure_revenue]
+    periods = _period_order(revenue["period"].dropna().unique())
     current = meta.period
-    by_period = revenue.groupby("period", sort=False)
-    actual = [
-        _sum(by_period.get_group(p)["revenue"]) if p in by_period.groups else None for p in periods
-    ]
-    forecast = [
-        _sum(by_period.get_group(p)["forecast"]) if p in by_period.groups else None for p in periods
-    ]
-    revenue_now = _value(row["revenue_curr"])
-    revenue_before = _value(row["revenue_prev"])
+
+    def per_period(column: str) -> list[float | None]:
+        values = []
+        for p in periods:
+            match = (revenue_frame["period"] == p).to_numpy()
+            keys = {"account_id": mine["Revenue"], "period": match}
+            cells = bad.selection("Revenue", keys, [column])
+            values.append(
+                left.number(
+                    f"{column}:{p}", _sum(revenue_frame[match & sure_revenue][column]), cells
+                )
+            )
+        return values
+
+    actual, forecast = per_period("revenue"), per_period("forecast")
+    own = {c: bad.at("Accounts", [c], index) for c in ("revenue_curr", "revenue_prev")}
+    revenue_now = left.number("revenue", _value(row["revenue_curr"]), own["revenue_curr"])
+    revenue_before = left.number(
+        "revenue_previous", _value(row["revenue_prev"]), own["revenue_prev"]
+    )
     growth = (
         revenue_now / revenue_before - 1 if revenue_now is not None and revenue_before else None
     )
     trend = None
     if revenue_now is not None and revenue_before is not None:
         trend = core.trends(np.array([revenue_now]), np.array([revenue_before])).values[0]
-    lead_line, lead_change = _lead_line(revenue, current, meta.previous_period)
+    both_periods = revenue_frame["period"].isin([current, meta.previous_period]).to_numpy()
+    lead_cells = bad.selection(
+        "Revenue",
+        {"account_id": mine["Revenue"], "period": both_periods},
+        ["revenue", "product_line"],
+    )
+    lead_line, lead_change = (
+        (None, None)
+        if left("lead_line", lead_cells)
+        else _lead_line(revenue, current, meta.previous_period)
+    )
     year_ago = parse_period(current).shift(-4 if not parse_period(current).is_month else -12).text
     year_growth = None
     if current in periods and year_ago in periods:
@@ -365,152 +441,255 @@ def qbr_context(
         year_growth = now / then - 1 if now is not None and then else None
 
     # Health.
-    health_periods, health_series = _health_series(book, account_id, periods)
+    health_periods, health_series = _health_series(book, account_id, periods, left)
     health_by_period = {
         p: v for p, v in zip(health_periods, health_series[0][1], strict=True) if v is not None
     }
-    computed = book.computed
-    health = _figure_of(computed["health"], index)
+    health = left.figure("health", account_figure(book, "health", index))
     health_previous = health_by_period.get(meta.previous_period or "")
     health_trend = None
     if health.ok and health_previous is not None:
         health_trend = core.trends(
             np.array([health.value]), np.array([health_previous]), HEALTH_TREND_TOLERANCE
         ).values[0]
-    rag = computed["rag"].to_list()[index]
-    health_rag = rag if rag in ("Red", "Amber", "Green") else None
+    health_rag = account_label(book, "rag", index)
+    left("rag", bad.computed("rag", index))
 
     # Voice of the customer: the answers of the last twelve months.
-    surveys = _rows(book["Surveys"], account_id)
-    days = day_numbers_of(surveys["date"])
+    surveys_frame = book["Surveys"]
+    days = day_numbers_of(surveys_frame["date"])
     as_of_day = (np.datetime64(meta.as_of, "D") - np.datetime64("1899-12-30", "D")).astype(float)
     recent = np.isnan(days) | ((days <= as_of_day) & (days > as_of_day - 365))
-    nps_answers = surveys["nps"].to_numpy(dtype=np.float64)[recent]
-    nps = figure(core.nps, nps_answers)
+    survey_keys = {"account_id": mine["Surveys"], "date": recent}
+    survey_cells = bad.selection("Surveys", survey_keys, ["nps"])
+    sure_answers = bad.surely("Surveys", survey_keys)
+    nps_answers = surveys_frame["nps"].to_numpy(dtype=np.float64)[sure_answers]
+    nps = left.figure("nps", figure(core.nps, nps_answers, bad=survey_cells))
+    nps_count = left.number(
+        "nps_answers", int(np.count_nonzero(~np.isnan(nps_answers))), survey_cells
+    )
 
     # Forecast accuracy over the last four periods with both figures.
+    up_to_now = revenue_frame["period"].map(lambda p: _before(p, current)).to_numpy(dtype=bool)
+    accuracy_cells = bad.selection(
+        "Revenue", {"account_id": mine["Revenue"], "period": up_to_now}, ["revenue", "forecast"]
+    )
     pairs = [
         (f, a)
         for p, a, f in zip(periods, actual, forecast, strict=True)
         if _before(p, current) and a is not None and f is not None
     ][-4:]
-    accuracy = figure(
-        core.forecast_accuracy,
-        np.array([f for f, _ in pairs], dtype=float),
-        np.array([a for _, a in pairs], dtype=float),
+    accuracy = left.figure(
+        "forecast_accuracy",
+        figure(
+            core.forecast_accuracy,
+            np.array([f for f, _ in pairs], dtype=float),
+            np.array([a for _, a in pairs], dtype=float),
+            bad=accuracy_cells,
+        ),
     )
-    margin = _figure_of(computed["margin"], index) if internal else None
-    sow = _figure_of(computed["sow"], index) if internal else None
+    margin = left.figure("margin", account_figure(book, "margin", index)) if internal else None
+    sow = left.figure("share_of_wallet", account_figure(book, "sow", index)) if internal else None
+    retention_cells = own["revenue_prev"] + own["revenue_curr"]
     start, end = np.array([revenue_before or np.nan]), np.array([revenue_now or np.nan])
 
-    # People.
-    stakeholders = _rows(book["Stakeholders"], account_id)
+    # People: a client deck leaves the blockers out (the person, not only the label).
+    people_keys = {"account_id": mine["Stakeholders"], "name": None, "role": None}
+    people_cells = bad.selection("Stakeholders", people_keys, [])
+    sure_people = bad.surely("Stakeholders", people_keys)
+    stakeholders = book["Stakeholders"][sure_people]
     if not internal:
         stakeholders = stakeholders[stakeholders["role"] != "blocker"]
-    people = [
-        Person(
-            name=str(s["name"]),
-            title=_value(s["title"]),
-            role=_value(s["role"]),
-            our_contact=_value(s["our_contact"]),
-            last_contact=_value(s["last_contact"]),
-            days_since_contact=_days_between(meta.as_of, _value(s["last_contact"])),
-            attitude=_value(s["attitude"]) if internal else None,
-            power=_value(s["power"]) if internal else None,
-        )
-        for _, s in stakeholders.iterrows()
-    ]
+    people = (
+        []
+        if left("people", people_cells)
+        else [_person(book, s, meta, internal) for s in _records(stakeholders, _PERSON_FIELDS)]
+    )
     roles = [p.role for p in people]
-    coverage = figure(core.coverage, roles)
-    missing_roles = [r for r in core.REQUIRED_ROLES if r not in roles]
-    stale = [
-        p
-        for p in people
-        if p.days_since_contact is None or p.days_since_contact >= STALE_CONTACT_DAYS
-    ]
+    coverage = left.figure("coverage", figure(core.coverage, roles, bad=people_cells))
+    missing_roles = [] if people_cells else [r for r in core.REQUIRED_ROLES if r not in roles]
+    contact_cells = people_cells + bad.selection(
+        "Stakeholders", {"account_id": mine["Stakeholders"]}, ["last_contact"]
+    )
+    stale = (
+        []
+        if left("stale_contacts", contact_cells)
+        else [
+            p
+            for p in people
+            if p.days_since_contact is None or p.days_since_contact >= STALE_CONTACT_DAYS
+        ]
+    )
 
     # Plan, pipeline, risks, actions.
     hidden_people = set() if internal else _blocker_keys(book, account_id)
-    plan_rows = _rows(book["Plan"], account_id)
+    plan_frame = book["Plan"]
+    plan_keys: dict[str, np.ndarray | None] = {"account_id": mine["Plan"], "status": None}
     if not internal:
-        plan_rows = plan_rows[plan_rows["client_visible"] == "yes"]
-    plan = [
-        {
-            "objective": _value(p["objective"]),
-            "initiative": _value(p["initiative"]),
-            "owner": _without_people(_value(p["owner"]), hidden_people),
-            "client_owner": _without_people(_value(p["client_owner"]), hidden_people),
-            "due": _value(p["due"]),
-            "status": _value(p["status"]),
-            "rag": PLAN_RAG.get(_value(p["status"]) or ""),
-            "value": _value(p["value"]),
-        }
-        for _, p in plan_rows.iterrows()
-    ]
-    opportunities_all = _rows(book["Opportunities"], account_id)
-    open_opps = opportunities_all[opportunities_all["outcome"] == "open"].sort_values(
+        plan_keys["client_visible"] = (plan_frame["client_visible"] == "yes").to_numpy()
+    plan_cells = bad.selection("Plan", plan_keys, [])
+    plan_rows = plan_frame[bad.surely("Plan", plan_keys)]
+    plan = (
+        []
+        if left("plan", plan_cells)
+        else [_plan_item(book, p, hidden_people) for p in _records(plan_rows, _PLAN_FIELDS)]
+    )
+    opportunities_frame = book["Opportunities"]
+    is_open = (opportunities_frame["outcome"] == "open").to_numpy()
+    open_keys = {"account_id": mine["Opportunities"], "outcome": is_open}
+    open_cells = bad.selection("Opportunities", open_keys, ["amount", "probability"])
+    open_opps = opportunities_frame[bad.surely("Opportunities", open_keys)].sort_values(
         "amount", ascending=False
     )
-    opportunities = _records(
-        open_opps, ("opportunity", "type", "stage", "amount", "probability", "created")
+    opportunities = (
+        []
+        if left("opportunities", bad.uncertain("Opportunities", open_keys))
+        else [
+            _without_bad(_checked_record(book, "Opportunities", o, _OPPORTUNITY_FIELDS))
+            for o in _records(open_opps, ("_row", *_OPPORTUNITY_FIELDS))
+        ]
     )
     amounts = open_opps["amount"].to_numpy(dtype=np.float64)
     probabilities = np.nan_to_num(open_opps["probability"].to_numpy(dtype=np.float64))
-    try:
-        outcome_codes = core.outcome_codes(opportunities_all["outcome"].tolist())
-        win_rate = figure(core.win_rate, outcome_codes)
-    except FormulaError as error:
-        win_rate = Figure(None, error.excel_code, str(error))
-    cycle = figure(
-        core.median_cycle_days,
-        day_numbers_of(opportunities_all["created"]),
-        day_numbers_of(opportunities_all["closed"]),
+    pipeline_value = left.number(
+        "pipeline_value",
+        float(np.nansum(amounts)),
+        bad.selection("Opportunities", open_keys, ["amount"]),
     )
-    risks = _risks(book, account_id) if internal else None
-    actions_rows = _rows(book["Actions"], account_id)
-    actions_open = actions_rows[actions_rows["status"] != "done"].sort_values(
-        "due", na_position="last"
+    weighted_pipeline = left.number(
+        "weighted_pipeline", float(np.nansum(amounts * probabilities)), open_cells
     )
-    actions = [
-        {
-            "action": _value(a["action"]),
-            **{
-                role: _without_people(_value(a[role]), hidden_people)
-                for role in ("responsible", "accountable", "consulted", "informed")
-            },
-            "due": _value(a["due"]),
-        }
-        for _, a in actions_open.iterrows()
-    ]
+    account_opps = {"account_id": mine["Opportunities"]}
+    win_rate = left.figure(
+        "win_rate",
+        figure(
+            _win_rate,
+            opportunities_frame["outcome"][mine["Opportunities"]].tolist(),
+            bad=bad.selection("Opportunities", account_opps, ["outcome"]),
+        ),
+    )
+    mine_opps = opportunities_frame[mine["Opportunities"]]
+    cycle = left.figure(
+        "median_cycle",
+        figure(
+            core.median_cycle_days,
+            day_numbers_of(mine_opps["created"]),
+            day_numbers_of(mine_opps["closed"]),
+            bad=bad.selection("Opportunities", account_opps, ["created", "closed"]),
+        ),
+    )
+    risks = None
+    if internal:
+        risk_keys = {"account_id": mine["Risks"], "status": None}
+        risk_cells = bad.selection("Risks", risk_keys, ["likelihood", "impact"])
+        risks = [] if left("risks", risk_cells) else _risks(book, account_id)
+    actions_frame = book["Actions"]
+    action_keys = {"account_id": mine["Actions"], "status": None, "due": None}
+    action_cells = bad.selection("Actions", action_keys, [])
+    actions_open = actions_frame[
+        bad.surely("Actions", action_keys) & (actions_frame["status"] != "done").to_numpy()
+    ].sort_values("due", na_position="last")
+    actions = (
+        []
+        if left("actions", action_cells)
+        else [
+            {
+                "row": a["_row"],
+                "action": a["action"],
+                **{
+                    role: _without_people(a[role], hidden_people)
+                    for role in ("responsible", "accountable", "consulted", "informed")
+                },
+                "due": a["due"],
+            }
+            for a in _records(actions_open, ("_row", "action", *_RACI, "due"))
+        ]
+    )
 
     # Governance.
-    meetings = _rows(book["Meetings"], account_id)
-    upcoming = meetings[meetings["date"] > pd.Timestamp(meta.as_of)].sort_values("date")
-    next_qbr = _next(upcoming, "QBR")
-    next_ebr = _next(upcoming, "EBR")
-    client_names = set(_rows(book["Stakeholders"], account_id)["name"].dropna())
-    blockers = set(
-        _rows(book["Stakeholders"], account_id).query("role == 'blocker'")["name"].dropna()
-    )
-    attendees = _attendees(upcoming[upcoming["type"] == "QBR"])
+    meetings = book["Meetings"]
+    upcoming_mask = (meetings["date"] > pd.Timestamp(meta.as_of)).to_numpy()
+
+    def next_meeting(kind: str) -> date | None:
+        keys = {
+            "account_id": mine["Meetings"],
+            "type": (meetings["type"] == kind).to_numpy(),
+            "date": upcoming_mask,
+        }
+        if left(f"next_{kind.lower()}", bad.selection("Meetings", keys, [])):
+            return None
+        return _next(meetings[bad.surely("Meetings", keys)].sort_values("date"), kind)
+
+    next_qbr = next_meeting("QBR")
+    next_ebr = next_meeting("EBR")
+    stakeholder_rows = _rows(book["Stakeholders"], account_id)
+    client_names = set(stakeholder_rows["name"].dropna())
+    blockers = set(stakeholder_rows.query("role == 'blocker'")["name"].dropna())
+    qbr_keys = {
+        "account_id": mine["Meetings"],
+        "type": (meetings["type"] == "QBR").to_numpy(),
+        "date": upcoming_mask,
+    }
+    team_cells = bad.selection("Meetings", qbr_keys, ["attendees"]) + people_cells
+    upcoming = meetings[bad.surely("Meetings", qbr_keys)].sort_values("date")
+    attendees = [] if left("client_team", team_cells) else _attendees(upcoming)
     client_team = [n for n in attendees if n in client_names and (internal or n not in blockers)]
     our_team = _unique(
         [account.kam, account.exec_sponsor] + [n for n in attendees if n not in client_names]
     )
 
-    # Executive summary.
-    wins = _wins(opportunities_all, plan, meta)
-    watch = _watch(health_rag, health_trend, plan, stale, risks, growth, internal)
-    asks = _asks(actions, client_names - (blockers if not internal else set()), open_opps)
-    next_steps = _next_steps(next_qbr, next_ebr, actions, book, account_id, meta)
+    # Executive summary: a list resting on a bad cell is left out whole (it is cut to its
+    # first items, so one uncertain item could change which others show).
+    won_keys = {
+        "account_id": mine["Opportunities"],
+        "outcome": (opportunities_frame["outcome"] == "won").to_numpy(),
+        "closed": None,
+    }
+    wins_cells = bad.selection("Opportunities", won_keys, ["opportunity", "amount"]) + plan_cells
+    wins = (
+        []
+        if left("wins", wins_cells)
+        else _wins(opportunities_frame[bad.surely("Opportunities", won_keys)], plan, meta)
+    )
+    watch_cells = (
+        health.bad_cells
+        + bad.computed("rag", index)
+        + tuple(c for p in health_periods for c in left.items.get(f"health:{p}", ()))
+        + own["revenue_curr"]
+        + own["revenue_prev"]
+        + plan_cells
+        + contact_cells
+        + (left.items.get("risks", ()) if internal else ())
+    )
+    watch = (
+        []
+        if left("watch", watch_cells)
+        else _watch(health_rag, health_trend, plan, stale, risks, growth, internal)
+    )
+    asks_cells = (
+        bad.selection("Actions", action_keys, ["action", *_RACI])
+        + people_cells
+        + bad.selection("Opportunities", open_keys, ["stage", "amount", "opportunity"])
+    )
+    asks = (
+        []
+        if left("asks", asks_cells)
+        else _asks(actions, client_names - (blockers if not internal else set()), open_opps)
+    )
+    handshake_cells = _handshake_cells(book, account_id, ["next_review"])
+    next_steps = (
+        []
+        if left("next_steps", action_cells + left.items.get("next_ebr", ()) + handshake_cells)
+        else _next_steps(next_qbr, next_ebr, actions, book, account_id, meta)
+    )
 
-    if revenue_now is None:
+    if revenue_now is None and not own["revenue_curr"]:
         notes.append("revenue")
-    if not nps.ok:
+    if not nps.ok and not nps.from_bad_input:
         notes.append("nps")
-    if not health.ok:
+    if not health.ok and not health.from_bad_input:
         notes.append("health")
-    if internal and margin is not None and not margin.ok:
+    if internal and margin is not None and not margin.ok and not margin.from_bad_input:
         notes.append("margin")
 
     return QbrContext(
@@ -526,12 +705,12 @@ def qbr_context(
         revenue_trend=trend,
         lead_line=lead_line,
         lead_line_change=lead_change,
-        nrr=figure(core.nrr, start, end),
-        grr=figure(core.grr, start, end),
+        nrr=left.figure("nrr", figure(core.nrr, start, end, bad=retention_cells)),
+        grr=left.figure("grr", figure(core.grr, start, end, bad=retention_cells)),
         margin=margin,
         share_of_wallet=sow,
         nps=nps,
-        nps_answers=int(np.count_nonzero(~np.isnan(nps_answers))),
+        nps_answers=nps_count,
         health=health,
         health_rag=health_rag,
         health_previous=health_previous,
@@ -552,15 +731,129 @@ def qbr_context(
         stale_contacts=stale,
         plan=plan,
         opportunities=opportunities,
-        pipeline_value=float(np.nansum(amounts)),
-        weighted_pipeline=float(np.nansum(amounts * probabilities)),
+        pipeline_value=pipeline_value,
+        weighted_pipeline=weighted_pipeline,
         win_rate=win_rate,
         median_cycle=cycle,
         risks=risks,
         actions=actions,
         next_steps=next_steps,
         notes=notes,
+        left_out=left.items,
     )
+
+
+#: Sheets with rows of several accounts, keyed by account_id.
+_DETAIL_SHEETS = (
+    "Revenue",
+    "Health",
+    "Surveys",
+    "Stakeholders",
+    "Opportunities",
+    "Plan",
+    "Risks",
+    "Actions",
+    "Meetings",
+    "Handshake",
+)
+_PERSON_FIELDS = (
+    "_row",
+    "name",
+    "title",
+    "role",
+    "our_contact",
+    "last_contact",
+    "attitude",
+    "power",
+)
+_PLAN_FIELDS = (
+    "_row",
+    "objective",
+    "initiative",
+    "owner",
+    "client_owner",
+    "due",
+    "status",
+    "value",
+)
+_OPPORTUNITY_FIELDS = ("opportunity", "type", "stage", "amount", "probability", "created")
+_RACI = ("responsible", "accountable", "consulted", "informed")
+
+
+def _win_rate(outcomes: Sequence[str | None]) -> float:
+    return core.win_rate(core.outcome_codes(outcomes))
+
+
+def _position(book: KamWorkbook, sheet: str, row: int) -> int:
+    """The frame position of Excel row ``row`` of ``sheet``."""
+    rows = book[sheet]["_row"].to_numpy()
+    return int(np.flatnonzero(rows == row)[0])
+
+
+def _checked_record(
+    book: KamWorkbook, sheet: str, record: dict[str, Any], fields: Sequence[str]
+) -> dict[str, Any]:
+    """``record`` (with its ``_row``) with each field whose cell fails the check as None,
+    and the names of those fields under ``"bad"``."""
+    position = _position(book, sheet, record["_row"])
+    bad = bad_inputs(book)
+    out: dict[str, Any] = {"row": record["_row"], "bad": set()}
+    for name in fields:
+        if bad.at(sheet, [name], position):
+            out[name] = None
+            out["bad"].add(name)
+        else:
+            out[name] = record[name]
+    return out
+
+
+def _without_bad(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key != "bad"}
+
+
+def _person(book: KamWorkbook, record: dict[str, Any], meta: Meta, internal: bool) -> Person:
+    s = _checked_record(book, "Stakeholders", record, _PERSON_FIELDS[1:])
+    return Person(
+        name=str(s["name"]),
+        title=s["title"],
+        role=s["role"],
+        our_contact=s["our_contact"],
+        last_contact=s["last_contact"],
+        days_since_contact=_days_between(meta.as_of, s["last_contact"]),
+        attitude=s["attitude"] if internal else None,
+        power=s["power"] if internal else None,
+        row=s["row"],
+    )
+
+
+def _plan_item(book: KamWorkbook, record: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    p = _checked_record(book, "Plan", record, _PLAN_FIELDS[1:])
+    initiative_bad = "initiative" in p["bad"]
+    return {
+        "row": p["row"],
+        # what the plan row is called: its initiative, else its objective (not when the
+        # initiative cell is bad: its text is unknown, not blank)
+        "name": p["initiative"] or (None if initiative_bad else p["objective"]),
+        "objective": p["objective"],
+        "initiative": p["initiative"],
+        "owner": _without_people(p["owner"], hidden),
+        "client_owner": _without_people(p["client_owner"], hidden),
+        "due": p["due"],
+        "status": p["status"],
+        "rag": PLAN_RAG.get(p["status"] or ""),
+        "value": p["value"],
+    }
+
+
+def _handshake_cells(book: KamWorkbook, account_id: str, columns: Sequence[str]) -> BadCells:
+    """The bad cells of the account's Handshake row (looked up: an account without a row
+    may have any row whose account_id is bad)."""
+    bad = bad_inputs(book)
+    frame = book["Handshake"]
+    rows = np.flatnonzero((frame["account_id"] == account_id).to_numpy())
+    if len(rows):
+        return bad.at("Handshake", ["account_id", *columns], int(rows[0]))
+    return bad.cells("Handshake", ["account_id"])
 
 
 def _before(period: str, current: str) -> bool:
@@ -571,13 +864,6 @@ def _before(period: str, current: str) -> bool:
 def _sum(values: pd.Series) -> float | None:
     present = values.dropna()
     return float(present.sum()) if len(present) else None
-
-
-def _figure_of(results: core.RowResults, index: int) -> Figure:
-    value = results.to_list()[index]
-    if isinstance(value, str) and value.startswith("#"):
-        return Figure(None, value, f"the workbook gives {value}")
-    return Figure(float(value))
 
 
 def _lead_line(
@@ -598,37 +884,61 @@ def _lead_line(
 
 
 def _health_series(
-    book: KamWorkbook, account_id: str, periods: list[str]
+    book: KamWorkbook, account_id: str, periods: list[str], left: _LeftOut
 ) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
     """Health and its components per period, up to the current one: the periods of the
-    account's Revenue and Health rows together, and (component, values) with health first."""
-    health = _rows(book["Health"], account_id).drop_duplicates("period")
+    account's Revenue and Health rows together, and (component, values) with health first.
+    A period whose Health row rests on a bad cell (or may: a bad account_id or period) shows
+    no value, and is recorded as ``health:<period>`` in ``left``."""
+    bad = bad_inputs(book)
+    frame = book["Health"]
+    mine = (frame["account_id"] == account_id).to_numpy()
+    sure = bad.surely("Health", {"account_id": mine, "period": None})
+    health = frame[sure].drop_duplicates("period")
     order = _period_order(set(periods) | set(health["period"].dropna()))
     order = [p for p in order if _before(p, book.settings.period or p)]
-    frame = health.set_index("period").reindex(order)
-    components = frame[list(HEALTH_COMPONENTS)].to_numpy(dtype=np.float64)
+    by_period = health.set_index("period").reindex(order)
+    components = by_period[list(HEALTH_COMPONENTS)].to_numpy(dtype=np.float64)
+    weights_bad = bad.settings("w_adoption", "w_engagement", "w_satisfaction", "w_risk")
     scores = core.health_scores(
         components, book.settings.health_weights, np.array([False, False, False, True])
     )
+    tainted = []
+    for p in order:
+        keys = {"account_id": mine, "period": (frame["period"] == p).to_numpy()}
+        cells = bad.selection("Health", keys, HEALTH_COMPONENTS)
+        tainted.append(left(f"health:{p}", cells))
     values = [
-        None if code else float(v) for v, code in zip(scores.values, scores.errors, strict=True)
+        None if code or gone or left(f"health:{p}", weights_bad) else float(v)
+        for p, v, code, gone in zip(order, scores.values, scores.errors, tainted, strict=True)
     ]
     series = [("health", values)] + [
-        (c, [_value(v) for v in frame[c].tolist()]) for c in HEALTH_COMPONENTS
+        (
+            c,
+            [
+                None if gone else _value(v)
+                for v, gone in zip(by_period[c].tolist(), tainted, strict=True)
+            ],
+        )
+        for c in HEALTH_COMPONENTS
     ]
     return order, series
 
 
 def _risks(book: KamWorkbook, account_id: str) -> list[dict[str, Any]]:
+    """The account's open risks, the most severe first (likelihood x impact)."""
     rows = _rows(book["Risks"], account_id)
     rows = rows[rows["status"] != "closed"]
+    fields = ("risk", "likelihood", "impact", "mitigation", "owner")
     out = []
-    for _, r in rows.iterrows():
-        likelihood, impact = _value(r["likelihood"]), _value(r["impact"])
+    for record in _records(rows, ("_row", *fields)):
+        r = _checked_record(book, "Risks", record, fields)
+        likelihood, impact = r["likelihood"], r["impact"]
         severity = likelihood * impact if likelihood is not None and impact is not None else None
         out.append(
             {
-                "risk": _value(r["risk"]),
+                "row": r["row"],
+                "risk": r["risk"],
                 "likelihood": likelihood,
                 "impact": impact,
                 "severity": severity,
@@ -639,8 +949,8 @@ def _risks(book: KamWorkbook, account_id: str) -> list[dict[str, Any]]:
                 else "medium"
                 if severity >= 8
                 else "low",
-                "mitigation": _value(r["mitigation"]),
-                "owner": _value(r["owner"]),
+                "mitigation": r["mitigation"],
+                "owner": r["owner"],
             }
         )
     return sorted(out, key=lambda r: -(r["severity"] or 0))
@@ -676,11 +986,14 @@ def _wins(opportunities: pd.DataFrame, plan: list[dict[str, Any]], meta: Meta) -
     for _, o in won.iterrows():
         closed = _value(o["closed"])
         if closed is not None and period is not None and (meta.as_of - closed).days <= 183:
-            items.append(Item("won", {"name": o["opportunity"], "amount": _value(o["amount"])}))
+            items.append(
+                Item(
+                    "won",
+                    {"name": o["opportunity"], "amount": _value(o["amount"]), "row": o["_row"]},
+                )
+            )
     items += [
-        Item("done", {"name": p["initiative"] or p["objective"]})
-        for p in plan
-        if p["status"] == "done"
+        Item("done", {"name": p["name"], "row": p["row"]}) for p in plan if p["status"] == "done"
     ]
     return items[:4]
 
@@ -701,9 +1014,7 @@ def _watch(
         items.append(Item("revenue_down", {"growth": growth}))
     for p in plan:
         if p["status"] in ("late", "at risk"):
-            items.append(
-                Item("plan", {"name": p["initiative"] or p["objective"], "status": p["status"]})
-            )
+            items.append(Item("plan", {"name": p["name"], "status": p["status"], "row": p["row"]}))
     if internal and stale:
         items.append(Item("stale_contacts", {"count": len(stale)}))
     if risks:
@@ -717,13 +1028,19 @@ def _asks(
     actions: list[dict[str, Any]], client_people: set[str], open_opps: pd.DataFrame
 ) -> list[Item]:
     items = [
-        Item("action", {"name": a["action"], "who": a["responsible"], "due": a["due"]})
+        Item(
+            "action",
+            {"name": a["action"], "who": a["responsible"], "due": a["due"], "row": a["row"]},
+        )
         for a in actions
         if a["responsible"] in client_people
     ]
     late_stage = open_opps[open_opps["stage"].isin(["proposal", "negotiation"])]
     items += [
-        Item("decision", {"name": o["opportunity"], "amount": _value(o["amount"])})
+        Item(
+            "decision",
+            {"name": o["opportunity"], "amount": _value(o["amount"]), "row": o["_row"]},
+        )
         for _, o in late_stage.iterrows()
     ]
     return items[:3]
@@ -738,7 +1055,10 @@ def _next_steps(
     meta: Meta,
 ) -> list[Item]:
     items = [
-        Item("action", {"name": a["action"], "who": a["responsible"], "due": a["due"]})
+        Item(
+            "action",
+            {"name": a["action"], "who": a["responsible"], "due": a["due"], "row": a["row"]},
+        )
         for a in actions[:4]
     ]
     if next_ebr is not None:
@@ -760,60 +1080,108 @@ def handshake_context(
     as_of: date | None = None,
 ) -> HandshakeContext:
     """The handshake slide of ``account_id``: client-safe by construction (it reads no
-    internal field)."""
+    internal field). What rests on cells failing the check is left out, as for the QBR."""
     meta = _meta(book, Audience.CLIENT, language, as_of)
     account, _ = _account(book, account_id)
+    bad = bad_inputs(book)
+    left = _LeftOut()
+    mine = {name: (book[name]["account_id"] == account_id).to_numpy() for name in _DETAIL_SHEETS}
     rows = _rows(book["Handshake"], account_id)
     h = rows.iloc[0] if not rows.empty else None
-    revenue = _rows(book["Revenue"], account_id)
+    position = int(np.flatnonzero(mine["Handshake"])[0]) if h is not None else None
+    if h is None:
+        left("handshake", bad.cells("Handshake", ["account_id"]))
+
+    def cell(column: str) -> Any:
+        """The account's Handshake cell, None when blank or failing the check."""
+        if h is None or left(column, bad.at("Handshake", ["account_id", column], position)):
+            return None
+        return _value(h[column])
+
+    revenue_frame = book["Revenue"]
+    sure = bad.surely("Revenue", {"account_id": mine["Revenue"], "period": None})
+    revenue = revenue_frame[sure]
     periods = [p for p in _period_order(revenue["period"].unique()) if _before(p, meta.period)]
     per_year = 12 if parse_period(meta.period).is_month else 4
-    last_year = revenue[revenue["period"].isin(periods[-per_year:])]["revenue"]
-    today = _sum(last_year)
-    plan = _rows(book["Plan"], account_id)
-    plan = plan[(plan["client_visible"] == "yes") & (plan["status"] != "done")]
+    last_year = revenue_frame["period"].isin(periods[-per_year:]).to_numpy()
+    today = left.number(
+        "today",
+        _sum(revenue_frame[sure & last_year]["revenue"]),
+        bad.selection("Revenue", {"account_id": mine["Revenue"], "period": last_year}, ["revenue"]),
+    )
+    plan_frame = book["Plan"]
+    plan_keys = {
+        "account_id": mine["Plan"],
+        "client_visible": (plan_frame["client_visible"] == "yes").to_numpy(),
+        "status": (plan_frame["status"] != "done").to_numpy(),
+    }
     blockers = _blocker_keys(book, account_id)
-    initiatives = [
-        {
-            "initiative": _value(p["initiative"]) or _value(p["objective"]),
-            "owner": _without_people(_value(p["owner"]), blockers),
-            "client_owner": _without_people(_value(p["client_owner"]), blockers),
-            "due": _value(p["due"]),
-        }
-        for _, p in plan.iterrows()
-    ]
-    meetings = _rows(book["Meetings"], account_id)
-    upcoming = meetings[
-        (meetings["date"] > pd.Timestamp(meta.as_of))
-        & meetings["type"].isin(["QBR", "EBR", "steering"])
-    ].sort_values("date")
+    people_cells = bad.selection(
+        "Stakeholders", {"account_id": mine["Stakeholders"], "name": None, "role": None}
+    )
+    initiatives = (
+        []
+        if left("initiatives", bad.selection("Plan", plan_keys, []) + people_cells)
+        else [
+            {
+                "row": p["row"],
+                "initiative": p["name"],
+                "owner": p["owner"],
+                "client_owner": p["client_owner"],
+                "due": p["due"],
+            }
+            for p in (
+                _plan_item(book, r, blockers)
+                for r in _records(plan_frame[bad.surely("Plan", plan_keys)], _PLAN_FIELDS)
+            )
+        ]
+    )
+    meetings = book["Meetings"]
+    meeting_keys = {
+        "account_id": mine["Meetings"],
+        "date": (meetings["date"] > pd.Timestamp(meta.as_of)).to_numpy(),
+        "type": meetings["type"].isin(["QBR", "EBR", "steering"]).to_numpy(),
+    }
+    upcoming = meetings[bad.surely("Meetings", meeting_keys)].sort_values("date")
+    governance = (
+        []
+        if left("meetings", bad.selection("Meetings", meeting_keys, []))
+        else [{"type": m["type"], "date": m["date"]} for m in _records(upcoming, ("type", "date"))]
+    )
     stakeholders = _rows(book["Stakeholders"], account_id)
     client_people = set(stakeholders[stakeholders["role"] != "blocker"]["name"].dropna())
-    actions = _rows(book["Actions"], account_id)
-    actions = actions[(actions["status"] != "done") & actions["responsible"].isin(client_people)]
+    actions_frame = book["Actions"]
+    action_keys = {
+        "account_id": mine["Actions"],
+        "status": (actions_frame["status"] != "done").to_numpy(),
+        "responsible": actions_frame["responsible"].isin(client_people).to_numpy(),
+        "due": None,
+    }
+    actions = actions_frame[bad.surely("Actions", action_keys)]
+    asks = (
+        []
+        if left("asks", bad.selection("Actions", action_keys, ["action"]) + people_cells)
+        else [str(a["action"]) for _, a in actions.sort_values("due").iterrows()][:3]
+    )
     return HandshakeContext(
         meta=meta,
         account=account,
-        found=h is not None,
-        client_priorities=_lines(h["client_priorities"]) if h is not None else [],
-        ambition=_lines(h["shared_ambition"]) if h is not None else [],
+        found=True if h is not None else None if "handshake" in left.items else False,
+        client_priorities=_lines(cell("client_priorities")),
+        ambition=_lines(cell("shared_ambition")),
         today=today,
-        in_12_months=_value(h["ambition_12m"]) if h is not None else None,
-        in_36_months=_value(h["ambition_36m"]) if h is not None else None,
+        in_12_months=cell("ambition_12m"),
+        in_36_months=cell("ambition_36m"),
         initiatives=initiatives,
-        meetings=[
-            {"type": _value(m["type"]), "date": _value(m["date"])} for _, m in upcoming.iterrows()
-        ],
-        sponsors=(
-            _value(h["client_sponsor"]) if h is not None else None,
-            _value(h["our_sponsor"]) if h is not None else None,
-        ),
-        our_commitments=_lines(h["our_commitments"]) if h is not None else [],
-        client_commitments=_lines(h["client_commitments"]) if h is not None else [],
-        asks=[str(a["action"]) for _, a in actions.sort_values("due").iterrows()][:3],
-        agreed_by=_value(h["agreed_by"]) if h is not None else None,
-        agreed_on=_value(h["agreed_on"]) if h is not None else None,
-        next_review=_value(h["next_review"]) if h is not None else None,
+        meetings=governance,
+        sponsors=(cell("client_sponsor"), cell("our_sponsor")),
+        our_commitments=_lines(cell("our_commitments")),
+        client_commitments=_lines(cell("client_commitments")),
+        asks=asks,
+        agreed_by=cell("agreed_by"),
+        agreed_on=cell("agreed_on"),
+        next_review=cell("next_review"),
+        left_out=left.items,
     )
 
 
@@ -823,73 +1191,171 @@ def handshake_context(
 def portfolio_context(
     book: KamWorkbook, *, language: str | None = None, as_of: date | None = None
 ) -> PortfolioContext:
-    """The portfolio review of the whole workbook (always internal)."""
+    """The portfolio review of the whole workbook (always internal). What rests on cells
+    failing the check is left out, as for the QBR."""
     meta = _meta(book, Audience.INTERNAL, language, as_of)
     accounts = book.accounts
     settings = book.settings
-    points = []
-    for _, a in accounts.iterrows():
-        values = (_value(a["strength"]), _value(a["attractiveness"]), _value(a["revenue_curr"]))
-        if None not in values and values[2] > 0:
-            points.append((str(a["name"]), float(values[0]), float(values[1]), float(values[2])))
+    bad = bad_inputs(book)
+    left = _LeftOut()
+
+    def of_accounts(*columns: str) -> BadCells:
+        return bad.cells("Accounts", ["account_id", *columns])
+
+    points, point_ids = [], []
+    for position, a in enumerate(_records(accounts, ("account_id", "name", "revenue_curr"))):
+        strength = account_figure(book, "strength", position)
+        attractiveness = account_figure(book, "attractiveness", position)
+        revenue_bad = bad.at("Accounts", ["account_id", "revenue_curr"], position)
+        values = (strength.value, attractiveness.value, a["revenue_curr"])
+        if None not in values and not revenue_bad and values[2] > 0:
+            label = str(a["name"] or a["account_id"])
+            points.append((label, float(values[0]), float(values[1]), float(values[2])))
+            point_ids.append(a["account_id"])
+    left("matrix", of_accounts("strength", "attractiveness", "revenue_curr"))
     revenue = accounts["revenue_curr"].clip(lower=0)
     total = float(revenue.sum())
     strategic = revenue[accounts["quadrant"] == "Strategic"].sum()
     shares = np.sort(revenue.dropna().to_numpy())[::-1]
+    revenue_cells = of_accounts("revenue_curr")
     cumulative = (
         np.concatenate([[0.0], np.cumsum(shares) / total]) if total > 0 else np.array([0.0])
     )
     account_share = np.arange(len(cumulative)) / max(len(cumulative) - 1, 1)
+    pareto = (
+        ([], [])
+        if left("pareto", revenue_cells)
+        else (
+            account_share.tolist(),
+            cumulative.tolist(),
+        )
+    )
     table = accounts.sort_values(
         ["score", "revenue_curr"], ascending=[False, False], na_position="last"
     )
-    columns = ("name", "kam", "status", ("revenue", "revenue_curr"), "score", "tier")
-    rows = _records(table, (*columns, "quadrant", "health", "rag"))
-    key = accounts[accounts["status"] == "key"]
-    load = key.groupby("kam").size().sort_values(ascending=False)
-    kams = accounts["kam"].dropna().unique()
-    kam_load = [(str(k), int(load.get(k, 0))) for k in kams]
-    kam_load.sort(key=lambda kv: -kv[1])
-    stale = accounts[(accounts["freshness"] < 50) | accounts["plan_updated"].isna()]
-    stale_plans = [
-        {
-            "name": _value(a["name"]),
-            "kam": _value(a["kam"]),
-            "updated": _value(a["plan_updated"]),
-            "days": _days_between(meta.as_of, _value(a["plan_updated"])),
-            "freshness": _value(a["freshness"]),
-        }
-        for _, a in stale.sort_values("freshness", na_position="first").iterrows()
-    ]
-    change = accounts["revenue_curr"].fillna(0) - accounts["revenue_prev"].fillna(0)
-    moves = accounts.assign(change=change, size=change.abs()).sort_values("size", ascending=False)
-    movements = [
-        {
-            "name": _value(a["name"]),
-            "kam": _value(a["kam"]),
-            "previous": _value(a["revenue_prev"]),
-            "current": _value(a["revenue_curr"]),
-            "change": _value(a["change"]),
-            "movement": _movement(_value(a["revenue_prev"]), _value(a["revenue_curr"])),
-        }
-        for _, a in moves.head(8).iterrows()
-        if a["size"] > 0
-    ]
+    rows = _tiering_rows(book, table)
+    left("accounts", of_accounts())
+    key = (accounts["status"] == "key").to_numpy()
+    load_cells = of_accounts("status", "kam")
+    kam_load: list[tuple[str, int]] = []
+    if not left("kam_load", load_cells):
+        load = accounts[key].groupby("kam").size().sort_values(ascending=False)
+        kam_load = [(str(k), int(load.get(k, 0))) for k in accounts["kam"].dropna().unique()]
+        kam_load.sort(key=lambda kv: -kv[1])
+    stale_mask, stale_cells = stale_plans(book)
+    stale = accounts[stale_mask]
+    stale_list = (
+        []
+        if left("stale_plans", stale_cells)
+        else [
+            {
+                "account_id": a["account_id"],
+                "name": a["name"] or a["account_id"],
+                "kam": a["kam"],
+                "updated": a["plan_updated"],
+                "days": _days_between(meta.as_of, a["plan_updated"]),
+                "freshness": a["freshness"],
+            }
+            for a in _records(
+                stale.sort_values("freshness", na_position="first"),
+                ("account_id", "name", "kam", "plan_updated", "freshness"),
+            )
+        ]
+    )
+    movements = (
+        []
+        if left("movements", of_accounts("revenue_prev", "revenue_curr"))
+        else (_movements(accounts))
+    )
+    kpis = portfolio_kpis(book)
+    strategic_cells = of_accounts("revenue_curr", "quadrant")
     return PortfolioContext(
         meta=meta,
-        kpis=portfolio_kpis(book),
+        kpis=kpis,
         matrix=points,
+        matrix_accounts=point_ids,
         cut_strength=settings.cut_strength,
         cut_attractiveness=settings.cut_attractiveness,
-        strategic_share=float(strategic / total) if total > 0 else None,
-        pareto=(account_share.tolist(), cumulative.tolist()),
+        strategic_share=left.number(
+            "strategic_share", float(strategic / total) if total > 0 else None, strategic_cells
+        ),
+        pareto=pareto,
         accounts=rows,
         kam_load=kam_load,
         load_norm=KAM_LOAD_NORM,
-        stale_plans=stale_plans,
+        stale_plans=stale_list,
         half_life_days=settings.freshness_half_life_days,
         movements=movements,
+        tier_labels=settings.tier_labels,
+        left_out={**_figures_left_out(kpis), **left.items},
     )
+
+
+#: The columns of the tiering table: (key, column of Accounts).
+_TIERING = (
+    ("account_id", "account_id"),
+    ("name", "name"),
+    ("kam", "kam"),
+    ("status", "status"),
+    ("revenue", "revenue_curr"),
+    ("score", "score"),
+    ("tier", "tier"),
+    ("quadrant", "quadrant"),
+    ("health", "health"),
+    ("rag", "rag"),
+)
+
+
+def _tiering_rows(book: KamWorkbook, table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The tiering table, one row per account in the order of ``table``; a value resting on
+    a cell that fails the check is None, and an account whose id is in doubt is left out."""
+    rows = _records(table, _TIERING)
+    if not has_bad_cells(book):
+        return rows
+    bad = bad_inputs(book)
+    positions = [book.accounts.index.get_loc(i) for i in table.index]
+    kept = []
+    for row, position in zip(rows, positions, strict=True):
+        if bad.at("Accounts", ["account_id"], position):
+            continue
+        for key, column in _TIERING:
+            if bad.at("Accounts", [column], position):
+                row[key] = None
+        kept.append(row)
+    return kept
+
+
+def _movements(accounts: pd.DataFrame) -> list[dict[str, Any]]:
+    """The largest revenue changes of the period (at most 8)."""
+    change = accounts["revenue_curr"].fillna(0) - accounts["revenue_prev"].fillna(0)
+    moves = accounts.assign(change=change, size=change.abs()).sort_values("size", ascending=False)
+    return [
+        {
+            "account_id": a["account_id"],
+            "name": a["name"],
+            "kam": a["kam"],
+            "previous": a["revenue_prev"],
+            "current": a["revenue_curr"],
+            "change": a["change"],
+            "movement": _movement(a["revenue_prev"], a["revenue_curr"]),
+        }
+        for a in _records(
+            moves.head(8),
+            ("account_id", "name", "kam", "revenue_prev", "revenue_curr", "change", "size"),
+        )
+        if a["size"] > 0
+    ]
+
+
+def _figures_left_out(kpis: PortfolioKpis) -> dict[str, BadCells]:
+    """The portfolio KPIs that rest on bad cells, by name."""
+    out = {}
+    for name in PortfolioKpis.__dataclass_fields__:
+        value = getattr(kpis, name)
+        cells = getattr(value, "bad_cells", ())
+        if cells:
+            out[name] = cells
+    return out
 
 
 def _movement(previous: float | None, current: float | None) -> str:

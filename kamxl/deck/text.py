@@ -36,6 +36,7 @@ from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from kamxl.core.periods import parse_period
+from kamxl.core.rounding import excel_round
 
 __all__ = ["DASH", "LANGUAGES", "DeckText", "Formats"]
 
@@ -60,9 +61,12 @@ class Formats:
         """Compact currency: €1.2M, 1,2 M €; €850K, 850 k € (a decimal for millions only)."""
         if _missing(value):
             return DASH
-        digits = 1 if abs(float(value)) >= 1e6 else 0
+        value = float(value)
+        digits = 1 if abs(value) >= 1e6 else 0
+        unit = 1e6 if abs(value) >= 1e6 else 1e3 if abs(value) >= 1e3 else 1.0
+        shown = excel_round(value / unit, digits) * unit  # Excel's rounding, not Babel's
         return format_compact_currency(
-            float(value), self.currency, locale=self.language, fraction_digits=digits
+            shown, self.currency, locale=self.language, fraction_digits=digits
         )
 
     @property
@@ -74,20 +78,23 @@ class Formats:
         if _missing(value):
             return DASH
         pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
-        text = format_percent(float(value), pattern, locale=self.language)
+        shown = excel_round(float(value) * 100, digits) / 100  # Excel's rounding, not Babel's
+        text = format_percent(shown, pattern, locale=self.language)
         return text.replace("%", "\u202f%") if self.language == "fr" else text
 
     def signed_pct(self, value: Any, digits: int = 0) -> str:
         if _missing(value):
             return DASH
-        sign = "+" if value > 0 else "−" if value < 0 else "±"
+        shown = excel_round(float(value) * 100, digits)
+        sign = "+" if shown > 0 else "−" if shown < 0 else "±"
         return sign + self.pct(abs(float(value)), digits)
 
     def num(self, value: Any, digits: int = 0) -> str:
         if _missing(value):
             return DASH
         pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
-        return format_decimal(float(value), pattern, locale=self.language)
+        shown = excel_round(float(value), digits)  # Excel's rounding, not Babel's
+        return format_decimal(shown, pattern, locale=self.language)
 
     def day(self, value: Any) -> str:
         if _missing(value):

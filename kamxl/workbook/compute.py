@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 HEALTH_COMPONENTS: tuple[str, ...] = ("adoption", "engagement", "satisfaction", "risk")
+_CRITERIA_INPUTS = ("criterion_id", "axis", "weight", "direction")
 _HEALTH_LOWER = np.array([False, False, False, True])
 
 
@@ -122,6 +123,18 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
         if criteria
         else np.where(rating_rows[:, None] >= 0, NO_ERROR, NA).astype(np.int8)
     )
+    # A bad cell anywhere in Criteria breaks the template's lookups of weights, axes and
+    # directions for every account (Excel shows the error there): no score is computed.
+    criteria_codes = first_error(_codes(book.sheets["Criteria"], _CRITERIA_INPUTS))
+    criteria_error = (
+        int(criteria_codes[criteria_codes != NO_ERROR][0]) if criteria_codes.any() else 0
+    )
+    if criteria_error:
+        rating_codes = np.where(rating_codes == NO_ERROR, criteria_error, rating_codes).astype(
+            np.int8
+        )
+        if not criteria:
+            rating_codes = np.full((n, 1), criteria_error, dtype=np.int8)
     definitions = book["Criteria"].drop_duplicates("criterion_id").set_index("criterion_id")
     chosen = definitions.reindex(criteria)
     weights = chosen["weight"].to_numpy(dtype=np.float64)

@@ -1,13 +1,16 @@
 """Portfolio KPIs of a workbook: the figures a sales director looks at first.
 
-Each figure is computed with the catalogue's engine from the workbook's own data; a figure
-that cannot be computed (no survey answer, no closed opportunity) is a :class:`Figure`
-without value but with the reason, so that every output can show "—" and say why.
+Each figure is computed with the catalogue's engine from the workbook's own data, and is
+defined here once: the summary, the decks, the ribbon and the batch report all take it from
+this module. A figure that cannot be computed is a :class:`Figure` without value but with
+the reason, so that every output can show "—" and say why: either the data gives no value
+(no survey answer, no closed opportunity: the Excel error a cell would show), or the figure
+rests on cells that fail the check (:mod:`kamxl.workbook.validity`), which it names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,32 +18,134 @@ import numpy as np
 import pandas as pd
 
 from kamxl import core
-from kamxl.errors import FormulaError
+from kamxl.errors import FormulaError, ZeroDenominatorError, error_text
 from kamxl.workbook.compute import day_numbers_of
 from kamxl.workbook.model import KamWorkbook
+from kamxl.workbook.validity import BadCells, bad_inputs, describe
 
-__all__ = ["Figure", "PortfolioKpis", "figure", "portfolio_kpis"]
+__all__ = [
+    "STALE_FRESHNESS",
+    "Figure",
+    "KeyAccount",
+    "PortfolioKpis",
+    "Tally",
+    "account_figure",
+    "account_label",
+    "figure",
+    "has_bad_cells",
+    "input_figure",
+    "key_accounts",
+    "portfolio_kpis",
+    "stale_plans",
+    "unusable",
+]
+
+#: A plan is stale when its freshness is below this (older than one half-life), or when it
+#: has no update date: the one definition of "stale plans" wherever they are counted.
+STALE_FRESHNESS = 50.0
 
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """A KPI value, or ``None`` with the Excel error and the reason it has no value."""
+    """A KPI value, or ``None`` with the reason it has none: the Excel error the data gives,
+    or the cells that fail the check it would be computed from (``bad_cells``)."""
 
     value: float | None
     error: str | None = None
     reason: str | None = None
+    bad_cells: BadCells = ()
 
     @property
     def ok(self) -> bool:
         return self.value is not None
 
+    @property
+    def from_bad_input(self) -> bool:
+        """Missing because it rests on cells that fail the check."""
+        return bool(self.bad_cells)
 
-def figure(compute: Callable[..., float], *args: Any) -> Figure:
-    """Evaluate a core function; a :class:`FormulaError` becomes a valueless Figure."""
+
+def unusable(bad: BadCells) -> Figure:
+    """The figure that rests on the cells ``bad``: missing, naming them."""
+    return Figure(None, None, f"computed from cells that fail the check: {describe(bad)}", bad)
+
+
+def figure(compute: Callable[..., float], *args: Any, bad: BadCells = ()) -> Figure:
+    """Evaluate a core function; a :class:`FormulaError` becomes a valueless Figure, and so
+    does a figure resting on bad cells (``bad``), without being computed."""
+    if bad:
+        return unusable(bad)
     try:
         return Figure(float(compute(*args)))
     except FormulaError as error:
         return Figure(None, error.excel_code, str(error))
+
+
+def count(value: int, bad: BadCells = ()) -> Figure:
+    """A count as a figure (missing when it rests on bad cells)."""
+    return unusable(bad) if bad else Figure(float(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How many accounts have each value (RAG, tier, quadrant), or ``None`` when the tally
+    rests on cells that fail the check."""
+
+    counts: dict[str, int] | None
+    bad_cells: BadCells = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.counts is not None
+
+    def get(self, key: str) -> Figure:
+        """The count of ``key`` as a figure (0 when no account has it)."""
+        if self.counts is None:
+            return unusable(self.bad_cells)
+        return Figure(float(self.counts.get(key, 0)))
+
+
+def account_figure(book: KamWorkbook, column: str, position: int) -> Figure:
+    """The computed ``column`` of the account at frame ``position`` of Accounts, as a
+    figure: missing with its Excel error, or with the bad cells it is computed from."""
+    bad = bad_inputs(book).computed(column, position) if has_bad_cells(book) else ()
+    if bad:
+        return unusable(bad)
+    results = book.computed[column]
+    code = int(results.errors[position])
+    if code:
+        text = error_text(code)
+        return Figure(None, text, f"the workbook gives {text}")
+    return Figure(float(results.values[position]))
+
+
+def account_label(book: KamWorkbook, column: str, position: int) -> str | None:
+    """The computed text ``column`` (tier, quadrant, rag) of the account at ``position``,
+    or None when it is an error or rests on bad cells."""
+    results = book.computed[column]
+    text = results.values[position]
+    if results.errors[position] or not isinstance(text, str):
+        return None
+    if has_bad_cells(book) and bad_inputs(book).computed(column, position):
+        return None
+    return text
+
+
+def input_figure(book: KamWorkbook, sheet: str, column: str, position: int) -> Figure:
+    """The number typed in ``column`` of the row at ``position`` of ``sheet``: missing
+    when blank, or when the cell fails the check (naming it)."""
+    data = book.sheets[sheet]
+    bad = bad_inputs(book).at(sheet, [column], position)
+    if bad:
+        return unusable(bad)
+    value = data.frame[column].iloc[position]
+    if pd.isna(value):
+        return Figure(None, "#N/A", f"{column} is blank")
+    return Figure(float(value))
+
+
+def has_bad_cells(book: KamWorkbook) -> bool:
+    return bool(book.bad_settings) or any(data.codes for data in book.sheets.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +154,11 @@ class PortfolioKpis:
 
     period: str | None
     previous_period: str | None
-    accounts: int
-    key_accounts: int
-    revenue: float
-    revenue_previous: float
+    accounts: Figure
+    key_accounts: Figure
+    revenue: Figure
+    revenue_previous: Figure
+    growth: Figure  # revenue on the previous period
     nrr: Figure
     grr: Figure
     logo_retention: Figure
@@ -61,79 +167,179 @@ class PortfolioKpis:
     top20_share: Figure
     hhi: Figure
     effective_n: Figure
-    margin: Figure
+    margin: Figure  # over the accounts with cost data
+    margin_accounts: Figure  # how many accounts have cost data
     share_of_wallet: Figure
     win_rate: Figure
     median_cycle_days: Figure
     nps: Figure
-    nps_answers: int
+    nps_answers: Figure
     forecast_accuracy: Figure
-    rag: dict[str, int]
-    tiers: dict[str, int]
-    quadrants: dict[str, int]
-    stale_plans: int  # freshness below 25 (older than two half-lives)
+    rag: Tally
+    tiers: Tally
+    quadrants: Tally
+    stale_plans: Figure  # how many plans are stale (see STALE_FRESHNESS)
 
 
 def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.dropna().value_counts().sort_index().items()}
 
 
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=np.float64)
+
+
 def portfolio_kpis(book: KamWorkbook) -> PortfolioKpis:
     """The :class:`PortfolioKpis` of ``book`` (computed columns as kamxl computes them)."""
+    bad = bad_inputs(book)
     accounts = book.accounts
-    prev = accounts["revenue_prev"].to_numpy(dtype=np.float64)
-    curr = accounts["revenue_curr"].to_numpy(dtype=np.float64)
+
+    def of_accounts(*columns: str) -> BadCells:
+        """Bad cells of these columns in any account (and any bad account_id: a row whose
+        id is in doubt may be a second row of an account)."""
+        return bad.cells("Accounts", ["account_id", *columns])
+
+    prev, curr = _numbers(accounts, "revenue_prev"), _numbers(accounts, "revenue_curr")
+    retention = of_accounts("revenue_prev", "revenue_curr")
+    revenue = of_accounts("revenue_curr")
+    costs = of_accounts("revenue_curr", "variable_costs", "cost_to_serve")
+    variable_costs, cost_to_serve = (
+        _numbers(accounts, "variable_costs"),
+        _numbers(accounts, "cost_to_serve"),
+    )
     opportunities = book["Opportunities"]
-    try:
-        outcomes = core.outcome_codes(opportunities["outcome"].tolist())
-    except FormulaError:
-        outcomes = None
-    surveys = book["Surveys"]["nps"].to_numpy(dtype=np.float64)
-    revenue = book["Revenue"]
-    current = revenue[revenue["period"] == book.period]
+    in_portfolio = {"account_id": None}
+    surveys = book["Surveys"]
+    answers = _numbers(surveys, "nps")
+    current = (book["Revenue"]["period"] == book.period).to_numpy()
+    revenue_rows = book["Revenue"][current]
+    rag, tiers, quadrants = (of_accounts(c) for c in ("rag", "tier", "quadrant"))
+    stale, stale_bad = stale_plans(book)
     return PortfolioKpis(
         period=book.period,
         previous_period=book.settings.previous_period,
-        accounts=len(accounts),
-        key_accounts=int((accounts["status"] == "key").sum()),
-        revenue=float(np.nansum(curr)),
-        revenue_previous=float(np.nansum(prev)),
-        nrr=figure(core.nrr, prev, curr),
-        grr=figure(core.grr, prev, curr),
-        logo_retention=figure(core.logo_retention, prev, curr),
-        expansion=figure(core.expansion, prev, curr),
-        pareto_80=figure(core.pareto_ratio, curr, 0.8),
-        top20_share=figure(core.top_share, curr, 0.2),
-        hhi=figure(core.hhi, curr),
-        effective_n=figure(core.effective_n, curr),
-        margin=figure(
-            core.portfolio_margin_rate,
-            curr,
-            accounts["variable_costs"].to_numpy(dtype=np.float64),
-            accounts["cost_to_serve"].to_numpy(dtype=np.float64),
-        ),
+        accounts=count(len(accounts), of_accounts()),
+        key_accounts=count(int((accounts["status"] == "key").sum()), of_accounts("status")),
+        revenue=figure(_total, curr, bad=revenue),
+        revenue_previous=figure(_total, prev, bad=of_accounts("revenue_prev")),
+        growth=figure(_growth, prev, curr, bad=retention),
+        nrr=figure(core.nrr, prev, curr, bad=retention),
+        grr=figure(core.grr, prev, curr, bad=retention),
+        logo_retention=figure(core.logo_retention, prev, curr, bad=retention),
+        expansion=figure(core.expansion, prev, curr, bad=retention),
+        pareto_80=figure(core.pareto_ratio, curr, 0.8, bad=revenue),
+        top20_share=figure(core.top_share, curr, 0.2, bad=revenue),
+        hhi=figure(core.hhi, curr, bad=revenue),
+        effective_n=figure(core.effective_n, curr, bad=revenue),
+        margin=figure(core.portfolio_margin_rate, curr, variable_costs, cost_to_serve, bad=costs),
+        margin_accounts=count(int(core.margin_accounts(curr, variable_costs).sum()), bad=costs),
         share_of_wallet=figure(
-            core.portfolio_share_of_wallet, curr, accounts["wallet"].to_numpy(dtype=np.float64)
+            core.portfolio_share_of_wallet,
+            curr,
+            _numbers(accounts, "wallet"),
+            bad=of_accounts("revenue_curr", "wallet"),
         ),
-        win_rate=(
-            figure(core.win_rate, outcomes)
-            if outcomes is not None
-            else Figure(None, "#VALUE!", "an opportunity outcome is not in the list")
+        win_rate=figure(
+            _win_rate,
+            opportunities["outcome"].tolist(),
+            bad=bad.selection("Opportunities", in_portfolio, ["outcome"]),
         ),
         median_cycle_days=figure(
             core.median_cycle_days,
             day_numbers_of(opportunities["created"]),
             day_numbers_of(opportunities["closed"]),
+            bad=bad.selection("Opportunities", in_portfolio, ["created", "closed"]),
         ),
-        nps=figure(core.nps, surveys),
-        nps_answers=int(np.count_nonzero(~np.isnan(surveys))),
+        nps=figure(core.nps, answers, bad=bad.selection("Surveys", in_portfolio, ["nps"])),
+        nps_answers=count(
+            int(np.count_nonzero(~np.isnan(answers))),
+            bad.selection("Surveys", in_portfolio, ["nps"]),
+        ),
         forecast_accuracy=figure(
             core.forecast_accuracy,
-            current["forecast"].to_numpy(dtype=np.float64),
-            current["revenue"].to_numpy(dtype=np.float64),
+            _numbers(revenue_rows, "forecast"),
+            _numbers(revenue_rows, "revenue"),
+            bad=bad.selection(
+                "Revenue", {"account_id": None, "period": current}, ["forecast", "revenue"]
+            )
+            + bad.settings("period"),
         ),
-        rag=_counts(accounts["rag"]),
-        tiers=_counts(accounts["tier"]),
-        quadrants={q: int((accounts["quadrant"] == q).sum()) for q in core.QUADRANTS.values()},
-        stale_plans=int((accounts["freshness"] < 25).sum()),
+        rag=Tally(None, rag) if rag else Tally(_counts(accounts["rag"])),
+        tiers=Tally(None, tiers) if tiers else Tally(_counts(accounts["tier"])),
+        quadrants=(
+            Tally(None, quadrants)
+            if quadrants
+            else Tally({q: int((accounts["quadrant"] == q).sum()) for q in core.QUADRANTS.values()})
+        ),
+        stale_plans=count(int(stale.sum()), stale_bad),
     )
+
+
+def _total(values: np.ndarray) -> float:
+    """The sum of the values present (a blank is no revenue)."""
+    return float(np.nansum(values))
+
+
+def _growth(previous: np.ndarray, current: np.ndarray) -> float:
+    """Revenue growth of the whole portfolio on the previous period."""
+    before = _total(previous)
+    if before == 0:
+        raise ZeroDenominatorError("the previous revenue is 0")
+    return _total(current) / before - 1
+
+
+def _win_rate(outcomes: Sequence[str | None]) -> float:
+    return core.win_rate(core.outcome_codes(outcomes))
+
+
+def stale_plans(book: KamWorkbook) -> tuple[np.ndarray, BadCells]:
+    """Per account, whether its plan is stale (freshness below :data:`STALE_FRESHNESS`, or
+    no update date), and the bad cells that make any of it uncertain."""
+    accounts = book.accounts
+    stale = (accounts["freshness"] < STALE_FRESHNESS) | accounts["plan_updated"].isna()
+    bad = bad_inputs(book).cells("Accounts", ["account_id", "plan_updated", "freshness"])
+    return stale.to_numpy(dtype=bool), bad
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAccount:
+    """A key account as the summary lists it."""
+
+    account_id: str
+    name: str
+    kam: str | None
+    revenue: Figure
+    score: Figure
+    tier: str | None
+    quadrant: str | None
+    health: Figure
+    rag: str | None
+
+
+def key_accounts(book: KamWorkbook) -> tuple[list[KeyAccount], BadCells]:
+    """The key accounts, largest revenue first, each figure checked, and the bad cells that
+    make the list itself uncertain (an account whose status or revenue is bad may be key, or
+    rank elsewhere)."""
+    bad = bad_inputs(book)
+    accounts = book.accounts
+    key = (accounts["status"] == "key").to_numpy()
+    sure = bad.surely("Accounts", {"account_id": None, "status": key})
+    uncertain = bad.uncertain("Accounts", {"account_id": None, "status": key})
+    chosen = accounts[sure].sort_values("revenue_curr", ascending=False, na_position="last")
+    rows = []
+    for position in (accounts.index.get_loc(i) for i in chosen.index):
+        row = accounts.iloc[position]
+        rows.append(
+            KeyAccount(
+                account_id=str(row["account_id"]),
+                name=str(row["name"] or row["account_id"]),
+                kam=row["kam"] if isinstance(row["kam"], str) else None,
+                revenue=input_figure(book, "Accounts", "revenue_curr", position),
+                score=account_figure(book, "score", position),
+                tier=account_label(book, "tier", position),
+                quadrant=account_label(book, "quadrant", position),
+                health=account_figure(book, "health", position),
+                rag=account_label(book, "rag", position),
+            )
+        )
+    return rows, uncertain

@@ -176,6 +176,9 @@ class KamWorkbook:
     #: Settings whose cell failed the check: key -> its address (``"Settings!B7"``). A figure
     #: that uses one of them is not computed (no default stands in for a bad setting).
     bad_settings: dict[str, str] = field(default_factory=dict)
+    #: :class:`~kamxl.workbook.validity.BadInputs` of this workbook, made once when first
+    #: asked for (by :func:`~kamxl.workbook.validity.bad_inputs`).
+    validity: Any = field(default=None, repr=False, compare=False)
 
     def __getitem__(self, sheet: str) -> pd.DataFrame:
         """The frame of ``sheet`` (canonical name)."""
