@@ -373,7 +373,8 @@ def _publish(temp: Path, path: Path, *, overwrite: bool) -> None:
             raise OutputError(path, _EXISTS) from None
         os.replace(temp, path)
         return
-    temp.unlink()
+    with contextlib.suppress(OSError):  # published: a name left over is swept up later
+        temp.unlink()
 
 
 def _copy_mode(existing: Path, temp: Path) -> None:

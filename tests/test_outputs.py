@@ -16,6 +16,7 @@ drive does.
 from __future__ import annotations
 
 import copy
+import errno
 import os
 import signal
 import subprocess
@@ -187,6 +188,29 @@ def test_no_command_replaces_a_file_that_appears_while_it_works(
     assert code == 1 and stderr == f"kamxl: {output}: already exists (use --force to replace it)\n"
     assert (output.stat().st_ino, output.stat().st_mtime_ns) == (theirs.st_ino, theirs.st_mtime_ns)
     assert is_whole(output) and temporaries(tmp_path) == set()
+
+
+def test_without_hard_links_a_last_check_guards_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On FAT and some network shares ``link`` fails with EPERM: kamxl checks the name just
+    before the rename instead."""
+    from kamxl.errors import OutputError
+    from kamxl.files import atomic_write
+
+    def no_hard_links(source: Any, target: Any, **options: Any) -> None:
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    new = atomic_write(tmp_path / "new.bin", b"new", overwrite=False)
+    assert new.read_bytes() == b"new"
+    with pytest.raises(OutputError, match=r"already exists \(use --force to replace it\)"):
+        atomic_write(new, b"other", overwrite=False)
+    (tmp_path / "dangling.bin").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(OutputError, match="already exists"):
+        atomic_write(tmp_path / "dangling.bin", b"other", overwrite=False)
+    assert new.read_bytes() == b"new" and temporaries(tmp_path) == set()
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_sample_leaves_the_files_beside_it_alone(tmp_path: Path) -> None:
