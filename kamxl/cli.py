@@ -2,18 +2,20 @@
 
 Each command translates its arguments, calls one library function and prints the outcome;
 errors become one clear line on stderr. Exit codes: 0 done, 1 the work failed or found
-problems, 2 the command was used wrongly.
+problems, 2 the command was used wrongly, 130 interrupted (Ctrl-C, SIGINT).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -47,6 +49,33 @@ def _reports_errors(command: F) -> F:
             sys.exit(3)
 
     return run  # type: ignore[return-value]
+
+
+class _Commands(click.Group):
+    """The ``kamxl`` group: an interrupt (Ctrl-C, SIGINT) ends any of its commands with one
+    line on stderr and exit code 130, leaving no temporary file behind."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted()
+
+
+def _interrupted() -> NoReturn:
+    """Remove what this run was writing (each file is written to a temporary file first, so
+    every file written before the interrupt is complete), say so, exit 130."""
+    from kamxl.files import remove_own_unfinished
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    try:  # a second Ctrl-C must not stop the clean-up half-way
+        remove_own_unfinished()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    click.echo("kamxl: interrupted; no file was left half-written", err=True)
+    sys.exit(130)
 
 
 class _Date(click.ParamType):
@@ -109,7 +138,7 @@ _audience = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(kamxl.__version__, prog_name="kamxl")
 def main() -> None:
     """kamxl: your KAM workbook as account plan, scoring matrix and KPI cockpit."""
@@ -125,7 +154,8 @@ def template(output: Path, lang: str, force: bool) -> None:
     from kamxl.files import check_output
     from kamxl.workbook.template import build_workbook
 
-    path = build_workbook(check_output(output, overwrite=force), language=lang)
+    target = check_output(output, overwrite=force)
+    path = build_workbook(target, language=lang, overwrite=force)
     click.echo(f"Wrote {path} (template, {lang})")
 
 

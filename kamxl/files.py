@@ -4,9 +4,13 @@ kamxl never leaves a half-written file and never overwrites a user's file unless
 
 - :func:`atomic_write` writes to a temporary file in the destination folder, flushes it to
   disk, then renames it over the destination in one step (a reader sees the old file or the
-  new one, never a mix; a crash leaves at most a ``.kamxl-*.tmp`` file behind);
+  new one, never a mix; a crash leaves at most a ``.kamxl-*.tmp`` file behind); without
+  ``overwrite`` the last step never replaces a file, even one that appeared meanwhile;
 - :func:`check_output` refuses an existing output without ``overwrite=True`` and an output
   that is one of the inputs;
+- a temporary file's name tells its owner (``.kamxl-<pid>@<host>.<random>.tmp``): the next
+  kamxl that writes in the folder removes the ones whose process is dead (a run killed
+  mid-write), never those of a process still running (:func:`remove_unfinished`);
 - a symbolic link at the output path is never written through: it counts as an existing
   output (even when it points nowhere), one pointing to an input is refused as the input,
   and with ``overwrite=True`` the link itself is replaced by the new file -- the file it
@@ -20,12 +24,18 @@ kamxl never leaves a half-written file and never overwrites a user's file unless
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import socket
 import stat
+import sys
 import tempfile
+import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,12 +44,33 @@ from kamxl.errors import OutputError
 __all__ = [
     "atomic_write",
     "check_output",
+    "process_alive",
+    "remove_own_unfinished",
     "remove_unfinished",
     "safe_filename",
     "safe_output_path",
+    "scratch_file",
 ]
 
 _TEMP_PREFIX = ".kamxl-"
+_TEMP_SUFFIX = ".tmp"
+#: A temporary file of kamxl names its owner: ``.kamxl-<pid>@<host>.<random>.tmp``.
+_OWNED_TEMP = re.compile(r"^\.kamxl-(?P<pid>[0-9]+)@(?P<host>[A-Za-z0-9_-]+)\.[a-z0-9_]+\.tmp$")
+#: The temporary files of kamxl 0.1 named no owner (``.kamxl-<8 random>.tmp``): one not
+#: changed for :data:`UNOWNED_TEMP_AGE` seconds is from a run long dead.
+_UNOWNED_TEMP = re.compile(r"^\.kamxl-[a-z0-9_]{8}\.tmp$")
+UNOWNED_TEMP_AGE = 24 * 3600
+#: Errors of ``link`` on a file system without hard links (FAT, some network shares).
+_NO_HARD_LINKS = frozenset(
+    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV, errno.EMLINK}
+)
+_EXISTS = "already exists (use --force to replace it)"
+#: The temporary files this process is writing now (their names), and the folders it wrote
+#: temporary files in (swept of dead runs' files once, emptied of its own on an interrupt).
+_writing: set[str] = set()
+_folders: set[str] = set()
+_registry = threading.Lock()
+
 #: Device names Windows reserves, with or without an extension (``NUL.txt``, ``COM¹``).
 _WINDOWS_RESERVED = re.compile(
     r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\s*(\..*)?$", re.IGNORECASE
@@ -65,7 +96,7 @@ def check_output(path: Path, *, overwrite: bool = False, inputs: tuple[Path, ...
         if _same_file(target, Path(source)):
             raise OutputError(target, "is an input file; kamxl never overwrites its inputs")
     if os.path.lexists(target) and not overwrite:  # a link, even a dangling one, exists
-        raise OutputError(target, "already exists (use --force to replace it)")
+        raise OutputError(target, _EXISTS)
     if target.is_dir():
         raise OutputError(target, "is a folder, not a file")
     if not target.parent.exists():
@@ -80,51 +111,218 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+# --- temporary files and their owners ----------------------------------------------------------
+
+
+@cache
+def _host() -> str:
+    """This machine's name as it appears in a temporary file's name."""
+    return re.sub(r"[^A-Za-z0-9-]+", "_", socket.gethostname()).strip("_")[:63] or "localhost"
+
+
+def _owned_temporary(folder: Path, output: Path) -> tuple[int, Path]:
+    """A new temporary file in ``folder``, for ``output``, named after this process (open
+    descriptor, path) and recorded as being written; the dead runs' files of ``folder`` are
+    removed first."""
+    _sweep_once(folder)
+    prefix = f"{_TEMP_PREFIX}{os.getpid()}@{_host()}."
+    try:
+        handle, name = tempfile.mkstemp(prefix=prefix, suffix=_TEMP_SUFFIX, dir=folder)
+    except OSError as error:
+        raise OutputError(output, f"cannot write in {folder}: {error.strerror or error}") from error
+    temp = Path(name)
+    with _registry:
+        _writing.add(temp.name)
+    return handle, temp
+
+
+def _release(temp: Path, *, remove: bool) -> None:
+    """``temp`` is no longer being written (and is deleted, with ``remove``)."""
+    if remove:
+        temp.unlink(missing_ok=True)
+    with _registry:
+        _writing.discard(temp.name)
+
+
+@contextlib.contextmanager
+def scratch_file(folder: Path) -> Iterator[Path]:
+    """An empty file in ``folder`` for an intermediate result (the sample's draft workbook),
+    named and cleaned up as :func:`atomic_write`'s temporary files are: deleted at the end,
+    or, if the process is killed, by the next kamxl writing in ``folder``."""
+    handle, temp = _owned_temporary(Path(folder), Path(folder))
+    os.close(handle)
+    try:
+        yield temp
+    finally:
+        _release(temp, remove=True)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie, dead but not yet reaped by its
+    parent, does not)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":  # os.kill would end the process there
+        return _windows_process_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:  # no /proc (macOS): a zombie counts as alive, which keeps its files
+        return False
+    fields = status.rpartition(")")[2].split()  # the state follows the command's name
+    return bool(fields) and fields[0] in ("Z", "X")
+
+
+def _windows_process_alive(pid: int) -> bool:  # pragma: no cover - Windows only
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def _owner_gone(entry: os.DirEntry[str]) -> bool:
+    """Whether the temporary file ``entry`` was left by a kamxl that is no longer running.
+
+    A file of this process is gone unless it is being written now; one of another process of
+    this machine, when that process has ended; one of another machine is never judged (kamxl
+    cannot see its processes: that machine's next run removes it). A file of kamxl 0.1, which
+    named no owner, is gone when nothing changed it for :data:`UNOWNED_TEMP_AGE` seconds.
+    """
+    match = _OWNED_TEMP.match(entry.name)
+    if match is None:
+        if not _UNOWNED_TEMP.match(entry.name):
+            return False
+        try:
+            return time.time() - entry.stat(follow_symlinks=False).st_mtime > UNOWNED_TEMP_AGE
+        except OSError:
+            return False
+    if match["host"] != _host():
+        return False
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        with _registry:
+            return entry.name not in _writing
+    return not process_alive(pid)
+
+
+def _temporaries(folder: Path) -> list[os.DirEntry[str]]:
+    """The temporary files of kamxl directly in ``folder`` (links excluded)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [
+                entry
+                for entry in entries
+                if entry.name.startswith(_TEMP_PREFIX)
+                and entry.name.endswith(_TEMP_SUFFIX)
+                and entry.is_file(follow_symlinks=False)
+            ]
+    except OSError:
+        return []
+
+
+def _remove(entries: list[os.DirEntry[str]]) -> list[Path]:
+    removed = []
+    for entry in entries:
+        try:
+            os.unlink(entry.path)
+        except OSError:  # removed by another run meanwhile, or still open (Windows)
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _sweep(folder: Path) -> list[Path]:
+    """Remove the temporary files of dead kamxl runs directly in ``folder``."""
+    return _remove([entry for entry in _temporaries(folder) if _owner_gone(entry)])
+
+
+def _sweep_once(folder: Path) -> None:
+    """:func:`_sweep` ``folder`` the first time this process writes in it."""
+    key = os.path.abspath(folder)
+    with _registry:
+        first = key not in _folders
+        _folders.add(key)
+    if first:
+        _sweep(Path(key))
+
+
+def remove_unfinished(folder: Path) -> list[Path]:
+    """Delete the temporary files that interrupted kamxl runs left in ``folder`` and below
+    (the ``.kamxl-*.tmp`` of :func:`atomic_write`; nothing else); returns them.
+
+    Only the files of runs that are over are removed: a file whose owner (named in it) is
+    still running is being written and is kept, as is one of another machine (see
+    :func:`_owner_gone`). Symbolic links to folders are not followed.
+    """
+    removed: list[Path] = []
+    for here, _dirs, _files in os.walk(folder):
+        removed += _sweep(Path(here))
+    return removed
+
+
+def remove_own_unfinished() -> list[Path]:
+    """Delete every temporary file of this process, in every folder it wrote in; returns
+    them. For an interrupted command, just before it exits: whatever it was writing will
+    never be finished."""
+    with _registry:
+        folders = sorted(_folders)
+        _writing.clear()
+    mine = f"{_TEMP_PREFIX}{os.getpid()}@{_host()}."
+    removed: list[Path] = []
+    for folder in folders:
+        removed += _remove([e for e in _temporaries(Path(folder)) if e.name.startswith(mine)])
+    return removed
+
+
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[tuple[BinaryIO, Path]]:
-    folder = path.parent
-    try:
-        handle, name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise OutputError(path, f"cannot write in {folder}: {error.strerror or error}") from error
-    temp = Path(name)
+    handle, temp = _owned_temporary(path.parent, path)
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream, temp
             stream.flush()
             os.fsync(stream.fileno())
     except OutputError:
-        temp.unlink(missing_ok=True)
+        _release(temp, remove=True)
         raise
     except OSError as error:  # a full disk often shows only when the data is flushed
-        temp.unlink(missing_ok=True)
+        _release(temp, remove=True)
         raise OutputError(path, f"cannot be written: {error.strerror or error}") from error
     except BaseException:
-        temp.unlink(missing_ok=True)
+        _release(temp, remove=True)
         raise
 
 
-def remove_unfinished(folder: Path) -> list[Path]:
-    """Delete the temporary files an interrupted kamxl left in ``folder`` and below (the
-    ``.kamxl-*.tmp`` of :func:`atomic_write`; nothing else); returns them.
-
-    Call it only when no kamxl is writing there (the batch does, holding its folder lock).
-    """
-    removed = []
-    for temp in Path(folder).rglob(f"{_TEMP_PREFIX}*.tmp"):
-        if temp.is_file() and not temp.is_symlink():
-            temp.unlink(missing_ok=True)
-            removed.append(temp)
-    return removed
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], None] | bytes) -> Path:
+def atomic_write(
+    path: Path, write: Callable[[BinaryIO], None] | bytes, *, overwrite: bool = True
+) -> Path:
     """Write ``path`` atomically: ``write`` gets a binary stream (or ``bytes`` are written).
 
-    The file appears complete at ``path`` or not at all. The permissions of an existing file
-    at ``path`` are kept; a new file gets the usual ``0o666 & ~umask``. When ``path`` is a
-    symbolic link, the rename replaces the link itself with a new file (with the usual
-    permissions): the file the link pointed to is neither written nor changed.
+    The file appears complete at ``path`` or not at all. With ``overwrite=False`` an existing
+    file is never replaced, even one that appeared while this one was being written (another
+    run, the user saving): :class:`~kamxl.errors.OutputError` "already exists", and nothing
+    is changed. The permissions of an existing file at ``path`` are kept; a new file gets the
+    usual ``0o666 & ~umask``. When ``path`` is a symbolic link, the rename replaces the link
+    itself with a new file (with the usual permissions): the file the link pointed to is
+    neither written nor changed.
     """
     path = Path(path)
     with _temporary_beside(path) as (stream, temp):
@@ -137,11 +335,46 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None] | bytes) -> Path:
             raise OutputError(path, f"cannot be written: {error.strerror or error}") from error
     try:
         _copy_mode(path, temp)
-        os.replace(temp, path)
+        _publish(temp, path, overwrite=overwrite)
+    except OutputError:
+        _release(temp, remove=True)
+        raise
     except OSError as error:
-        temp.unlink(missing_ok=True)
+        _release(temp, remove=True)
         raise OutputError(path, f"cannot be written: {error.strerror or error}") from error
+    except BaseException:
+        _release(temp, remove=True)
+        raise
+    _release(temp, remove=False)
     return path
+
+
+def _publish(temp: Path, path: Path, *, overwrite: bool) -> None:
+    """Give the finished ``temp`` its name ``path`` in one step; without ``overwrite``, a
+    step that fails if ``path`` exists (a hard link then the temporary name removed, or on
+    Windows a rename, which never replaces), so that no file is replaced unasked."""
+    if overwrite:
+        os.replace(temp, path)
+        return
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        try:
+            os.rename(temp, path)
+        except FileExistsError:
+            raise OutputError(path, _EXISTS) from None
+        return
+    try:
+        os.link(temp, path)
+    except FileExistsError:  # a link, even a dangling one, exists
+        raise OutputError(path, _EXISTS) from None
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        if os.path.lexists(path):  # a file system without hard links: checked, then renamed
+            raise OutputError(path, _EXISTS) from None
+        os.replace(temp, path)
+        return
+    with contextlib.suppress(OSError):  # published: a name left over is swept up later
+        temp.unlink()
 
 
 def _copy_mode(existing: Path, temp: Path) -> None:

@@ -3,7 +3,8 @@
 The one entry point the command line, the ribbon and the batch share:
 :func:`make_decks` builds the decks asked for from a read workbook and writes each one
 atomically into the output folder under a name built from the account (sanitised, so that
-it stays in the folder), never over an existing file unless asked.
+it stays in the folder), never over an existing file unless asked, and never over one of
+its inputs -- the workbook, the deck template -- even when asked.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,8 +27,9 @@ from kamxl.deck.context import (
     portfolio_context,
     qbr_context,
 )
+from kamxl.deck.template import DEFAULT_TEMPLATE
 from kamxl.errors import OutputError
-from kamxl.files import safe_output_path
+from kamxl.files import atomic_write, check_output, safe_output_path
 from kamxl.workbook.model import KamWorkbook
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "deck_kinds",
     "deck_name",
     "make_decks",
+    "output_paths",
     "selected_accounts",
     "to_pdf",
 ]
@@ -94,7 +98,7 @@ def selected_accounts(
         unknown = [a for a in accounts if a not in set(ids)]
         if unknown:
             raise DeckError(f"not in Accounts: {', '.join(unknown)}")
-        return list(accounts)
+        return list(dict.fromkeys(accounts))  # each once: one deck, one file
     if every:
         return ids.tolist()
     return ids[book.accounts["status"] == "key"].tolist()
@@ -123,6 +127,10 @@ def make_decks(
     naming the cells, and every other figure is the one a clean workbook gives.
 
     The portfolio review is internal: asking for it with the client audience is an error.
+
+    Every file (each deck, and its PDF with ``pdf``) is checked before the first deck is
+    built (:func:`output_paths`): an existing file is replaced only with ``overwrite``, an
+    input never.
     """
     if not keep_going:
         book.require_valid()
@@ -133,21 +141,54 @@ def make_decks(
     if DeckKind.PORTFOLIO in kinds and audience is Audience.CLIENT:
         raise DeckError("the portfolio review is internal: it has no client version")
     ids = selected_accounts(book, accounts, every) if set(kinds) - {DeckKind.PORTFOLIO} else []
-    built: list[Built] = []
     jobs: list[tuple[DeckKind, str | None]] = [
         (k, a) for k in kinds if k is not DeckKind.PORTFOLIO for a in ids
     ]
     if DeckKind.PORTFOLIO in kinds:
         jobs.append((DeckKind.PORTFOLIO, None))
-    for kind, account_id in jobs:
+    inputs = (book.path, Path(template) if template is not None else DEFAULT_TEMPLATE)
+    paths = output_paths(book, out_dir, jobs, audience, overwrite=overwrite, pdf=pdf, inputs=inputs)
+    built: list[Built] = []
+    for (kind, account_id), path in zip(jobs, paths, strict=True):
         deck = _deck(book, kind, account_id, audience, language, template, as_of)
-        path = safe_output_path(out_dir, deck_name(kind, book, account_id, audience), ".pptx")
-        if path.exists() and not overwrite:
-            raise OutputError(path, "already exists (use --force to replace it)")
-        deck.save(path)
-        copy = to_pdf(path) if pdf else None
+        atomic_write(path, deck.to_bytes(), overwrite=overwrite)
+        copy = to_pdf(path, overwrite=overwrite, inputs=inputs) if pdf else None
         built.append(Built(kind, account_id, path, len(deck.prs.slides), copy))
     return built
+
+
+def output_paths(
+    book: KamWorkbook,
+    out_dir: Path,
+    jobs: Sequence[tuple[DeckKind, str | None]],
+    audience: Audience,
+    *,
+    overwrite: bool = False,
+    pdf: bool = False,
+    inputs: tuple[Path, ...] = (),
+) -> list[Path]:
+    """The file of each deck of ``jobs`` (kind, account) in ``out_dir``, checked before any
+    deck is built: none is one of the ``inputs`` (even with ``overwrite``), none exists
+    unless ``overwrite`` (nor its PDF copy, with ``pdf``), and no two decks share a file --
+    two account ids that differ only by characters a file name cannot hold, or by case
+    (which Windows and macOS do not tell apart), would otherwise give one file for both.
+    """
+    paths: list[Path] = []
+    owners: dict[str, str] = {}
+    for kind, account_id in jobs:
+        path = safe_output_path(out_dir, deck_name(kind, book, account_id, audience), ".pptx")
+        owner = f"the {kind.value} deck of {account_id}" if account_id else "the portfolio review"
+        first = owners.setdefault(unicodedata.normalize("NFC", path.name).casefold(), owner)
+        if first != owner:
+            raise OutputError(
+                path,
+                f"would hold both {first} and {owner} (their names differ only by case or by "
+                "characters a file name cannot hold): make the account ids more distinct",
+            )
+        for each in (path, path.with_suffix(".pdf")) if pdf else (path,):
+            check_output(each, overwrite=overwrite, inputs=inputs)
+        paths.append(path)
+    return paths
 
 
 def _deck(
@@ -179,8 +220,16 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def to_pdf(pptx: Path, *, timeout: float = 180.0) -> Path:
-    """A PDF copy of ``pptx`` beside it, made by LibreOffice headless."""
+def to_pdf(
+    pptx: Path,
+    *,
+    timeout: float = 180.0,
+    overwrite: bool = False,
+    inputs: tuple[Path, ...] = (),
+) -> Path:
+    """A PDF copy of ``pptx`` beside it, made by LibreOffice headless. An existing PDF there
+    is replaced only with ``overwrite``; one of the ``inputs`` never."""
+    target = check_output(pptx.with_suffix(".pdf"), overwrite=overwrite, inputs=(pptx, *inputs))
     executable = soffice()
     if executable is None:
         raise PdfError(
@@ -213,8 +262,5 @@ def to_pdf(pptx: Path, *, timeout: float = 180.0) -> Path:
             raise PdfError(
                 f"LibreOffice could not convert {pptx.name}: {result.stderr.strip()[-300:]}"
             )
-        target = pptx.with_suffix(".pdf")
-        from kamxl.files import atomic_write
-
-        atomic_write(target, produced.read_bytes())
+        atomic_write(target, produced.read_bytes(), overwrite=overwrite)
     return target

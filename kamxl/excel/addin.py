@@ -159,7 +159,8 @@ def _config_sheet(package: Package, part: str) -> bytes:
 
 
 def build_addin(out_dir: Path | str, *, overwrite: bool = False) -> Path:
-    """Write ``kamxl.xlam`` into ``out_dir`` (see the module docs); returns its path."""
+    """Write ``kamxl.xlam`` into ``out_dir`` (see the module docs); returns its path. An
+    existing ``kamxl.xlam`` is replaced only with ``overwrite``."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = check_output(folder / ADDIN_NAME, overwrite=overwrite)
@@ -183,7 +184,7 @@ def build_addin(out_dir: Path | str, *, overwrite: bool = False) -> Path:
             for info in package.zip.infolist():
                 data = replacements.get(info.filename)
                 out.writestr(info, data if data is not None else package.read(info.filename))
-    return atomic_write(target, buffer.getvalue())
+    return atomic_write(target, buffer.getvalue(), overwrite=overwrite)
 
 
 def install_addin(path: Path | str) -> str:

@@ -248,8 +248,10 @@ def build_workbook(
     language: str = "en",
     rows: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     trust_cached_results: bool = False,
+    overwrite: bool = True,
 ) -> Path:
-    """Write a standard KAM workbook to ``path`` (atomically).
+    """Write a standard KAM workbook to ``path`` (atomically; an existing file is replaced
+    only with ``overwrite``).
 
     Without ``rows`` it is the empty template (default criteria and settings, one blank row
     per table). With ``rows`` (sheet name -> records keyed by canonical column names, as
@@ -305,7 +307,7 @@ def build_workbook(
         book.define_name(name, formula)
     sheets["Accounts"].activate()
     book.close()
-    return atomic_write(Path(path), buffer.getvalue())
+    return atomic_write(Path(path), buffer.getvalue(), overwrite=overwrite)
 
 
 def _write_table(
@@ -566,17 +568,15 @@ def build_sample(path: Path | str, *, overwrite: bool = False) -> Path:
     """Write the sample portfolio workbook, its computed cells filled by ``kamxl recalc``.
 
     The formulas stay live for Excel; their cached results are kamxl's, so pandas, BI tools
-    and viewers without the add-in see real numbers.
+    and viewers without the add-in see real numbers. The draft workbook in between is a
+    temporary file of kamxl's (:func:`kamxl.files.scratch_file`), never a name of the user's.
     """
-    from kamxl.files import check_output
+    from kamxl.files import check_output, scratch_file
     from kamxl.workbook.sample import sample_portfolio
     from kamxl.workbook.writer import recalc_workbook
 
     target = check_output(Path(path), overwrite=overwrite)
-    draft = target.with_name(f".{target.stem}.draft.xlsx")
-    try:
+    with scratch_file(target.parent) as draft:
         build_workbook(draft, rows=sample_portfolio(), trust_cached_results=True)
-        recalc_workbook(draft, target, overwrite=True)
-    finally:
-        draft.unlink(missing_ok=True)
+        recalc_workbook(draft, target, overwrite=overwrite)
     return target

@@ -76,7 +76,11 @@ def recalc_workbook(
 ) -> RecalcReport:
     """Compute every computed column of Accounts and write the workbook to ``output``.
 
-    The input is never modified; an existing ``output`` is replaced only with ``overwrite``.
+    The input is never modified: an ``output`` that is the input (through a symbolic or hard
+    link, or another spelling of its path) is refused, even with ``overwrite``. An existing
+    ``output`` is replaced only with ``overwrite``, and without it neither is one that
+    appears while the workbook is computed.
+
     Raises :class:`~kamxl.errors.WorkbookInvalidError` when the workbook has no Accounts
     sheet (or lacks a column the computation needs).
     """
@@ -90,11 +94,18 @@ def recalc_workbook(
     ]
     if not book.sheets["Accounts"].present or blocking:
         raise WorkbookInvalidError(source, blocking or book.errors)
-    return write_computed(book, book.computed, target)
+    return write_computed(book, book.computed, target, overwrite=overwrite)
 
 
-def write_computed(book: KamWorkbook, results: dict[str, RowResults], target: Path) -> RecalcReport:
-    """Write ``results`` into the Accounts cells of a copy of ``book``'s file at ``target``.
+def write_computed(
+    book: KamWorkbook,
+    results: dict[str, RowResults],
+    target: Path,
+    *,
+    overwrite: bool = True,
+) -> RecalcReport:
+    """Write ``results`` into the Accounts cells of a copy of ``book``'s file at ``target``
+    (an existing ``target`` is replaced only with ``overwrite``).
 
     The sheet is patched as text (:func:`~kamxl.workbook.sheetpatch.patch_cells`) when its
     XML has the usual form, and edited with lxml (:class:`SheetEditor`) otherwise.
@@ -141,7 +152,7 @@ def write_computed(book: KamWorkbook, results: dict[str, RowResults], target: Pa
         replacements = {part: sheet}
         if added:
             replacements.update(_extend_table(package, part, added, letters))
-        _copy_package(package, target, replacements)
+        _copy_package(package, target, replacements, overwrite=overwrite)
     written = len(rows) * len(schema.COMPUTED_COLUMNS)
     return RecalcReport(target, len(rows), written, kept, tuple(added), errors)
 
@@ -161,12 +172,18 @@ def _check_extension(package: Package, source: Path, target: Path) -> None:
         raise OutputError(target, f"{source.name} has no macros: the output must end in .xlsx")
 
 
-def _copy_package(package: Package, target: Path, replacements: dict[str, bytes]) -> None:
+def _copy_package(
+    package: Package, target: Path, replacements: dict[str, bytes], *, overwrite: bool
+) -> None:
     """Copy every part of ``package`` to ``target`` (atomically), replacing some parts; the
     other parts keep their compressed bytes."""
     try:
         with package.path.open("rb") as source:
-            atomic_write(target, lambda stream: copy_package(source, stream, replacements))
+            atomic_write(
+                target,
+                lambda stream: copy_package(source, stream, replacements),
+                overwrite=overwrite,
+            )
     except (zipfile.BadZipFile, OSError) as error:  # the input changed since it was read
         raise NotAWorkbookError(package.path, f"is damaged: {error}") from None
 
