@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from kamxl.terminal import printable
 from kamxl.workbook.kpis import Figure, portfolio_kpis
 from kamxl.workbook.model import KamWorkbook
 
@@ -47,8 +49,8 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
     """Print the headline KPIs of ``book`` and its key accounts."""
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 110)
     k = portfolio_kpis(book)
-    currency = book.settings.currency
-    company = book.settings.company or book.path.stem
+    currency = printable(book.settings.currency, markup=True)  # workbook text, in markup
+    company = printable(book.settings.company or book.path.stem, markup=True)
     console.print(f"[bold]{company}[/bold] — portfolio {k.period} (vs {k.previous_period})")
     growth = (k.revenue / k.revenue_previous - 1) if k.revenue_previous else math.nan
     lines = [
@@ -91,11 +93,11 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
         table.add_column(header, justify="right" if header in ("Revenue", "Score") else "left")
     for _, row in key.iterrows():
         table.add_row(
-            str(row["name"]),
-            str(row["kam"] or "—"),
+            printable(row["name"], markup=True),
+            printable(row["kam"] or "—", markup=True),
             _money(row["revenue_curr"], currency),
             "—" if math.isnan(row["score"]) else f"{row['score']:.0f}",
-            row["tier"] or "—",
+            printable(row["tier"] or "—", markup=True),
             row["quadrant"] or "—",
             "—" if math.isnan(row["health"]) else f"{row['health']:.0f} {row['rag']}",
         )
@@ -106,15 +108,24 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
         )
 
 
+def _say(console: Console, line: str) -> None:
+    """Print one line of a batch as plain text: what it holds of workbooks (file names,
+    account ids, problems) went through :func:`kamxl.terminal.printable`, and a
+    :class:`~rich.text.Text` is never read as markup or emoji codes (``[/bold]``,
+    ``:warning:``)."""
+    console.print(Text(line), soft_wrap=True)
+
+
 @contextlib.contextmanager
 def batch_progress(console: Console | None = None) -> Iterator[Progress]:
     """A progress callback for :func:`kamxl.batch.run_batch`: a bar on a terminal, one
-    plain line per workbook otherwise (logs of scheduled runs), on stderr."""
+    plain line per workbook otherwise (logs of scheduled runs), on stderr. File names are
+    shown through :func:`kamxl.terminal.printable`."""
     console = console or Console(stderr=True, highlight=False)
     if not console.is_terminal:
 
         def line(result: WorkbookResult, done: int, total: int) -> None:
-            console.print(f"[{done}/{total}] {_outcome(result)}", soft_wrap=True)
+            _say(console, f"[{done}/{total}] {_outcome(result)}")
 
         yield line
         return
@@ -132,8 +143,9 @@ def batch_progress(console: Console | None = None) -> Iterator[Progress]:
 
         def advance(result: WorkbookResult, done: int, total: int) -> None:
             if result.failures:
-                bar.console.print(_outcome(result), soft_wrap=True)
-            bar.update(task, completed=done, total=total, description=Path(result.source).name)
+                _say(bar.console, _outcome(result))
+            name = printable(Path(result.source).name, markup=True)  # the column reads markup
+            bar.update(task, completed=done, total=total, description=name)
 
         yield advance
 
@@ -141,25 +153,30 @@ def batch_progress(console: Console | None = None) -> Iterator[Progress]:
 def _outcome(result: WorkbookResult) -> str:
     what = f"{len(result.outputs)} deck(s)" if not result.up_to_date else "up to date"
     failed = f", {len(result.failures)} failure(s)" if result.failures else ""
-    return f"{result.source}: {what}{failed} ({result.seconds:.1f} s)"
+    return f"{printable(result.source)}: {what}{failed} ({result.seconds:.1f} s)"
 
 
 def print_batch_report(report: BatchReport, console: Console | None = None) -> None:
-    """The outcome of a batch: counts, then every failure and the first warnings."""
+    """The outcome of a batch: counts, then every failure and the first warnings.
+
+    Everything a workbook or a file name brings is shown through
+    :func:`kamxl.terminal.printable` (a failure's reason keeps its lines: a workbook that
+    fails the check lists its problems one per line)."""
     console = console or Console(highlight=False, soft_wrap=True)
     built = len(report.built)
     standing = len(report.outputs) - built
-    console.print(
+    _say(
+        console,
         f"{built} deck(s) built, {standing} up to date, from {report.inputs} workbook(s) "
         f"in {report.seconds:.1f} s; {len(report.failures)} failure(s), "
-        f"{len(report.warnings)} warning(s)"
+        f"{len(report.warnings)} warning(s)",
     )
     for failure in report.failures:
-        where = f" [{failure.account_id}]" if failure.account_id else ""
-        reason = failure.reason.removeprefix(f"{failure.source}: ")
-        console.print(f"FAILED {failure.source}{where}: {reason}", markup=False)
+        where = f" [{printable(failure.account_id)}]" if failure.account_id else ""
+        reason = printable(failure.reason.removeprefix(f"{failure.source}: "), keep_newlines=True)
+        _say(console, f"FAILED {printable(failure.source)}{where}: {reason}")
     for warning in report.warnings[:BATCH_WARNINGS_SHOWN]:
-        console.print(f"warning: {warning['message']}", markup=False)
+        _say(console, f"warning: {printable(warning['message'])}")
     hidden = len(report.warnings) - BATCH_WARNINGS_SHOWN
     if hidden > 0:
-        console.print(f"... and {hidden} more warning(s): see --report FILE for all of them")
+        _say(console, f"... and {hidden} more warning(s): see --report FILE for all of them")

@@ -13,7 +13,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -177,9 +177,10 @@ REQUIRED = {
 
 def hostile_rows(
     tier_labels: tuple[str, str, str] = ("=A", "+B", "@C"),
+    hostile: Sequence[str] = HOSTILE,
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], str]]:
-    """mini_rows with a hostile text in every text column (first row of each sheet, account
-    A1), the company name and the tier labels; and (sheet, column) -> the text."""
+    """mini_rows with a ``hostile`` text in every text column (first row of each sheet,
+    account A1), the company name and the tier labels; and (sheet, column) -> the text."""
     rows = mini_rows()
     rows["Settings"] += [
         {"key": "company", "value": "@OurCo"},
@@ -194,7 +195,7 @@ def hostile_rows(
             else:
                 firsts[sheet] = {"account_id": "A1", **REQUIRED[sheet]}
                 rows.setdefault(sheet, []).insert(0, firsts[sheet])
-        texts[(sheet, column)] = firsts[sheet][column] = HOSTILE[i % len(HOSTILE)]
+        texts[(sheet, column)] = firsts[sheet][column] = hostile[i % len(hostile)]
     return rows, texts
 
 
@@ -384,6 +385,94 @@ def _shared_strings(xml: bytes) -> str:
     if not xml:
         return ""
     return "\n".join(_text_of(si) for si in etree.fromstring(xml).iter(f"{{{MAIN}}}si"))
+
+
+# --- Any character in any cell: decks drop what must not reach a reader --------------------
+
+#: What pastes and exports bring into cells besides formulas: control characters (Excel
+#: stores them as ``_x0007_``, the reader gives "\x07" back), terminal escapes, bidi
+#: overrides and isolates, invisible characters, noncharacters, line breaks of every kind,
+#: text that looks like Excel's escape, rich markup and Jinja.
+CONTROL_TEXTS = (
+    "Bell\x07 Ring",
+    "Esc\x1b[31m Red\x1b[0m",
+    "Null\x00 Byte\x7f",
+    "Nord\u202efjell \u2066Isolate\u2069",
+    "Zero\u200bWidth\ufeff Joiner\u2060",
+    "Non\ufdd0char",
+    "C1\x9b[2J\x85Next",
+    "Line\x0bbreak\x0cform\u2028sep\ttab",
+    "_x0007_ typed",
+    "[/bold] [red]markup[/red]",
+    "{{ 7*7 }} {% if 1 %}",
+)
+#: Characters no deck may hold (written out here, not taken from kamxl).
+NOT_IN_DECKS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\ufdd0-\ufdef"
+    "\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def _as_shown(text: str) -> str:
+    """What a reader sees of ``text``: the characters of :data:`NOT_IN_DECKS` gone, every
+    break and run of white space one space."""
+    text = re.sub("\r\n|[\n\r\v\f\x85\u2028\u2029]", " ", text)
+    return " ".join(NOT_IN_DECKS.sub("", text).split())
+
+
+def _xml_texts(pptx: Path) -> str:
+    """Every text node and attribute value of every XML part of a deck (the layout white
+    space between elements left out)."""
+    texts = []
+    with zipfile.ZipFile(pptx) as deck:
+        for name in deck.namelist():
+            if name.endswith((".xml", ".rels")):
+                for element in etree.fromstring(deck.read(name)).iter():
+                    texts += [t for t in (element.text, element.tail) if t and t.strip()]
+                    texts += element.attrib.values()
+    return "\n".join(texts)
+
+
+def test_control_characters_in_every_text_column_give_decks(tmp_path: Path) -> None:
+    """Every text column holds control characters, escapes, bidi overrides, invisible
+    characters and line breaks: every kind of deck is built (before: "All strings must be
+    XML compatible" from lxml), python-pptx reads it back, each text shows without those
+    characters, and none of them is anywhere in the deck's XML, its charts' workbooks or the
+    deck's file name."""
+    rows, texts = hostile_rows(hostile=CONTROL_TEXTS)
+    book = read_workbook(build_workbook(tmp_path / "controls.xlsx", rows=rows))
+    assert book.accounts["name"].iloc[0] == "Bell\x07 Ring"  # _x0007_ in the file, read back
+    out = tmp_path / "decks"
+    out.mkdir()
+    kinds = [DeckKind.QBR, DeckKind.HANDSHAKE, DeckKind.PORTFOLIO]
+    built = make_decks(book, out, kinds, accounts=["A1"])
+    built += make_decks(book, out, [DeckKind.QBR], accounts=["A1"], audience=Audience.CLIENT)
+    assert len(built) == 4
+    shown_columns = {
+        DeckKind.QBR: [
+            ("Accounts", "name"),
+            ("Accounts", "kam"),
+            ("Stakeholders", "name"),
+            ("Opportunities", "opportunity"),
+            ("Plan", "objective"),
+            ("Risks", "risk"),
+            ("Actions", "action"),
+        ],
+        DeckKind.HANDSHAKE: [("Accounts", "name"), ("Handshake", "client_priorities")],
+        DeckKind.PORTFOLIO: [("Accounts", "name"), ("Accounts", "kam")],
+    }
+    for deck in built:
+        assert NOT_IN_DECKS.search(deck.path.name) is None, deck.path.name
+        shown = " ".join(" ".join(everything(deck.path)).split())
+        columns = shown_columns[deck.kind][:1] if "(client)" in deck.path.name else None
+        for column in columns or shown_columns[deck.kind]:
+            assert _as_shown(texts[column]) in shown, (deck.path.name, column, shown[:300])
+        found = NOT_IN_DECKS.search(_xml_texts(deck.path))
+        assert found is None, (deck.path.name, found)
+        for parts in _embedded_workbooks(deck.path).values():
+            strings = _shared_strings(parts.get("xl/sharedStrings.xml", b""))
+            assert NOT_IN_DECKS.search(strings) is None, deck.path.name
+    assert "A1 Bell Ring - QBR 2026-Q3.pptx" in {b.path.name for b in built}
 
 
 # --- Names never build a path outside the output folder ------------------------------------
