@@ -36,22 +36,11 @@ from kamxl.report import batch_progress, print_batch_report
 from kamxl.terminal import printable
 from kamxl.workbook.reader import read_workbook
 from kamxl.workbook.template import build_workbook
-from tests.conftest import mini_rows
+from tests.conftest import assert_printable, mini_rows
 from tests.deckcheck import everything
 
-#: What a terminal must never get from kamxl: C0 controls but the newline, DEL, C1 controls,
-#: bidi controls and marks, line and paragraph separators, zero-width space and BOM.
-NOT_PRINTED = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    "\u2028\u2029\ufeff]"
-)
 #: An ESC, a CSI, a BEL: what starts or ends a terminal escape sequence.
 ESCAPES = ("\x1b", "\x9b", "\x07")
-
-
-def assert_printable(output: str) -> None:
-    found = NOT_PRINTED.search(output)
-    assert found is None, (found, output[max(found.start() - 80, 0) : found.end() + 80])
 
 
 # --- clean_text: the text of decks and file names ----------------------------------------

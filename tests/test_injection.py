@@ -31,8 +31,8 @@ from kamxl.workbook.reader import read_workbook
 from kamxl.workbook.schema import Kind
 from kamxl.workbook.template import build_workbook
 from kamxl.workbook.writer import recalc_workbook
-from tests.conftest import mini_rows
-from tests.deckcheck import everything
+from tests.conftest import NOT_IN_DECKS, mini_rows
+from tests.deckcheck import everything, xml_texts
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _C, _F, _V, _T, _IS = (f"{{{MAIN}}}{tag}" for tag in ("c", "f", "v", "t", "is"))
@@ -336,35 +336,43 @@ def _embedded_workbooks(pptx: Path) -> dict[str, dict[str, bytes]]:
     return out
 
 
+#: The text columns each deck of account A1 shows.
+SHOWN = {
+    "qbr": [
+        ("Accounts", "name"),
+        ("Accounts", "kam"),
+        ("Stakeholders", "name"),
+        ("Opportunities", "opportunity"),
+        ("Plan", "objective"),
+        ("Risks", "risk"),
+        ("Risks", "mitigation"),
+        ("Actions", "action"),
+    ],
+    "qbr client": [("Accounts", "name"), ("Plan", "objective"), ("Actions", "action")],
+    "handshake": [("Accounts", "name"), ("Handshake", "client_priorities")],
+    "portfolio": [("Accounts", "name"), ("Accounts", "kam")],
+}
+
+
+def every_deck_of_a1(book: Any, out: Path) -> dict[str, Path]:
+    """The decks of :data:`SHOWN` for account A1 (QBR internal and client, handshake,
+    portfolio), built into ``out``."""
+    kinds = [DeckKind.QBR, DeckKind.HANDSHAKE, DeckKind.PORTFOLIO]
+    built = make_decks(book, out, kinds, accounts=["A1"])
+    built += make_decks(book, out, [DeckKind.QBR], accounts=["A1"], audience=Audience.CLIENT)
+    decks = {
+        f"{b.kind.value}{' client' if '(client)' in b.path.name else ''}": b.path for b in built
+    }
+    assert set(decks) == set(SHOWN)
+    return decks
+
+
 def test_decks_show_hostile_text_literally_and_chart_workbooks_keep_it_text(
     hostile: tuple[Path, dict[tuple[str, str], str]], tmp_path: Path
 ) -> None:
     path, texts = hostile
-    book = read_workbook(path)
-    built = make_decks(
-        book, tmp_path, [DeckKind.QBR, DeckKind.HANDSHAKE, DeckKind.PORTFOLIO], accounts=["A1"]
-    )
-    built += make_decks(book, tmp_path, [DeckKind.QBR], accounts=["A1"], audience=Audience.CLIENT)
-    decks = {
-        f"{b.kind.value}{' client' if '(client)' in b.path.name else ''}": b.path for b in built
-    }
-    assert set(decks) == {"qbr", "qbr client", "handshake", "portfolio"}
-    shown = {
-        "qbr": [
-            ("Accounts", "name"),
-            ("Accounts", "kam"),
-            ("Stakeholders", "name"),
-            ("Opportunities", "opportunity"),
-            ("Plan", "objective"),
-            ("Risks", "risk"),
-            ("Risks", "mitigation"),
-            ("Actions", "action"),
-        ],
-        "qbr client": [("Accounts", "name"), ("Plan", "objective"), ("Actions", "action")],
-        "handshake": [("Accounts", "name"), ("Handshake", "client_priorities")],
-        "portfolio": [("Accounts", "name"), ("Accounts", "kam")],
-    }
-    for key, columns in shown.items():
+    decks = every_deck_of_a1(read_workbook(path), tmp_path)
+    for key, columns in SHOWN.items():
         text = "\n".join(everything(decks[key]))
         for column in columns:
             assert texts[column].strip() in text, (key, column)  # as typed, not computed
@@ -406,11 +414,6 @@ CONTROL_TEXTS = (
     "[/bold] [red]markup[/red]",
     "{{ 7*7 }} {% if 1 %}",
 )
-#: Characters no deck may hold (written out here, not taken from kamxl).
-NOT_IN_DECKS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\ufdd0-\ufdef"
-    "\ufffe\uffff\ud800-\udfff]"
-)
 
 
 def _as_shown(text: str) -> str:
@@ -418,19 +421,6 @@ def _as_shown(text: str) -> str:
     break and run of white space one space."""
     text = re.sub("\r\n|[\n\r\v\f\x85\u2028\u2029]", " ", text)
     return " ".join(NOT_IN_DECKS.sub("", text).split())
-
-
-def _xml_texts(pptx: Path) -> str:
-    """Every text node and attribute value of every XML part of a deck (the layout white
-    space between elements left out)."""
-    texts = []
-    with zipfile.ZipFile(pptx) as deck:
-        for name in deck.namelist():
-            if name.endswith((".xml", ".rels")):
-                for element in etree.fromstring(deck.read(name)).iter():
-                    texts += [t for t in (element.text, element.tail) if t and t.strip()]
-                    texts += element.attrib.values()
-    return "\n".join(texts)
 
 
 def test_control_characters_in_every_text_column_give_decks(tmp_path: Path) -> None:
@@ -442,37 +432,19 @@ def test_control_characters_in_every_text_column_give_decks(tmp_path: Path) -> N
     rows, texts = hostile_rows(hostile=CONTROL_TEXTS)
     book = read_workbook(build_workbook(tmp_path / "controls.xlsx", rows=rows))
     assert book.accounts["name"].iloc[0] == "Bell\x07 Ring"  # _x0007_ in the file, read back
-    out = tmp_path / "decks"
-    out.mkdir()
-    kinds = [DeckKind.QBR, DeckKind.HANDSHAKE, DeckKind.PORTFOLIO]
-    built = make_decks(book, out, kinds, accounts=["A1"])
-    built += make_decks(book, out, [DeckKind.QBR], accounts=["A1"], audience=Audience.CLIENT)
-    assert len(built) == 4
-    shown_columns = {
-        DeckKind.QBR: [
-            ("Accounts", "name"),
-            ("Accounts", "kam"),
-            ("Stakeholders", "name"),
-            ("Opportunities", "opportunity"),
-            ("Plan", "objective"),
-            ("Risks", "risk"),
-            ("Actions", "action"),
-        ],
-        DeckKind.HANDSHAKE: [("Accounts", "name"), ("Handshake", "client_priorities")],
-        DeckKind.PORTFOLIO: [("Accounts", "name"), ("Accounts", "kam")],
-    }
-    for deck in built:
-        assert NOT_IN_DECKS.search(deck.path.name) is None, deck.path.name
-        shown = " ".join(" ".join(everything(deck.path)).split())
-        columns = shown_columns[deck.kind][:1] if "(client)" in deck.path.name else None
-        for column in columns or shown_columns[deck.kind]:
-            assert _as_shown(texts[column]) in shown, (deck.path.name, column, shown[:300])
-        found = NOT_IN_DECKS.search(_xml_texts(deck.path))
-        assert found is None, (deck.path.name, found)
-        for parts in _embedded_workbooks(deck.path).values():
+    decks = every_deck_of_a1(book, tmp_path)
+    for key, columns in SHOWN.items():
+        deck = decks[key]
+        assert NOT_IN_DECKS.search(deck.name) is None, deck.name
+        shown = " ".join(" ".join(everything(deck)).split())
+        for column in columns:
+            assert _as_shown(texts[column]) in shown, (deck.name, column, shown[:300])
+        found = NOT_IN_DECKS.search(xml_texts(deck))
+        assert found is None, (deck.name, found)
+        for parts in _embedded_workbooks(deck).values():
             strings = _shared_strings(parts.get("xl/sharedStrings.xml", b""))
-            assert NOT_IN_DECKS.search(strings) is None, deck.path.name
-    assert "A1 Bell Ring - QBR 2026-Q3.pptx" in {b.path.name for b in built}
+            assert NOT_IN_DECKS.search(strings) is None, deck.name
+    assert decks["qbr"].name == "A1 Bell Ring - QBR 2026-Q3.pptx"
 
 
 # --- Names never build a path outside the output folder ------------------------------------
