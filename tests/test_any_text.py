@@ -96,6 +96,33 @@ def test_clean_text_gives_text_xml_and_utf8_hold(text: str) -> None:
     assert "\n" not in one_line and "\t" not in one_line
 
 
+def test_a_line_break_in_a_name_does_not_split_a_one_line_field(tmp_path: Path) -> None:
+    """An account name pasted with a line feed, a tab and a vertical tab: the title slide,
+    the footers and the file name show it on one line ("Alpha Works Ltd"), the risks table
+    keeps the line break of a free-text cell (before: the title broke after "Alpha")."""
+    rows = mini_rows()
+    rows["Accounts"][0]["name"] = "Alpha\nWorks\tLtd\x0b"
+    rows["Risks"] = [
+        {"account_id": "A1", "risk": "Churn\nrisk", "likelihood": 4, "impact": 4, "status": "open"}
+    ]
+    book = read_workbook(build_workbook(tmp_path / "book.xlsx", rows=rows))
+    (deck,) = make_decks(book, tmp_path, [DeckKind.QBR], accounts=["A1"])
+    assert deck.path.name == "A1 Alpha Works Ltd - QBR 2026-Q3.pptx"
+    slides = list(Presentation(str(deck.path)).slides)
+    assert slides[0].shapes.title.text_frame.text == "Alpha Works Ltd"
+    footers = [s.text_frame.text for slide in slides[1:] for s in slide.shapes if s.has_text_frame]
+    assert sum(f.startswith("Alpha Works Ltd · Q3 2026") for f in footers) == len(slides) - 1
+    cells = [
+        cell.text
+        for slide in slides
+        for shape in slide.shapes
+        if shape.has_table
+        for row in shape.table.rows
+        for cell in row.cells
+    ]
+    assert "Churn\vrisk" in cells  # python-pptx reads a line break as "\v"
+
+
 # --- printable: what kamxl prints --------------------------------------------------------
 
 
