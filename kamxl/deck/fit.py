@@ -7,7 +7,10 @@ text overflow a box or hides it; a viewer, a converter or a thumbnail shows exac
 XML says. So kamxl measures every fitted text with the metrics of the font it will be shown
 in, picks the largest size of its role (:class:`kamxl.deck.style.TypeSize`) at which it fits,
 and only when even the role's minimum does not fit keeps whole lines and ends the last one with
-"…". The lines are written as measured, so every renderer shows the same lines.
+"…". The lines are written as measured, so every renderer shows the same lines. Before it is
+measured, every text is cleaned by :func:`kamxl.characters.clean_text` (control, bidi-override
+and invisible characters dropped, line breaks normalised): what is measured is what is
+written, and lxml never meets a character XML cannot hold.
 
 Metrics: the deck font is Calibri (:data:`kamxl.deck.style.FONT`); Carlito, shipped in
 ``kamxl/deck/fonts`` under the SIL Open Font License, has exactly Calibri's advance widths, and
@@ -210,9 +213,9 @@ def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list
     The text is first cleaned as every deck text is (:func:`kamxl.characters.clean_text`:
     control and invisible characters dropped). Explicit line breaks ("\\n", also "\\r\\n",
     "\\v" and the others of :data:`kamxl.characters.LINE_BREAKS`) are kept, so "a\\n\\nb" gives
-    an empty line between. Words are separated by spaces and tabs (runs of them become one space; a
-    no-break space joins); a word is split only when it is alone wider than the line, and then
-    by characters. Lines carry no trailing spaces. An empty text has no lines.
+    an empty line between. Words are separated by spaces and tabs (runs of them become one
+    space; a no-break space joins); a word is split only when it is alone wider than the line,
+    and then by characters. Lines carry no trailing spaces. An empty text has no lines.
     """
     if not text:
         return []
