@@ -21,20 +21,22 @@ import click
 
 import kamxl
 from kamxl.errors import KamxlError
+from kamxl.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _reports_errors(command: F) -> F:
     """Turn kamxl errors into one line on stderr and exit code 1 (a traceback only with
-    KAMXL_DEBUG=1, for a bug)."""
+    KAMXL_DEBUG=1, for a bug). Messages name files and quote cells: they are printed
+    through :func:`kamxl.terminal.printable` (a list of problems keeps its lines)."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except KamxlError as error:
-            click.echo(f"kamxl: {error}", err=True)
+            click.echo(printable(f"kamxl: {error}", keep_newlines=True), err=True)
             sys.exit(1)
         except click.ClickException:  # usage errors: click prints them, exit code 2
             raise
@@ -42,8 +44,10 @@ def _reports_errors(command: F) -> F:
             if os.environ.get("KAMXL_DEBUG"):
                 raise
             click.echo(
-                f"kamxl: internal error ({type(error).__name__}: {error}); "
-                "run again with KAMXL_DEBUG=1 for details and report it",
+                printable(
+                    f"kamxl: internal error ({type(error).__name__}: {error}); "
+                    "run again with KAMXL_DEBUG=1 for details and report it"
+                ),
                 err=True,
             )
             sys.exit(3)
@@ -182,14 +186,14 @@ def check(book: Path, strict: bool) -> None:
     from kamxl.workbook.check import check_workbook
 
     problems = check_workbook(book)
-    for problem in problems:
-        click.echo(str(problem))
+    for problem in problems:  # one line each, whatever the cells and sheet names hold
+        click.echo(printable(problem))
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
     if not problems:
-        click.echo(f"{book.name}: no problems found")
+        click.echo(printable(f"{book.name}: no problems found"))
     else:
-        click.echo(f"{book.name}: {errors} error(s), {warnings} warning(s)")
+        click.echo(printable(f"{book.name}: {errors} error(s), {warnings} warning(s)"))
     if errors or (strict and warnings):
         sys.exit(1)
 
@@ -255,10 +259,10 @@ def deck(
         from kamxl.deck.template import check_template as check
 
         missing = check(check_template)
-        for line in missing:
-            click.echo(f"{check_template.name}: {line}")
+        for line in missing:  # layout and placeholder names come from the user's file
+            click.echo(printable(f"{check_template.name}: {line}"))
         verdict = f"{len(missing)} problem(s)" if missing else "ready for kamxl"
-        click.echo(f"{check_template.name}: {verdict}")
+        click.echo(printable(f"{check_template.name}: {verdict}"))
         sys.exit(1 if missing else 0)
     if book is None or output is None:
         raise click.UsageError("BOOK and -o/--output are needed (or --check-template)")
@@ -291,7 +295,10 @@ def deck(
         click.echo(f"Wrote {item.path} ({item.slides} slides){extra}")
     click.echo(f"{len(built)} deck(s) in {output}")
     if workbook.errors:
-        click.echo(f"{len(workbook.errors)} problem(s) in {book.name}: run kamxl check", err=True)
+        click.echo(
+            printable(f"{len(workbook.errors)} problem(s) in {book.name}: run kamxl check"),
+            err=True,
+        )
 
 
 @main.command()

@@ -39,6 +39,7 @@ from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
+from kamxl.characters import clean_text
 from kamxl.errors import OutputError
 
 __all__ = [
@@ -75,11 +76,10 @@ _registry = threading.Lock()
 _WINDOWS_RESERVED = re.compile(
     r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\s*(\..*)?$", re.IGNORECASE
 )
-#: Control characters, path separators, characters Windows refuses, bidirectional controls
-#: (which can disguise an extension: "report\u202excod.pptx") and lone surrogates.
-_UNSAFE_CHARACTERS = re.compile(
-    r'[\x00-\x1f\x7f<>:"/\\|?*\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]+'
-)
+#: Path separators, characters Windows refuses and the bidirectional marks, kept by
+#: :func:`kamxl.characters.clean_text` (which drops the control characters, the overrides
+#: that can disguise an extension, "report\u202excod.pptx", and lone surrogates first).
+_UNSAFE_CHARACTERS = re.compile(r'[<>:"/\\|?*\u061c\u200e\u200f]+')
 #: ASCII characters that mean something in a path: a look-alike (fullwidth "／", "．", one
 #: dot leader "․") is replaced by its ASCII form before the rules above apply.
 _PATH_SIGNIFICANT = frozenset('./\\:*?"<>|')
@@ -395,14 +395,17 @@ def safe_filename(
 ) -> str:
     """A file name built from ``name`` that cannot leave its folder or upset Windows.
 
-    Keeps letters (accents included), digits, spaces, dots, dashes and underscores; turns
-    path separators, reserved and invisible control characters (and their Unicode
-    look-alikes) into ``_``; never returns ``.``, ``..``, an empty name, a hidden name or a
-    reserved Windows device name. A name longer than ``max_length`` characters or
+    Drops the characters no deck text holds either (:func:`kamxl.characters.clean_text`:
+    controls, bidirectional overrides, invisible characters; line breaks and tabs become
+    spaces), so a file is named as its slides show the account. Keeps letters (accents
+    included), digits, spaces, dots, dashes and underscores; turns path separators,
+    characters Windows refuses and bidirectional marks (and their Unicode look-alikes) into
+    ``_``; never returns ``.``, ``..``, an empty name, a hidden name or a reserved Windows
+    device name. A name longer than ``max_length`` characters or
     ``max_bytes`` bytes of UTF-8 is shortened in the middle (``head…tail``), so that what
     ends it -- the kind of deck, the period, "(client)" -- is kept.
     """
-    text = unicodedata.normalize("NFC", str(name))
+    text = unicodedata.normalize("NFC", clean_text(str(name), one_line=True))
     text = "".join(_ascii_if_path_significant(char) for char in text)
     text = _UNSAFE_CHARACTERS.sub("_", text)
     text = re.sub(r"_+", "_", re.sub(r"\s+", " ", text))

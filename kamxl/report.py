@@ -17,6 +17,7 @@ from rich.text import Text
 from kamxl import core
 from kamxl.core.rounding import excel_round
 from kamxl.deck.text import DASH, Formats
+from kamxl.terminal import printable
 from kamxl.workbook.kpis import STALE_FRESHNESS, Figure, Tally, key_accounts, portfolio_kpis
 from kamxl.workbook.model import KamWorkbook
 from kamxl.workbook.validity import describe
@@ -55,7 +56,9 @@ class _Footnotes:
 
     def lines(self) -> list[str]:
         return [
-            f"{mark} not computed: it rests on cells that fail the check: {describe(cells)}"
+            printable(
+                f"{mark} not computed: it rests on cells that fail the check: {describe(cells)}"
+            )
             for cells, mark in self.cells.items()
         ]
 
@@ -141,8 +144,8 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
     cells failing the check (with ``--keep-going``) shows "—" and a footnote naming them."""
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 110)
     settings = book.settings
-    shown = _Shown(settings.currency)
-    company = settings.company or book.path.stem
+    shown = _Shown(printable(settings.currency))
+    company = printable(settings.company or book.path.stem)  # workbook text: shown, inert
     console.print(
         Text(f"{company} — portfolio {settings.period} (vs {settings.previous_period})", "bold")
     )
@@ -170,7 +173,7 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
             row.quadrant or DASH,
             f"{health} {row.rag}" if row.health.ok and row.rag else health,
         )
-        table.add_row(*(Text(c) for c in cells))
+        table.add_row(*(Text(printable(c)) for c in cells))
     console.print(table)
     for line in shown.notes.lines():
         console.print(Text(line))
@@ -180,15 +183,24 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
         )
 
 
+def _say(console: Console, line: str) -> None:
+    """Print one line of a batch as plain text: what it holds of workbooks (file names,
+    account ids, problems) went through :func:`kamxl.terminal.printable`, and a
+    :class:`~rich.text.Text` is never read as markup or emoji codes (``[/bold]``,
+    ``:warning:``)."""
+    console.print(Text(line), soft_wrap=True)
+
+
 @contextlib.contextmanager
 def batch_progress(console: Console | None = None) -> Iterator[Progress]:
     """A progress callback for :func:`kamxl.batch.run_batch`: a bar on a terminal, one
-    plain line per workbook otherwise (logs of scheduled runs), on stderr."""
+    plain line per workbook otherwise (logs of scheduled runs), on stderr. File names are
+    shown through :func:`kamxl.terminal.printable`."""
     console = console or Console(stderr=True, highlight=False)
     if not console.is_terminal:
 
         def line(result: WorkbookResult, done: int, total: int) -> None:
-            console.print(f"[{done}/{total}] {_outcome(result)}", soft_wrap=True)
+            _say(console, f"[{done}/{total}] {_outcome(result)}")
 
         yield line
         return
@@ -206,8 +218,9 @@ def batch_progress(console: Console | None = None) -> Iterator[Progress]:
 
         def advance(result: WorkbookResult, done: int, total: int) -> None:
             if result.failures:
-                bar.console.print(_outcome(result), soft_wrap=True)
-            bar.update(task, completed=done, total=total, description=Path(result.source).name)
+                _say(bar.console, _outcome(result))
+            name = printable(Path(result.source).name, markup=True)  # the column reads markup
+            bar.update(task, completed=done, total=total, description=name)
 
         yield advance
 
@@ -215,25 +228,30 @@ def batch_progress(console: Console | None = None) -> Iterator[Progress]:
 def _outcome(result: WorkbookResult) -> str:
     what = f"{len(result.outputs)} deck(s)" if not result.up_to_date else "up to date"
     failed = f", {len(result.failures)} failure(s)" if result.failures else ""
-    return f"{result.source}: {what}{failed} ({result.seconds:.1f} s)"
+    return f"{printable(result.source)}: {what}{failed} ({result.seconds:.1f} s)"
 
 
 def print_batch_report(report: BatchReport, console: Console | None = None) -> None:
-    """The outcome of a batch: counts, then every failure and the first warnings."""
+    """The outcome of a batch: counts, then every failure and the first warnings.
+
+    Everything a workbook or a file name brings is shown through
+    :func:`kamxl.terminal.printable` (a failure's reason keeps its lines: a workbook that
+    fails the check lists its problems one per line)."""
     console = console or Console(highlight=False, soft_wrap=True)
     built = len(report.built)
     standing = len(report.outputs) - built
-    console.print(
+    _say(
+        console,
         f"{built} deck(s) built, {standing} up to date, from {report.inputs} workbook(s) "
         f"in {report.seconds:.1f} s; {len(report.failures)} failure(s), "
-        f"{len(report.warnings)} warning(s)"
+        f"{len(report.warnings)} warning(s)",
     )
     for failure in report.failures:
-        where = f" [{failure.account_id}]" if failure.account_id else ""
-        reason = failure.reason.removeprefix(f"{failure.source}: ")
-        console.print(f"FAILED {failure.source}{where}: {reason}", markup=False)
+        where = f" [{printable(failure.account_id)}]" if failure.account_id else ""
+        reason = printable(failure.reason.removeprefix(f"{failure.source}: "), keep_newlines=True)
+        _say(console, f"FAILED {printable(failure.source)}{where}: {reason}")
     for warning in report.warnings[:BATCH_WARNINGS_SHOWN]:
-        console.print(f"warning: {warning['message']}", markup=False)
+        _say(console, f"warning: {printable(warning['message'])}")
     hidden = len(report.warnings) - BATCH_WARNINGS_SHOWN
     if hidden > 0:
-        console.print(f"... and {hidden} more warning(s): see --report FILE for all of them")
+        _say(console, f"... and {hidden} more warning(s): see --report FILE for all of them")

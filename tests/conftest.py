@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -12,6 +13,27 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "workbooks" / "sample_portfolio.xlsx"
+
+#: Characters no deck may hold: controls XML cannot hold or nothing shows, bidi overrides
+#: and isolates, invisible characters, noncharacters, lone surrogates (written out here, not
+#: taken from kamxl).
+NOT_IN_DECKS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\ufdd0-\ufdef"
+    "\ufffe\uffff\ud800-\udfff]"
+)
+#: What a terminal must never get from kamxl: C0 controls but the newline (an ESC starts an
+#: escape sequence, a CR overwrites the line), DEL, C1 controls, bidi controls and marks,
+#: line and paragraph separators, zero-width space and byte order mark.
+NOT_PRINTED = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u2028\u2029\ufeff]"
+)
+
+
+def assert_printable(output: str) -> None:
+    """``output`` (what kamxl printed) holds none of :data:`NOT_PRINTED`."""
+    found = NOT_PRINTED.search(output)
+    assert found is None, (found, output[max(found.start() - 80, 0) : found.end() + 80])
 
 
 @pytest.fixture

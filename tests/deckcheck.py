@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from lxml import etree
 from pptx import Presentation
 from pptx.util import Emu
 
@@ -89,6 +90,19 @@ def raw_xml(path: Path) -> str:
             for n in z.namelist()
             if n.endswith((".xml", ".rels"))
         )
+
+
+def xml_texts(pptx: Path) -> str:
+    """Every text node and attribute value of every XML part of a deck, as written (python-pptx
+    reads a line break as "\\v"; the layout white space between elements is left out)."""
+    texts = []
+    with zipfile.ZipFile(pptx) as deck:
+        for name in deck.namelist():
+            if name.endswith((".xml", ".rels")):
+                for element in etree.fromstring(deck.read(name)).iter():
+                    texts += [t for t in (element.text, element.tail) if t and t.strip()]
+                    texts += element.attrib.values()
+    return "\n".join(texts)
 
 
 def kickers_and_titles(path: Path) -> list[tuple[str, str]]:

@@ -3,17 +3,22 @@
 The property, for any file: ``check_workbook``, ``recalc_workbook``, ``read_workbook`` and a
 QBR deck (for the first key account, when reading succeeds), and the ``kamxl`` commands, end
 with a result or a :class:`~kamxl.errors.KamxlError` whose message names the file -- never
-another exception, never exit code 3, never a hang (each example is timed).
+another exception, never exit code 3, never a hang (each example is timed). A deck built
+opens with python-pptx and holds no control, bidi-override or invisible character; what the
+commands print holds no escape sequence and no control character but the newline.
 
 Three sources of files: workbooks of random sheets, headers and cells written with
 XlsxWriter; the standard portfolio with random damage, written with openpyxl; and the sample
-workbook's bytes, truncated, overwritten or with one part's XML mangled.
+workbook's bytes, truncated, overwritten or with one part's XML mangled. Text cells are
+drawn from any character (control characters stored as Excel stores them, ``_x0007_``),
+terminal escapes, bidi and invisible characters, rich markup and Jinja.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
 import tempfile
 import time
 import zipfile
@@ -37,7 +42,8 @@ from kamxl.workbook import schema
 from kamxl.workbook.check import check_workbook
 from kamxl.workbook.reader import read_workbook
 from kamxl.workbook.writer import recalc_workbook
-from tests.conftest import SAMPLE, mini_rows
+from tests.conftest import NOT_IN_DECKS, SAMPLE, assert_printable, mini_rows
+from tests.deckcheck import everything, xml_texts
 
 T = TypeVar("T")
 
@@ -59,16 +65,6 @@ FUZZ = settings(
 # --- cells --------------------------------------------------------------------------------
 
 
-def _xml_legal(char: str) -> bool:
-    code = ord(char)
-    return (
-        code in (0x9, 0xA, 0xD)
-        or 0x20 <= code <= 0xD7FF
-        or 0xE000 <= code <= 0xFFFD
-        or code > 0xFFFF
-    )
-
-
 HOSTILE_TEXTS = [
     "{{ 7*7 }}",
     "{% for x in range(9) %}x{% endfor %}",
@@ -88,6 +84,50 @@ HOSTILE_TEXTS = [
     " ",
     "",
 ]
+#: What pastes, exports and attackers put in text cells besides formulas: control
+#: characters (Excel stores them as ``_x0007_``, and a typed "_x0007_" as "_x005F_x0007_"),
+#: terminal escape sequences, bidi overrides and isolates, invisible characters,
+#: noncharacters, line breaks of every kind, rich markup and emoji codes, Jinja.
+NASTY_PIECES = [
+    "\x07",
+    "\x00",
+    "\x1b[2J\x1b[H",
+    "\x1b]0;pwned\x07",
+    "\x1b[31m",
+    "\x9b31m",
+    "\x85",
+    "\x7f",
+    "\r",
+    "\x0b",
+    "\x0c",
+    "\u2028",
+    "\u202e",
+    "\u2066",
+    "\u200e",
+    "\u200b",
+    "\ufeff",
+    "\ufdd0",
+    "\uffff",
+    "_x0007_",
+    "_x001B_[2J",
+    "_xD800_",
+    "[/bold]",
+    "[red]",
+    "[link=http://evil.example]x[/link]",
+    ":warning:",
+    "{{ 7*7 }}",
+    "{% raw %}",
+    "{#",
+]
+nasty_texts = st.lists(
+    st.one_of(
+        st.sampled_from(NASTY_PIECES),
+        st.sampled_from(["Alpha", " ", "Ré", "מ", "7"]),
+        st.characters(categories=["Cc", "Cf", "Zl", "Zp", "Co", "Cn"]),
+    ),
+    min_size=1,
+    max_size=6,
+).map("".join)
 ERRORS = ["#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!"]
 FORMULAS = ["=cmd|' /C calc'!A0", "=[1]Prices!$A$1", "=KAM_SCORE(1)", "=1/0", "=A1"]
 IDS = ["A1", "A2", "A3", "a1", " A1 ", "X9"]
@@ -120,7 +160,8 @@ def huge_texts(draw: st.DrawFn) -> str:
 
 texts = st.one_of(
     st.sampled_from(HOSTILE_TEXTS),
-    st.text(st.characters(blacklist_categories=("Cs",)).filter(_xml_legal), max_size=40),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=40),  # Excel stores no lone
+    nasty_texts,  # surrogate: "_xD800_" is how one would come
 )
 numbers = st.one_of(
     st.integers(-(10**12), 10**12),
@@ -209,11 +250,16 @@ def _write_cell(sheet: Any, r: int, c: int, value: Any, day: Any) -> None:
 @st.composite
 def damaged_portfolios(draw: st.DrawFn) -> dict[str, list[list[Any]]]:
     """The hand-made portfolio of the tests with random damage: sheets dropped, headers
-    renamed or repeated, cells replaced, rows added."""
+    renamed or repeated, cells replaced, rows added; the key account's name and KAM often
+    nasty texts (they reach the deck's title, tables, charts and file name)."""
     portfolio = {
         **mini_rows(),
         "Criteria": [c.row() for c in schema.DEFAULT_CRITERIA],
     }
+    key_account = portfolio["Accounts"][0]
+    for column in ("name", "kam"):
+        if draw(st.booleans()):
+            key_account[column] = draw(nasty_texts)
     sheets: dict[str, list[list[Any]]] = {}
     for name, records in portfolio.items():
         if draw(st.integers(0, 9)) == 9:  # (not 0: Hypothesis starts from the simplest draw)
@@ -238,6 +284,15 @@ def damaged_portfolios(draw: st.DrawFn) -> dict[str, list[list[Any]]]:
     return sheets or {"Notes": [["nothing here"]]}  # a workbook has at least one sheet
 
 
+_EXCEL_ESCAPED = re.compile("_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def excel_escaped(text: str) -> str:
+    """``text`` as Excel stores it (openpyxl does not): each character XML cannot hold as
+    ``_xHHHH_``, and the "_" of a typed ``_xHHHH_`` as ``_x005F_``, so that it stays text."""
+    return _EXCEL_ESCAPED.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
 def write_openpyxl(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -249,6 +304,8 @@ def write_openpyxl(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
                     value = value[1]  # "#N/A" is stored as an error, "=..." as a formula
                 elif isinstance(value, float) and not math.isfinite(value):
                     value = "#NUM!"
+                elif isinstance(value, str):
+                    value = excel_escaped(value)
                 if value is not None:
                     sheet.cell(r, c, value)
     book.save(path)
@@ -275,10 +332,24 @@ def outcome(call: Callable[[], T], path: Path, *, names: tuple[str, ...] = ()) -
 
 
 def command(*args: str) -> tuple[int, str]:
+    """Run ``kamxl ARGS``: exit code 0 or 1, no internal error, and nothing printed that a
+    terminal would take for a command (an escape sequence, a control character but the
+    newline, a bidi override); returns the exit code and stderr."""
     result = CliRunner().invoke(main, list(args))
     assert result.exit_code in (0, 1), (result.exit_code, result.output, result.exception)
     assert "internal error" not in result.stderr and "Traceback" not in result.output
+    assert_printable(result.stdout)
+    assert_printable(result.stderr)
     return result.exit_code, result.stderr
+
+
+def assert_deck_opens_clean(path: Path) -> None:
+    """python-pptx reads the deck back (slides, tables, charts and their workbooks, notes),
+    and neither the text of its XML nor its file name holds a character no deck may hold."""
+    assert everything(path)
+    assert NOT_IN_DECKS.search(path.name) is None, path.name
+    found = NOT_IN_DECKS.search(xml_texts(path))
+    assert found is None, (path.name, found)
 
 
 def every_entry_point(path: Path) -> None:
@@ -307,6 +378,8 @@ def every_entry_point(path: Path) -> None:
                 path,
             )
             assert built is None or built[0].path.parent == decks
+            if built is not None:
+                assert_deck_opens_clean(built[0].path)
     for args in (["check", str(path)], ["summary", str(path)]):
         _, stderr = command(*args)
         if stderr:  # a clear error: one line naming the file
@@ -336,13 +409,15 @@ def test_damaged_portfolios_give_a_result_or_a_clear_error(
 
 def test_the_generators_reach_decks_and_problems() -> None:
     """The portfolios generated are close enough to the contract to be read and to give
-    decks, and damaged enough to give problems: the property above is not vacuous."""
-    read = with_deck = with_problems = 0
+    decks, damaged enough to give problems, and their key accounts' names hold characters
+    no deck may hold (read back from Excel's ``_x0007_``): the property above is not
+    vacuous."""
+    read = with_deck = with_problems = nasty_key_names = 0
 
     @settings(FUZZ, max_examples=15)
     @given(sheets=damaged_portfolios())
     def count(sheets: dict[str, list[list[Any]]]) -> None:
-        nonlocal read, with_deck, with_problems
+        nonlocal read, with_deck, with_problems, nasty_key_names
         with tempfile.TemporaryDirectory() as folder:
             path = write_openpyxl(Path(folder) / "damaged.xlsx", sheets)
             try:
@@ -351,10 +426,14 @@ def test_the_generators_reach_decks_and_problems() -> None:
                 return
             read += 1
             with_problems += bool(book.problems)
-            with_deck += bool((book.accounts["status"] == "key").any())
+            key = book.accounts[book.accounts["status"] == "key"]
+            with_deck += bool(len(key))
+            names = " ".join(map(str, key["name"]))
+            nasty_key_names += NOT_IN_DECKS.search(names) is not None
 
     count()
     assert read >= 10 and with_deck >= 5 and with_problems >= 5, (read, with_deck, with_problems)
+    assert nasty_key_names >= 3, nasty_key_names
 
 
 # --- corrupted bytes ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,8 @@ from kamxl.workbook.reader import read_workbook
 from kamxl.workbook.schema import Kind
 from kamxl.workbook.template import build_workbook
 from kamxl.workbook.writer import recalc_workbook
-from tests.conftest import mini_rows
-from tests.deckcheck import everything
+from tests.conftest import NOT_IN_DECKS, mini_rows
+from tests.deckcheck import everything, xml_texts
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _C, _F, _V, _T, _IS = (f"{{{MAIN}}}{tag}" for tag in ("c", "f", "v", "t", "is"))
@@ -177,9 +177,10 @@ REQUIRED = {
 
 def hostile_rows(
     tier_labels: tuple[str, str, str] = ("=A", "+B", "@C"),
+    hostile: Sequence[str] = HOSTILE,
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], str]]:
-    """mini_rows with a hostile text in every text column (first row of each sheet, account
-    A1), the company name and the tier labels; and (sheet, column) -> the text."""
+    """mini_rows with a ``hostile`` text in every text column (first row of each sheet,
+    account A1), the company name and the tier labels; and (sheet, column) -> the text."""
     rows = mini_rows()
     rows["Settings"] += [
         {"key": "company", "value": "@OurCo"},
@@ -194,7 +195,7 @@ def hostile_rows(
             else:
                 firsts[sheet] = {"account_id": "A1", **REQUIRED[sheet]}
                 rows.setdefault(sheet, []).insert(0, firsts[sheet])
-        texts[(sheet, column)] = firsts[sheet][column] = HOSTILE[i % len(HOSTILE)]
+        texts[(sheet, column)] = firsts[sheet][column] = hostile[i % len(hostile)]
     return rows, texts
 
 
@@ -335,35 +336,43 @@ def _embedded_workbooks(pptx: Path) -> dict[str, dict[str, bytes]]:
     return out
 
 
+#: The text columns each deck of account A1 shows.
+SHOWN = {
+    "qbr": [
+        ("Accounts", "name"),
+        ("Accounts", "kam"),
+        ("Stakeholders", "name"),
+        ("Opportunities", "opportunity"),
+        ("Plan", "objective"),
+        ("Risks", "risk"),
+        ("Risks", "mitigation"),
+        ("Actions", "action"),
+    ],
+    "qbr client": [("Accounts", "name"), ("Plan", "objective"), ("Actions", "action")],
+    "handshake": [("Accounts", "name"), ("Handshake", "client_priorities")],
+    "portfolio": [("Accounts", "name"), ("Accounts", "kam")],
+}
+
+
+def every_deck_of_a1(book: Any, out: Path) -> dict[str, Path]:
+    """The decks of :data:`SHOWN` for account A1 (QBR internal and client, handshake,
+    portfolio), built into ``out``."""
+    kinds = [DeckKind.QBR, DeckKind.HANDSHAKE, DeckKind.PORTFOLIO]
+    built = make_decks(book, out, kinds, accounts=["A1"])
+    built += make_decks(book, out, [DeckKind.QBR], accounts=["A1"], audience=Audience.CLIENT)
+    decks = {
+        f"{b.kind.value}{' client' if '(client)' in b.path.name else ''}": b.path for b in built
+    }
+    assert set(decks) == set(SHOWN)
+    return decks
+
+
 def test_decks_show_hostile_text_literally_and_chart_workbooks_keep_it_text(
     hostile: tuple[Path, dict[tuple[str, str], str]], tmp_path: Path
 ) -> None:
     path, texts = hostile
-    book = read_workbook(path)
-    built = make_decks(
-        book, tmp_path, [DeckKind.QBR, DeckKind.HANDSHAKE, DeckKind.PORTFOLIO], accounts=["A1"]
-    )
-    built += make_decks(book, tmp_path, [DeckKind.QBR], accounts=["A1"], audience=Audience.CLIENT)
-    decks = {
-        f"{b.kind.value}{' client' if '(client)' in b.path.name else ''}": b.path for b in built
-    }
-    assert set(decks) == {"qbr", "qbr client", "handshake", "portfolio"}
-    shown = {
-        "qbr": [
-            ("Accounts", "name"),
-            ("Accounts", "kam"),
-            ("Stakeholders", "name"),
-            ("Opportunities", "opportunity"),
-            ("Plan", "objective"),
-            ("Risks", "risk"),
-            ("Risks", "mitigation"),
-            ("Actions", "action"),
-        ],
-        "qbr client": [("Accounts", "name"), ("Plan", "objective"), ("Actions", "action")],
-        "handshake": [("Accounts", "name"), ("Handshake", "client_priorities")],
-        "portfolio": [("Accounts", "name"), ("Accounts", "kam")],
-    }
-    for key, columns in shown.items():
+    decks = every_deck_of_a1(read_workbook(path), tmp_path)
+    for key, columns in SHOWN.items():
         text = "\n".join(everything(decks[key]))
         for column in columns:
             assert texts[column].strip() in text, (key, column)  # as typed, not computed
@@ -384,6 +393,58 @@ def _shared_strings(xml: bytes) -> str:
     if not xml:
         return ""
     return "\n".join(_text_of(si) for si in etree.fromstring(xml).iter(f"{{{MAIN}}}si"))
+
+
+# --- Any character in any cell: decks drop what must not reach a reader --------------------
+
+#: What pastes and exports bring into cells besides formulas: control characters (Excel
+#: stores them as ``_x0007_``, the reader gives "\x07" back), terminal escapes, bidi
+#: overrides and isolates, invisible characters, noncharacters, line breaks of every kind,
+#: text that looks like Excel's escape, rich markup and Jinja.
+CONTROL_TEXTS = (
+    "Bell\x07 Ring",
+    "Esc\x1b[31m Red\x1b[0m",
+    "Null\x00 Byte\x7f",
+    "Nord\u202efjell \u2066Isolate\u2069",
+    "Zero\u200bWidth\ufeff Joiner\u2060",
+    "Non\ufdd0char",
+    "C1\x9b[2J\x85Next",
+    "Line\x0bbreak\x0cform\u2028sep\ttab",
+    "_x0007_ typed",
+    "[/bold] [red]markup[/red]",
+    "{{ 7*7 }} {% if 1 %}",
+)
+
+
+def _as_shown(text: str) -> str:
+    """What a reader sees of ``text``: the characters of :data:`NOT_IN_DECKS` gone, every
+    break and run of white space one space."""
+    text = re.sub("\r\n|[\n\r\v\f\x85\u2028\u2029]", " ", text)
+    return " ".join(NOT_IN_DECKS.sub("", text).split())
+
+
+def test_control_characters_in_every_text_column_give_decks(tmp_path: Path) -> None:
+    """Every text column holds control characters, escapes, bidi overrides, invisible
+    characters and line breaks: every kind of deck is built (before: "All strings must be
+    XML compatible" from lxml), python-pptx reads it back, each text shows without those
+    characters, and none of them is anywhere in the deck's XML, its charts' workbooks or the
+    deck's file name."""
+    rows, texts = hostile_rows(hostile=CONTROL_TEXTS)
+    book = read_workbook(build_workbook(tmp_path / "controls.xlsx", rows=rows))
+    assert book.accounts["name"].iloc[0] == "Bell\x07 Ring"  # _x0007_ in the file, read back
+    decks = every_deck_of_a1(book, tmp_path)
+    for key, columns in SHOWN.items():
+        deck = decks[key]
+        assert NOT_IN_DECKS.search(deck.name) is None, deck.name
+        shown = " ".join(" ".join(everything(deck)).split())
+        for column in columns:
+            assert _as_shown(texts[column]) in shown, (deck.name, column, shown[:300])
+        found = NOT_IN_DECKS.search(xml_texts(deck))
+        assert found is None, (deck.name, found)
+        for parts in _embedded_workbooks(deck).values():
+            strings = _shared_strings(parts.get("xl/sharedStrings.xml", b""))
+            assert NOT_IN_DECKS.search(strings) is None, deck.name
+    assert decks["qbr"].name == "A1 Bell Ring - QBR 2026-Q3.pptx"
 
 
 # --- Names never build a path outside the output folder ------------------------------------

@@ -17,7 +17,7 @@ import copy
 import io
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
+from kamxl.characters import clean_text
 from kamxl.deck import charts, style
 from kamxl.deck.context import (
     PLAN_RAG,
@@ -135,26 +136,26 @@ class Deck:
                 _fit_placeholder(placeholder, subtitle, TypeSize(Pt(18), Pt(12)))
         if lines:
             box = Box.inches(0.9, 5.6, 11.5, 1.0)
-            self._text(slide, box, "\n".join(lines), BODY, color=GREY)
+            self._text(slide, box, _lines(lines), BODY, color=GREY)
         self._notes(slide, notes)
         return slide
 
     def slide(self, kicker: str, title: str, notes: str) -> Slide:
         """A content slide: kicker, action title, footer, speaker notes."""
         slide = self.prs.slides.add_slide(self._title_only)
-        self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND)
+        self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND, one_line=True)
         title_shape = slide.shapes.title
         if title_shape is not None:
             _fit_placeholder(title_shape, title, TITLE, bold=True)
         else:
-            self._text(slide, style.TITLE_BOX, title, TITLE, bold=True, color=BRAND)
+            self._text(slide, style.TITLE_BOX, title, TITLE, bold=True, color=BRAND, one_line=True)
         self._footer(slide)
         self._notes(slide, notes)
         return slide
 
     def _footer(self, slide: Slide) -> None:
         left, right = FOOTER_BOX.split((0.85, 0.15), gap=Inches(0.2))
-        self._text(slide, left, self.footer, FOOTER, color=GREY)
+        self._text(slide, left, self.footer, FOOTER, color=GREY, one_line=True)
         number = slide.shapes.add_textbox(right.left, right.top, right.width, right.height)
         frame = number.text_frame
         frame.margin_left = frame.margin_right = Inches(0.05)
@@ -164,7 +165,9 @@ class Deck:
         _slide_number_field(paragraph, len(self.prs.slides), FOOTER.size, GREY)
 
     def _notes(self, slide: Slide, notes: str) -> None:
-        slide.notes_slide.notes_text_frame.text = notes
+        """Set the speaker notes of ``slide`` (cleaned as every deck text is: the notes do
+        not pass through :func:`~kamxl.deck.fit.fit`)."""
+        slide.notes_slide.notes_text_frame.text = clean_text(notes)
 
     # --- content --------------------------------------------------------------------------
 
@@ -179,10 +182,19 @@ class Deck:
         color: RGBColor = TEXT,
         align: PP_ALIGN | None = None,
         anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
+        one_line: bool = False,
     ) -> Any:
         shape = slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
         fit_in_shape(
-            shape.text_frame, text, box.width, box.height, size, bold=bold, color=color, align=align
+            shape.text_frame,
+            text,
+            box.width,
+            box.height,
+            size,
+            bold=bold,
+            color=color,
+            align=align,
+            one_line=one_line,
         )
         shape.text_frame.vertical_anchor = anchor
         return shape
@@ -196,8 +208,7 @@ class Deck:
         self._text(
             slide, box, message, BODY, color=GREY, align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE
         )
-        notes = slide.notes_slide.notes_text_frame
-        notes.text = f"{notes.text} {message}".strip()
+        self._notes(slide, f"{slide.notes_slide.notes_text_frame.text} {message}".strip())
 
     def bullets(
         self, slide: Slide, box: Box, heading: str | None, items: Sequence[str], *, empty: str
@@ -212,6 +223,7 @@ class Deck:
                 BODY,
                 bold=True,
                 color=BRAND,
+                one_line=True,
             )
             rule = slide.shapes.add_connector(
                 1, box.left, top + Inches(0.42), box.right, top + Inches(0.42)
@@ -219,7 +231,7 @@ class Deck:
             rule.line.color.rgb = LINE
             rule.line.width = Pt(0.75)
             top += Inches(0.5)
-        text = "\n".join(f"• {item}" for item in items) if items else empty
+        text = _lines(f"• {item}" for item in items) if items else empty
         self._text(
             slide,
             Box(box.left, top, box.width, box.bottom - top),
@@ -261,9 +273,17 @@ class Deck:
                     tile_box.height - Inches(0.2),
                 )
                 label, value, detail = inner.rows((0.28, 0.42, 0.30), gap=Inches(0.02))
-                self._text(slide, label, tile.label, TypeSize(Pt(12), Pt(9)), color=GREY)
                 self._text(
-                    slide, value, tile.value, TypeSize(Pt(28), Pt(14)), bold=True, color=TEXT
+                    slide, label, tile.label, TypeSize(Pt(12), Pt(9)), color=GREY, one_line=True
+                )
+                self._text(
+                    slide,
+                    value,
+                    tile.value,
+                    TypeSize(Pt(28), Pt(14)),
+                    bold=True,
+                    color=TEXT,
+                    one_line=True,
                 )
                 if tile.detail:
                     self._text(
@@ -272,6 +292,7 @@ class Deck:
                         tile.detail,
                         TypeSize(Pt(11), Pt(9)),
                         color=accent if tile.rag else GREY,
+                        one_line=True,
                     )
 
     def table(
@@ -428,9 +449,22 @@ def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
 
 
 def _fit_placeholder(placeholder: Any, text: str, size: TypeSize, *, bold: bool = False) -> None:
+    """A title or subtitle placeholder: one field, fitted (line breaks in it are spaces)."""
     fit_in_shape(
-        placeholder.text_frame, text, placeholder.width, placeholder.height, size, bold=bold
+        placeholder.text_frame,
+        text,
+        placeholder.width,
+        placeholder.height,
+        size,
+        bold=bold,
+        one_line=True,
     )
+
+
+def _lines(items: Iterable[str]) -> str:
+    """One text of ``items``, one per line: a line break inside an item (an account name
+    with a line feed) would start an unmarked line, so each item is kept on its line."""
+    return "\n".join(clean_text(item, one_line=True) for item in items)
 
 
 def _slide_number_field(paragraph: Any, number: int, size: int, color: RGBColor) -> None:
@@ -1052,7 +1086,7 @@ def _relationship_chart(slide: Slide, box: Box, ctx: QbrContext, text: DeckText)
     for point, person in zip(series_.points, placed, strict=True):
         label = point.data_label
         label.has_text_frame = True
-        label.text_frame.text = person.name
+        label.text_frame.text = clean_text(person.name, one_line=True)
         label.text_frame.paragraphs[0].runs[0].font.size = Pt(9)
         label.position = XL_LABEL_POSITION.RIGHT
         if person.days_since_contact is not None and person.days_since_contact >= 90:

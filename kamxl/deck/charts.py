@@ -65,6 +65,7 @@ from pptx.text.text import Font
 from pptx.util import Inches, Length, Pt, lazyproperty
 from xlsxwriter import Workbook
 
+from kamxl.characters import clean_text
 from kamxl.deck import style
 
 __all__ = [
@@ -139,19 +140,45 @@ class _BubbleWriter(_SafeWorkbookMixin, BubbleWorkbookWriter):
                 worksheet.write_column(offset + 1, 3, list(names))
 
 
-class _CategoryData(CategoryChartData):
+def _one_line(label: Any) -> Any:
+    """A text label of a chart (a category, a series name, a point label, an axis title) as
+    every deck text is, on one line (:func:`kamxl.characters.clean_text`); other labels
+    (numbers, dates) as they are."""
+    return clean_text(label, one_line=True) if isinstance(label, str) else label
+
+
+class _CleanNames:
+    """Series names cleaned as they enter the chart data: from there they go both into the
+    chart XML (which cannot hold a control character) and into the embedded workbook."""
+
+    def add_series(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return super().add_series(_one_line(name), *args, **kwargs)  # type: ignore[misc]
+
+
+class _CategoryData(_CleanNames, CategoryChartData):
+    @property
+    def categories(self) -> Any:
+        return CategoryChartData.categories.fget(self)
+
+    @categories.setter
+    def categories(self, labels: Sequence[Any]) -> None:
+        CategoryChartData.categories.fset(self, [_one_line(label) for label in labels])
+
+    def add_category(self, label: Any) -> Any:
+        return super().add_category(_one_line(label))
+
     @lazyproperty
     def _workbook_writer(self) -> _CategoryWriter:
         return _CategoryWriter(self)
 
 
-class _XyData(XyChartData):
+class _XyData(_CleanNames, XyChartData):
     @lazyproperty
     def _workbook_writer(self) -> _XyWriter:
         return _XyWriter(self)
 
 
-class _BubbleData(BubbleChartData):
+class _BubbleData(_CleanNames, BubbleChartData):
     def __init__(self, number_format: str = "General") -> None:
         super().__init__(number_format)
         self.point_labels: dict[int, Sequence[str]] = {}
@@ -268,7 +295,7 @@ def _set_axis_title(axis: Any, text: str, *, vertical: bool) -> None:
         return
     axis.has_title = True
     frame = axis.axis_title.text_frame
-    frame.text = text
+    frame.text = _one_line(text)
     for run in frame.paragraphs[0].runs:
         _set_font(run.font, CHART_TEXT, style.GREY)
     body = axis.axis_title._title.find(qn("c:tx")).find(qn("c:rich")).find(qn("a:bodyPr"))
@@ -400,7 +427,7 @@ def _point_label(
             paragraph.remove(child)
         paragraph.append(parse_xml(f"<a:pPr {nsdecls('a')}><a:defRPr/></a:pPr>"))
         run = parse_xml(f'<a:r {nsdecls("a")}><a:rPr lang="en-US"/><a:t/></a:r>')
-        run.find(qn("a:t")).text = text
+        run.find(qn("a:t")).text = _one_line(text)
         paragraph.append(run)
         for r_pr in (paragraph.find(qn("a:pPr")).find(qn("a:defRPr")), run.find(qn("a:rPr"))):
             _set_font(Font(r_pr), size, colour, bold=bold)
@@ -856,7 +883,12 @@ def add_matrix_chart(
     The accounts series (``series_name``) is brand at 35 % transparency so overlaps show.
     """
     accounts = [
-        (str(name), min(max(fx, 0.0), 100.0), min(max(fy, 0.0), 100.0), _clean(size) or 0.0)
+        (
+            _one_line(str(name)),  # as labelled: its size places the label
+            min(max(fx, 0.0), 100.0),
+            min(max(fy, 0.0), 100.0),
+            _clean(size) or 0.0,
+        )
         for name, x, y, size in points
         if (fx := _clean(x)) is not None and (fy := _clean(y)) is not None
     ]

@@ -7,7 +7,10 @@ text overflow a box or hides it; a viewer, a converter or a thumbnail shows exac
 XML says. So kamxl measures every fitted text with the metrics of the font it will be shown
 in, picks the largest size of its role (:class:`kamxl.deck.style.TypeSize`) at which it fits,
 and only when even the role's minimum does not fit keeps whole lines and ends the last one with
-"…". The lines are written as measured, so every renderer shows the same lines.
+"…". The lines are written as measured, so every renderer shows the same lines. Before it is
+measured, every text is cleaned by :func:`kamxl.characters.clean_text` (control, bidi-override
+and invisible characters dropped, line breaks normalised): what is measured is what is
+written, and lxml never meets a character XML cannot hold.
 
 Metrics: the deck font is Calibri (:data:`kamxl.deck.style.FONT`); Carlito, shipped in
 ``kamxl/deck/fonts`` under the SIL Open Font License, has exactly Calibri's advance widths, and
@@ -46,6 +49,7 @@ from pptx.oxml.ns import qn
 from pptx.text.text import TextFrame, _Paragraph
 from pptx.util import Emu, Inches, Length, Pt
 
+from kamxl.characters import clean_text
 from kamxl.deck.style import FONT, MIN_SIZE, TypeSize
 
 __all__ = [
@@ -83,7 +87,6 @@ WIDTH_SAFETY: Final = 0.98
 STEP: Final = 0.5
 
 _UNBREAKABLE_SPACES: Final = str.maketrans({"\u00a0": " "})
-_LINE_BREAKS: Final = re.compile(r"\r\n|\r|\v|\u2028|\u2029")
 _SPACES: Final = re.compile(r"[ \t]+")  # word separators; a no-break space is not one
 _TRAILING_PUNCTUATION: Final = " \t,;:-–—"
 
@@ -176,9 +179,10 @@ def _width_em(text: str, bold: bool) -> float:
 def text_width(text: str, size_pt: float, bold: bool = False) -> float:
     """Width in points of ``text`` set in Calibri/Carlito at ``size_pt`` (no wrapping).
 
-    A text with line breaks is as wide as its widest line.
+    A text with line breaks is as wide as its widest line. The text is measured as it is
+    written: :func:`kamxl.characters.clean_text` first.
     """
-    lines = _LINE_BREAKS.sub("\n", text).split("\n")
+    lines = clean_text(text).split("\n")
     return max(_width_em(line, bold) for line in lines) * size_pt
 
 
@@ -206,15 +210,17 @@ def _break_word(word: str, width_pt: float, size_pt: float, bold: bool) -> list[
 def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
     """Greedy word wrap of ``text`` into lines no wider than ``width_pt`` at ``size_pt``.
 
-    Explicit line breaks ("\\n", also "\\r\\n" and "\\v") are kept, so "a\\n\\nb" gives an empty
-    line between. Words are separated by spaces and tabs (runs of them become one space; a
-    no-break space joins); a word is split only when it is alone wider than the line, and then
-    by characters. Lines carry no trailing spaces. An empty text has no lines.
+    The text is first cleaned as every deck text is (:func:`kamxl.characters.clean_text`:
+    control and invisible characters dropped). Explicit line breaks ("\\n", also "\\r\\n",
+    "\\v" and the others of :data:`kamxl.characters.LINE_BREAKS`) are kept, so "a\\n\\nb" gives
+    an empty line between. Words are separated by spaces and tabs (runs of them become one
+    space; a no-break space joins); a word is split only when it is alone wider than the line,
+    and then by characters. Lines carry no trailing spaces. An empty text has no lines.
     """
     if not text:
         return []
     lines: list[str] = []
-    for paragraph in _LINE_BREAKS.sub("\n", text).split("\n"):
+    for paragraph in clean_text(text).split("\n"):
         words = [w for w in _SPACES.split(paragraph) if w]
         line = ""
         for word in words:
@@ -296,8 +302,14 @@ def fit(
     bold: bool = False,
     line_spacing: float = LINE_SPACING,
     max_lines: int | None = None,
+    one_line: bool = False,
 ) -> Fitted:
     """Fit ``text`` in a box of ``width_pt`` × ``height_pt`` points at the largest size possible.
+
+    Every text a deck shows passes here first, and is cleaned as
+    :func:`kamxl.characters.clean_text` says (control and invisible characters dropped, line
+    breaks normalised); ``one_line`` is for a field the workbook's line breaks must not
+    split (a title, a label): they become spaces there, and the text still wraps to fit.
 
     The width and height are the *usable* ones, inside the text frame's insets (margins):
     :func:`fit_in_shape` subtracts them. Sizes are tried from ``size.size`` down to
@@ -308,6 +320,7 @@ def fit(
     "…", and ``truncated`` is set. A box too low for one line gets no lines (and a warning):
     that is a layout error, and overflowing would be worse.
     """
+    text = clean_text(text, one_line=one_line)
     sizes = _sizes(size)
     if not text.strip():
         return Fitted([], sizes[0], False, 0.0)
@@ -410,6 +423,7 @@ def fit_in_shape(
     align: PP_ALIGN | None = None,
     line_spacing: float = LINE_SPACING,
     max_lines: int | None = None,
+    one_line: bool = False,
 ) -> Fitted:
     """Fit ``text`` to a shape of ``box_width_emu`` × ``box_height_emu`` and write it there.
 
@@ -424,7 +438,8 @@ def fit_in_shape(
     fitted size, bold and colour; the line spacing is written as exact points
     (``size * line_spacing``), the value used for measuring; indents and bullets are cleared.
     ``align=None`` keeps the alignment the shape inherits (a layout's centred title, say).
-    Whatever the frame held before is replaced.
+    Whatever the frame held before is replaced. The text is cleaned by :func:`fit` (and
+    ``one_line`` passed on to it).
     """
     text_frame.word_wrap = True
     text_frame.auto_size = MSO_AUTO_SIZE.NONE
@@ -440,6 +455,7 @@ def fit_in_shape(
         bold=bold,
         line_spacing=line_spacing,
         max_lines=max_lines,
+        one_line=one_line,
     )
     text_frame.clear()
     paragraph = text_frame.paragraphs[0]
