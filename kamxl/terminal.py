@@ -36,6 +36,10 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+#: A backslash before a "[" that opens no rich tag (rich.markup.escape leaves those).
+_BACKSLASH_BRACKET = re.compile(r"\\\[(?![a-z#/@][^[]*?\])")
+
+
 def printable(text: object, *, keep_newlines: bool = False, markup: bool = False) -> str:
     """``text`` (made a string) safe to print: C0 and C1 controls, DEL, bidirectional
     controls and marks, line and paragraph separators, invisible characters, noncharacters
@@ -54,4 +58,7 @@ def printable(text: object, *, keep_newlines: bool = False, markup: bool = False
         from rich.markup import escape
 
         shown = escape(shown)
+        # rich's renderer also reads a backslash before a "[" that opens no tag as an
+        # escape, and drops it: one more keeps it ("C:\[x" prints as it is)
+        shown = _BACKSLASH_BRACKET.sub(r"\\\\[", shown)
     return shown
