@@ -292,7 +292,18 @@ def deck(
         raise DeckError(f"{book}: {error}") from None
     for item in built:
         extra = f" + {item.pdf.name}" if item.pdf else ""
-        click.echo(f"Wrote {item.path} ({item.slides} slides){extra}")
+        click.echo(f"Wrote {printable(item.path)} ({item.slides} slides){extra}")
+        if item.left_out:
+            from kamxl.workbook.validity import describe
+
+            cells = sorted({c for group in item.left_out.values() for c in group})
+            click.echo(
+                printable(
+                    f"  left out ({len(item.left_out)} figure(s) and section(s): "
+                    f"{', '.join(item.left_out)}): they rest on {describe(cells)}"
+                ),
+                err=True,
+            )
     click.echo(f"{len(built)} deck(s) in {output}")
     if workbook.errors:
         click.echo(

@@ -152,6 +152,23 @@ def test_check_action_writes_the_full_list(tmp_path: Path) -> None:
     assert report.read_text().startswith("bad.xlsx Accounts!I3: error:")
 
 
+def test_deck_buttons_build_nothing_from_a_workbook_that_fails_the_check(tmp_path: Path) -> None:
+    """The ribbon follows the rule of every command: text in a revenue cell gives no deck
+    (the QBR showed NRR 0 %), and the message says what to fix and where the list is."""
+    bad = tmp_path / "bad.xlsx"
+    wb = openpyxl.load_workbook(SAMPLE)
+    wb["Accounts"]["I2"] = "12 000"
+    wb.save(bad)
+    out = tmp_path / "out"
+    for control_id in ("kam_qbr", "kam_client_qbr", "kam_handshake", "kam_portfolio"):
+        book = FileBook(bad, account="ACC-001", out=out)
+        message = dispatch(control_id, book)
+        assert message.startswith("No deck was built: 1 error(s), 0 warning(s):\n"), message
+        assert "bad.xlsx Accounts!I2: error: '12 000': revenue_curr: text" in message
+        assert book.messages == ["Error: " + message]
+    assert sorted(p.name for p in out.iterdir()) == ["bad - check.txt"]
+
+
 # --- LiveBook on stand-ins for xlwings objects ------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -72,6 +72,9 @@ class Built:
     path: Path
     slides: int
     pdf: Path | None = None
+    #: what the deck leaves out because it rests on cells that fail the check (with
+    #: keep_going): figure or section -> those cells
+    left_out: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def deck_name(kind: DeckKind, book: KamWorkbook, account_id: str | None, audience: Audience) -> str:
@@ -150,10 +153,10 @@ def make_decks(
     paths = output_paths(book, out_dir, jobs, audience, overwrite=overwrite, pdf=pdf, inputs=inputs)
     built: list[Built] = []
     for (kind, account_id), path in zip(jobs, paths, strict=True):
-        deck = _deck(book, kind, account_id, audience, language, template, as_of)
+        deck, left_out = _deck(book, kind, account_id, audience, language, template, as_of)
         atomic_write(path, deck.to_bytes(), overwrite=overwrite)
         copy = to_pdf(path, overwrite=overwrite, inputs=inputs) if pdf else None
-        built.append(Built(kind, account_id, path, len(deck.prs.slides), copy))
+        built.append(Built(kind, account_id, path, len(deck.prs.slides), copy, left_out))
     return built
 
 
@@ -199,20 +202,16 @@ def _deck(
     language: str | None,
     template: Path | None,
     as_of: date | None,
-) -> Deck:
+) -> tuple[Deck, dict[str, tuple[str, ...]]]:
+    """The deck, and what it leaves out because it rests on cells failing the check."""
     if kind is DeckKind.QBR:
-        return build_qbr(
-            qbr_context(book, account_id or "", audience=audience, language=language, as_of=as_of),
-            template=template,
-        )
+        qbr = qbr_context(book, account_id or "", audience=audience, language=language, as_of=as_of)
+        return build_qbr(qbr, template=template), qbr.left_out
     if kind is DeckKind.HANDSHAKE:
-        return build_handshake(
-            handshake_context(book, account_id or "", language=language, as_of=as_of),
-            template=template,
-        )
-    return build_portfolio(
-        portfolio_context(book, language=language, as_of=as_of), template=template
-    )
+        handshake = handshake_context(book, account_id or "", language=language, as_of=as_of)
+        return build_handshake(handshake, template=template), handshake.left_out
+    portfolio = portfolio_context(book, language=language, as_of=as_of)
+    return build_portfolio(portfolio, template=template), portfolio.left_out
 
 
 def soffice() -> str | None:

@@ -285,10 +285,15 @@ def _account(book: KamBook) -> str:
 
 
 def _decks(book: KamBook, kind: str, *, account: bool, client: bool = False) -> str:
+    """Build a deck of the workbook -- not from a workbook that fails the check: the
+    buttons follow the rule of every command (a figure comes from valid inputs or not at
+    all), and say what to fix."""
     from kamxl.deck.context import Audience
     from kamxl.deck.make import DeckKind, make_decks
 
     workbook = book.read()
+    if workbook.errors:
+        raise ActionError("No deck was built: " + check(book))
     built = make_decks(
         workbook,
         book.output_dir(),
