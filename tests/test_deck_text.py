@@ -300,6 +300,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "portfolio_subtitle": [{"period": "2026-Q3"}],
     "matrix_title": [
         {"strategic": None, "share": None},
+        {"strategic": 3, "share": None},
         {"strategic": 0, "share": 0.0},
         {"strategic": 1, "share": 0.2},
         {"strategic": 9, "share": 0.64},
@@ -324,11 +325,15 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "notes_matrix": [
         {"strategic": None, "share": None},
+        {"strategic": 3, "share": None},
         {"strategic": 0, "share": 0.0},
         {"strategic": 1, "share": 0.2},
         {"strategic": 9, "share": 0.64},
     ],
-    "notes_concentration": [{"pareto": 0.23, "top_share": 0.61, "effective": 5.4}],
+    "notes_concentration": [
+        {"pareto": 0.23, "top_share": 0.61, "effective": 5.4},
+        {"pareto": None, "top_share": None, "effective": None},
+    ],
     "notes_tiering": [{"count": 1}, {"count": 24}, {"count": None}],
     "left_out_note": [{"count": 1}, {"count": 3}],
     "left_out_item": [{"what": "revenue", "cells": "Accounts!I4"}],

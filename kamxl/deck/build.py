@@ -42,6 +42,7 @@ from kamxl.deck.context import (
     HandshakeContext,
     PortfolioContext,
     QbrContext,
+    client_visible,
 )
 from kamxl.deck.fit import fit, fit_in_shape, lines_height, wrap
 from kamxl.deck.style import (
@@ -199,12 +200,22 @@ class Deck:
         shape.text_frame.vertical_anchor = anchor
         return shape
 
-    def chart(self, slide: Slide, box: Box, has_data: bool, draw: Callable[[], Any]) -> None:
-        """Draw a chart, or, without data, say so on the slide and in the speaker notes."""
+    def chart(
+        self,
+        slide: Slide,
+        box: Box,
+        has_data: bool,
+        draw: Callable[[], Any],
+        *,
+        left_out: bool = False,
+    ) -> None:
+        """Draw a chart, or, without data, say so on the slide and in the speaker notes:
+        that no data is recorded, or (``left_out``) that it rests on cells failing the
+        check."""
         if has_data:
             draw()
             return
-        message = self.text.label("no_data")
+        message = self.text.label("left_out_chart" if left_out else "no_data")
         self._text(
             slide, box, message, BODY, color=GREY, align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE
         )
@@ -603,9 +614,18 @@ def _left_out_note(text: DeckText, left_out: dict[str, tuple[str, ...]]) -> str:
     if not left_out:
         return ""
     items = [
-        text("left_out_item", what=name, cells=describe(cells)) for name, cells in left_out.items()
+        text("left_out_item", what=_figure_name(text, name), cells=describe(cells))
+        for name, cells in left_out.items()
     ]
     return "\n" + text("left_out_note", count=len(items)) + "\n" + "\n".join(items)
+
+
+def _figure_name(text: DeckText, name: str) -> str:
+    """A left-out figure as the deck calls it: its label ("NRR"), and its period for a
+    figure of one period ("revenue:2026-Q2" -> "Revenue · Q2 2026")."""
+    key, _, period = name.partition(":")
+    label = text.labels.get(key) or key.replace("_", " ")
+    return f"{label} · {text.formats.period(period)}" if period else label
 
 
 def _count(value: Figure) -> int | None:
@@ -640,6 +660,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
     )
     missing = " ".join(t("missing_note", what=w) for w in ctx.notes)
     left_out = ctx.left_out
+    named = client_visible(left_out) if client else left_out  # what the notes may name
 
     # 1. Title.
     deck.title_slide(
@@ -647,7 +668,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         t("qbr_subtitle", period=meta.period),
         [t("qbr_teams", our_team=ctx.our_team, client_team=ctx.client_team, next_qbr=ctx.next_qbr)],
         t("notes_title", account=name, period=meta.period, next_qbr=ctx.next_qbr)
-        + _left_out_note(t, left_out),
+        + _left_out_note(t, named),
     )
     # 2. Agenda.
     slide = deck.slide(t.label("agenda"), t("agenda_title"), t("notes_agenda"))
@@ -780,6 +801,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             value_axis_title=t("revenue_axis", symbol=f.symbol),
             number_format="#,##0",
         ),
+        left_out=any(key.startswith(("revenue:", "forecast:")) for key in left_out),
     )
 
     # 6. Health trend.
@@ -805,6 +827,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             [(t.label(name), values) for name, values in ctx.health_series],
             value_axis_title=t.label("health_axis"),
         ),
+        left_out=any(key.startswith("health:") for key in left_out),
     )
 
     # 7. Relationship map (client: the joint team, without internal fields).
@@ -1258,6 +1281,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             y_title=t.label("attractiveness"),
             quadrant_labels={q: t.status(q) for q in ("Strategic", "Star", "Status", "Streamline")},
         ),
+        left_out="matrix" in ctx.left_out,
     )
 
     slide = deck.slide(
@@ -1284,6 +1308,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             y_title=t.label("revenue_share"),
             marker=(0.2, k.top20_share.value) if k.top20_share.ok else None,
         ),
+        left_out=k.top20_share.from_bad_input,
     )
     deck.tiles(
         slide,

@@ -62,6 +62,35 @@ STALE_CONTACT_DAYS = 90
 HEALTH_TREND_TOLERANCE = 1.0
 #: KAM load norm: key accounts per KAM.
 KAM_LOAD_NORM = (5, 15)
+#: Figures and sections of a QBR that a client deck never names, not even in the speaker
+#: notes' list of what was left out (the client-safe fields of workbook.md).
+INTERNAL_FIGURES = frozenset(
+    {
+        "margin",
+        "share_of_wallet",
+        "risks",
+        "weighted_pipeline",
+        "win_rate",
+        "median_cycle",
+        "forecast_accuracy",
+        "health",
+        "rag",
+        "stale_contacts",
+        "watch",
+    }
+)
+
+
+def client_visible(left_out: dict[str, BadCells]) -> dict[str, BadCells]:
+    """What a client deck may say it left out: none of :data:`INTERNAL_FIGURES`, no health
+    period, no forecast."""
+    return {
+        name: cells
+        for name, cells in left_out.items()
+        if name not in INTERNAL_FIGURES and not name.startswith(("health:", "forecast:"))
+    }
+
+
 #: Plan status -> RAG status shown beside it.
 PLAN_RAG = {"done": "Green", "on track": "Green", "at risk": "Amber", "late": "Red"}
 
