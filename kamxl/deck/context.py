@@ -1049,7 +1049,9 @@ def _watch(
     if risks:
         high = [r for r in risks if r["level"] == "high"]
         if high:
-            items.append(Item("risk", {"name": high[0]["risk"], "count": len(high)}))
+            items.append(
+                Item("risk", {"name": high[0]["risk"], "count": len(high), "row": high[0]["row"]})
+            )
     return items[:4]
 
 
