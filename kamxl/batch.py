@@ -419,6 +419,8 @@ def _report_files(path: Path) -> tuple[Path, Path]:
             f"--report {path}: give the JSON report's name (like report.json); the .xlsx "
             "summary is written beside it"
         )
+    if path.name.startswith(".kamxl-"):  # the cache, the lock, an unfinished file
+        raise BatchUsageError(f"--report {path}: that name is kamxl's own; choose another")
     return path, path.with_suffix(".xlsx")
 
 
@@ -449,12 +451,7 @@ def write_reports(
     folder created if needed. An earlier report of kamxl batch is replaced; any other
     existing file only with ``force``; an input workbook never."""
     json_path, xlsx_path = _check_report(path, force=force, inputs=inputs)
-    try:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(
-            json_path.parent, f"cannot be created: {error.strerror or error}"
-        ) from None
+    _make_folder(json_path.parent)
     atomic_write(json_path, json.dumps(report.as_dict(), indent=2, ensure_ascii=False).encode())
     atomic_write(xlsx_path, summary_xlsx(report))
     return json_path, xlsx_path
@@ -931,19 +928,9 @@ def run_batch(
 
     kinds = [kind.value for kind in deck_kinds(kinds)]
     consolidate = "portfolio" in kinds
-    if executor not in _EXECUTORS:
-        raise BatchUsageError(f"executor {executor!r}: use one of {', '.join(_EXECUTORS)}")
-    if consolidate and audience == "client":
-        raise BatchUsageError("the portfolio review is internal: it has no client version")
-    if jobs is not None and jobs < 1:
-        raise BatchUsageError(f"--jobs {jobs}: give at least 1")
-    if rates is not None and not consolidate:
-        raise BatchUsageError(
-            "--rates converts the portfolio's amounts: use it with --kind portfolio"
-        )
+    _check_use(kinds, audience, executor, jobs, rates)
     out_dir = Path(out_dir).expanduser().absolute()  # the report names decks wherever it is read
-    if report is not None:
-        _report_files(report)  # a usage error first
+    report_folder = _report_files(report)[0].parent if report is not None else None
     workbooks, left_out = _inputs(_named(paths), exclude, out_dir)
     if not workbooks:
         raise BatchUsageError(
@@ -958,10 +945,9 @@ def run_batch(
     if template is not None:
         load_template(template)  # checked once, here: a bad template is one clear error
         template_file = FileBytes(Path(template).name, Path(template).read_bytes())
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(out_dir, f"cannot be created: {error.strerror or error}") from None
+    for folder in (out_dir, report_folder):
+        if folder is not None:
+            _make_folder(folder)
     template_digest = (
         hashlib.sha256(template_file.data).hexdigest()
         if template_file
@@ -1077,9 +1063,39 @@ def run_batch(
     result_report.seconds = time.perf_counter() - started
     result_report.finished = datetime.now().isoformat(timespec="seconds")
     if report is not None:
-        files = write_reports(result_report, report, force=force, inputs=workbooks)
-        result_report.files = tuple(map(str, files))
+        try:
+            files = write_reports(result_report, report, force=force, inputs=workbooks)
+        except OutputError as error:  # the decks stand: say so with the rest of the outcome
+            result_report.failures.append(
+                Failure(str(report), None, f"the report was not written: {error}")
+            )
+        else:
+            result_report.files = tuple(map(str, files))
     return result_report
+
+
+def _check_use(
+    kinds: Sequence[str], audience: str, executor: str, jobs: int | None, rates: Path | None
+) -> None:
+    """Refuse options that contradict each other (usage errors, before anything is read)."""
+    consolidate = "portfolio" in kinds
+    if executor not in _EXECUTORS:
+        raise BatchUsageError(f"executor {executor!r}: use one of {', '.join(_EXECUTORS)}")
+    if consolidate and audience == "client":
+        raise BatchUsageError("the portfolio review is internal: it has no client version")
+    if jobs is not None and jobs < 1:
+        raise BatchUsageError(f"--jobs {jobs}: give at least 1")
+    if rates is not None and not consolidate:
+        raise BatchUsageError(
+            "--rates converts the portfolio's amounts: use it with --kind portfolio"
+        )
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(folder, f"cannot be created: {error.strerror or error}") from None
 
 
 def _task(path: Path, options: str, **settings: Any) -> Task | WorkbookResult:

@@ -368,6 +368,10 @@ def test_the_report_never_replaces_a_file_it_did_not_write(drive: Path, tmp_path
     assert made.exit_code == 0 and deep.is_file() and deep.with_suffix(".xlsx").is_file()
     named_xlsx = invoke(str(drive), "-o", str(out), "--report", str(tmp_path / "r.xlsx"))
     assert named_xlsx.exit_code == 2 and "give the JSON report's name" in named_xlsx.output
+    cache = out / CACHE_NAME
+    over_cache = invoke(str(drive), "-o", str(out), "--report", str(cache), "--force")
+    assert over_cache.exit_code == 2 and "that name is kamxl's own" in over_cache.output
+    assert json.loads(cache.read_text())["workbooks"]  # the cache is untouched
 
 
 def test_the_batch_never_reads_its_own_outputs(drive: Path, tmp_path: Path) -> None:
