@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import kamxl
 from kamxl.batch import CACHE_NAME, PORTFOLIO_SOURCE, excluded, run_batch
 from kamxl.cli import main
 from kamxl.workbook.merge import ConsolidationError, RatesError, merge_workbooks, read_rates
@@ -434,3 +435,19 @@ def test_a_users_file_at_a_decks_path_is_not_replaced(drive: Path, tmp_path: Pat
     forced = run_batch([drive], out, force=True)
     assert forced.ok, forced.failures
     assert theirs.read_bytes() != b"the KAM's own deck" and len(forced.built) == 4
+
+
+def test_decks_of_a_worker_with_another_kamxl_are_refused() -> None:
+    from kamxl.batch import DeckFile, WorkbookResult, _same_kamxl
+
+    result = WorkbookResult(
+        "/drive/north.xlsx",
+        "key",
+        decks=[DeckFile("qbr", "N1", "N1.pptx", b"PK", 12)],
+        kamxl="0.0.1",  # what a worker of a cluster not upgraded sends back
+    )
+    _same_kamxl(result)
+    assert result.decks == [] and [f.reason for f in result.failures] == [
+        f"the worker runs kamxl 0.0.1, this machine kamxl {kamxl.__version__}: install the "
+        "same version on the workers"
+    ]
