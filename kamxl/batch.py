@@ -1231,7 +1231,10 @@ def _as_they_finish(
             elif isinstance(item, WorkbookResult):
                 yield item
             else:
-                pending[submit(item)] = item
+                try:
+                    pending[submit(item)] = item
+                except Exception as error:  # the pool broke: a worker was killed
+                    yield _stopped(item, error)
         if not pending:
             return
         for future in first_done(set(pending)):
@@ -1243,8 +1246,13 @@ def _result(future: Any, task: Task) -> WorkbookResult:
     try:
         return future.result()
     except Exception as error:
-        reason = f"the worker building it stopped ({type(error).__name__}: {error})"
-        return WorkbookResult(task.source, task.key, failures=[Failure(task.source, None, reason)])
+        return _stopped(task, error)
+
+
+def _stopped(task: Task, error: Exception) -> WorkbookResult:
+    """The failure of a workbook whose worker stopped (killed, out of memory)."""
+    reason = f"the worker building it stopped ({type(error).__name__}: {error})"
+    return WorkbookResult(task.source, task.key, failures=[Failure(task.source, None, reason)])
 
 
 def _on_dask(items: Iterable[Item], scheduler: str | None) -> Iterator[WorkbookResult]:

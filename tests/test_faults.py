@@ -296,3 +296,34 @@ def test_a_lock_whose_process_id_was_reused_is_taken_over(drive: Path, tmp_path:
     (out / LOCK_NAME).write_text(json.dumps(holder))
     report = run_batch([drive / "kam0.xlsx"], out)
     assert report.ok and not (out / LOCK_NAME).exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_killed_fails_its_workbooks_not_the_batch(drive: Path, tmp_path: Path) -> None:
+    """The kernel's out-of-memory killer ends a worker: the workbooks it had are failures,
+    the batch ends as usual, and the next run builds them."""
+    out = tmp_path / "out"
+    run = kamxl("batch", str(drive), "-o", str(out), "--jobs", "2")
+    try:
+
+        def worker() -> int | None:
+            for pid in descendants(run.pid):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes() if running(pid) else b""
+                if b"spawn_main" in command and b"resource_tracker" not in command:
+                    return pid
+            return None
+
+        wait_for(lambda: worker() is not None and len(finished_workbooks(out)) >= 1)
+        os.kill(worker() or 0, signal.SIGKILL)
+        stdout, stderr = run.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 1, stderr
+    assert "Traceback" not in stdout + stderr
+    assert "the worker building it stopped" in stdout
+    assert not (out / LOCK_NAME).exists()
+    resumed = kamxl("batch", str(drive), "-o", str(out), "--jobs", "2")
+    _, resumed_err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, resumed_err
+    assert decks_are_whole(out) == 6 * 2 + 15
