@@ -451,3 +451,23 @@ def test_decks_of_a_worker_with_another_kamxl_are_refused() -> None:
         f"the worker runs kamxl 0.0.1, this machine kamxl {kamxl.__version__}: install the "
         "same version on the workers"
     ]
+
+
+def test_a_workbook_folder_that_is_a_file_or_a_link_elsewhere_is_refused(
+    drive: Path, tmp_path: Path
+) -> None:
+    (drive / "typo.xlsx").unlink()
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "north").symlink_to(elsewhere, target_is_directory=True)
+    (out / "south").write_text("a file of the user's, named like a workbook's folder")
+    report = run_batch([drive], out, jobs=1)
+    reasons = sorted({f.reason.split(": ", 1)[1] for f in report.failures})
+    assert reasons == [
+        "is a file, not a folder: kamxl writes decks there",
+        f"would be written outside {out}",
+    ]
+    assert list(elsewhere.iterdir()) == []  # nothing written through the link
+    assert (out / "south").read_text().startswith("a file of the user's")
