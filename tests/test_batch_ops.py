@@ -179,6 +179,18 @@ def test_workbooks_in_two_currencies_are_not_added_up_without_rates(
     assert "give the exchange rates with --rates FILE" in failure.reason
     assert portfolio_decks(tmp_path / "out") == []
 
+    # a currency cell that failed the check is no one's currency: never taken as the default
+    book = openpyxl.load_workbook(currencies / "dollar.xlsx")
+    cell = next(row[1] for row in book["Settings"].iter_rows() if row[0].value == "currency")
+    cell.value = "#N/A"  # an error value, as Excel saves it
+    book.save(currencies / "dollar.xlsx")
+    going = run_batch([currencies], tmp_path / "out", kinds=["portfolio"], keep_going=True)
+    (failure,) = going.failures
+    assert (
+        f"the currency of {dollar} is not known (Settings!{cell.coordinate} failed the check)"
+        in failure.reason
+    )
+
 
 def test_rates_convert_every_amount_to_the_report_currency(
     currencies: Path, tmp_path: Path

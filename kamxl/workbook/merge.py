@@ -256,8 +256,17 @@ def _shared_accounts(books: Sequence[KamWorkbook]) -> list[str]:
 
 
 def _currency_problems(books: Sequence[KamWorkbook], rates: ExchangeRates | None) -> list[str]:
-    """Why the amounts of ``books`` cannot be added up: several currencies and no rates, or
-    a currency without a rate."""
+    """Why the amounts of ``books`` cannot be added up: a currency setting that failed the
+    check (its default is no one's currency), several currencies and no rates, or a
+    currency without a rate."""
+    unknown = [
+        f"the currency of {book.path} is not known ({book.bad_settings['currency']} failed "
+        "the check): its amounts cannot be added to the others'"
+        for book in books
+        if "currency" in book.bad_settings
+    ]
+    if unknown:
+        return unknown
     by_currency: dict[str, list[str]] = {}
     for book in books:
         by_currency.setdefault(_currency(book.settings.currency), []).append(str(book.path))
@@ -322,7 +331,9 @@ def _merged_sheet(sheet: str, books: Sequence[KamWorkbook], factors: Sequence[fl
         frame = book[sheet]
         money = [c for c in MONEY_COLUMNS.get(sheet, ()) if c in frame]
         if factor != 1.0 and money:
-            frame = frame.assign(**{c: pd.to_numeric(frame[c]) * factor for c in money})
+            frame = frame.assign(
+                **{c: pd.to_numeric(frame[c], errors="coerce") * factor for c in money}
+            )
         parts.append(frame.assign(_source=book.path.name))
     frame = pd.concat(parts, ignore_index=True)
     columns = {c for book in books for c in book.sheets[sheet].codes}
