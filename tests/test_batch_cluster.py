@@ -19,7 +19,6 @@ import pytest
 from kamxl.batch import run_batch
 from tests.test_batch import decks_in, renamed
 
-BIN = Path(sys.executable).parent
 #: Run in the worker process (``dask worker --preload``): note every file event that
 #: names a path under the caller's folder.
 AUDIT = """
@@ -54,7 +53,11 @@ def start(args: list[str], cwd: Path, log: Path, env: dict[str, str]) -> subproc
     cwd.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as stream:
         return subprocess.Popen(
-            [str(BIN / "dask"), *args], cwd=cwd, stdout=stream, stderr=subprocess.STDOUT, env=env
+            [sys.executable, "-m", "dask", *args],
+            cwd=cwd,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
 
 
@@ -71,10 +74,11 @@ def cluster(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     (folder / "audit_preload.py").write_text(AUDIT)
     env = {
         **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "KAMXL_TEST_CALLER": str(caller),
         "KAMXL_TEST_AUDIT_LOG": str(folder / "audit.log"),
-        "PYTHONPATH": str(folder),  # the preload module
+        "PYTHONPATH": os.pathsep.join(  # the preload module
+            filter(None, [str(folder), os.environ.get("PYTHONPATH")])
+        ),
     }
     scheduler_file = folder / "scheduler.json"
     scheduler = start(
@@ -123,8 +127,9 @@ def test_dask_workers_need_nothing_of_the_callers_disk(
     build_workbook(drive / "north" / "Q3.xlsx", rows=renamed("N"))
     build_workbook(drive / "south" / "Q3.xlsx", rows=renamed("S"))
     run = subprocess.run(
-        [str(BIN / "kamxl"), "batch", "drive", "-o", "out", "--kind", "qbr", "--kind",
-         "portfolio", "--executor", "dask", "--scheduler", address, "--report", "report.json"],
+        [sys.executable, "-m", "kamxl.cli", "batch", "drive", "-o", "out", "--kind", "qbr",
+         "--kind", "portfolio", "--executor", "dask", "--scheduler", address,
+         "--report", "report.json"],
         cwd=caller, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
