@@ -326,12 +326,33 @@ def deck(
 @click.option("--lang", type=click.Choice(["en", "fr"]), help="Default: each workbook's language.")
 @click.option("--template", type=_EXISTING, help="Your branded .pptx (layouts by name).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
-@click.option("--report", type=_OUTPUT, help="Write the JSON report here, and an .xlsx beside it.")
-@click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
+@click.option(
+    "--report",
+    type=_OUTPUT,
+    help="Write the JSON report here (its folder created if needed), and an .xlsx beside it.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rebuild everything, and replace files in the way that kamxl did not write "
+    "(never an input).",
+)
 @click.option(
     "--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True
 )
 @click.option("--scheduler", help="The Dask scheduler's address (with --executor dask).")
+@click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out the workbooks whose name, folder or path matches GLOB (repeatable).",
+)
+@click.option(
+    "--rates",
+    type=_EXISTING,
+    help="Exchange rates for a portfolio across currencies (CSV: currency,<report currency>).",
+)
 @_keep_going
 @_reports_errors
 def batch(
@@ -346,6 +367,8 @@ def batch(
     force: bool,
     executor: str,
     scheduler: str | None,
+    exclude: tuple[str, ...],
+    rates: Path | None,
     keep_going: bool,
 ) -> None:
     """Build the decks of many workbooks: PATHS are files, folders (recursive) and globs.
@@ -353,16 +376,20 @@ def batch(
     By default the QBR deck of every key account of every workbook. A workbook or an account
     that fails is reported and skipped; the others are built. Workbooks that did not change
     since the last run into the same folder are not rebuilt (--force rebuilds). Exits 1 if
-    anything failed.
+    anything failed, 130 on Ctrl-C, 143 on SIGTERM.
     """
-    from kamxl.batch import BatchUsageError, run_batch, write_reports
+    from kamxl.batch import (
+        SIGTERM_EXIT,
+        BatchUsageError,
+        Terminated,
+        run_batch,
+        sigterm_as_interrupt,
+    )
     from kamxl.deck.make import deck_kinds
     from kamxl.report import batch_progress, print_batch_report
 
-    if report is not None and not report.expanduser().parent.is_dir():
-        raise click.BadParameter(f"folder {report.parent} does not exist", param_hint="--report")
     try:
-        with batch_progress() as progress:
+        with sigterm_as_interrupt(), batch_progress() as progress:
             result = run_batch(
                 paths,
                 output,
@@ -376,16 +403,21 @@ def batch(
                 scheduler=scheduler,
                 progress=progress,
                 keep_going=keep_going,
+                exclude=exclude,
+                rates=rates,
+                report=report,
             )
     except BatchUsageError as error:
         raise click.UsageError(str(error)) from None
+    except Terminated:
+        click.echo("kamxl: terminated; the decks written so far are complete and kept", err=True)
+        sys.exit(SIGTERM_EXIT)
     except KeyboardInterrupt:
         click.echo("kamxl: interrupted; the decks written so far are complete and kept", err=True)
         sys.exit(130)
     print_batch_report(result)
-    if report is not None:
-        json_path, xlsx_path = write_reports(result, report)
-        click.echo(f"Report: {json_path} and {xlsx_path}")
+    if result.files:
+        click.echo(f"Report: {' and '.join(result.files)}")
     if not result.ok:
         sys.exit(1)
 

@@ -108,7 +108,7 @@ def test_corrupt_workbook_is_reported_the_rest_built_then_incremental(
     assert all(Path(o["path"]).is_file() and o["slides"] >= 10 for o in report["outputs"])
 
     summary = openpyxl.load_workbook(tmp_path / "report.xlsx")
-    assert summary.sheetnames == ["Summary", "Decks", "Failures", "Warnings"]
+    assert summary.sheetnames == ["Summary", "Decks", "Failures", "Warnings", "Left out"]
     counts = {row[0]: row[1] for row in summary["Summary"].iter_rows(values_only=True)}
     assert counts["Decks built"] == 4 and counts["Failures"] == 1 and counts["Workbooks"] == 3
     assert summary["Failures"]["A2"].value == broken
@@ -176,39 +176,24 @@ def test_same_inputs_give_identical_decks(drive: Path, tmp_path: Path) -> None:
         assert "2026-10-15T00:00:00Z" in core  # the workbook's as_of, not the build time
 
 
-def test_portfolio_consolidates_workbooks_and_reports_shared_accounts(
-    drive: Path, tmp_path: Path
-) -> None:
-    from kamxl.workbook.template import build_workbook
-
-    overlap = renamed("S")
-    overlap["Accounts"][0]["revenue_curr"] = 999  # S1 again, other figures
-    build_workbook(drive / "overlap.xlsx", rows=overlap)
+def test_portfolio_consolidates_workbooks(drive: Path, tmp_path: Path) -> None:
     (drive / "broken.xlsx").unlink()
     report = run_batch([drive], tmp_path / "out", kinds=["portfolio"], jobs=2)
     assert report.ok, report.failures
     portfolio = [o for o in report.outputs if o.kind == "portfolio"]
     assert len(portfolio) == 1 and portfolio[0].source == PORTFOLIO_SOURCE
     assert Path(portfolio[0].path).parent == tmp_path / "out"
-    shared = [w["message"] for w in report.warnings if w["source"] == PORTFOLIO_SOURCE]
-    overlap_path, south_path = (
-        (drive / "overlap.xlsx").resolve(),
-        (drive / "south" / "south.xlsx").resolve(),
-    )
-    assert shared == [
-        f"3 account(s) of {south_path} are also in {overlap_path} (S1, S2, S3): "
-        f"counted once, from {overlap_path}"
-    ]
+    assert report.portfolio_currency == "EUR"
 
     books = [read_workbook(p) for p in sorted(find_workbooks([drive]), key=str)]
-    merged, _ = merge_workbooks(books)
+    merged, notes = merge_workbooks(books)
     assert sorted(merged.accounts["account_id"]) == ["N1", "N2", "N3", "S1", "S2", "S3"]
-    s1 = merged.accounts[merged.accounts["account_id"] == "S1"]
-    assert s1["revenue_curr"].tolist() == [999]  # from the first workbook, counted once
-    assert merged.accounts["revenue_curr"].sum() == 120 + 40 + 30 + 999 + 40 + 30
+    assert merged.accounts["revenue_curr"].sum() == 2 * (120 + 40 + 30)
+    assert notes == []
 
     again = run_batch([drive], tmp_path / "out", kinds=["portfolio"])
     assert not again.built and again.warnings == report.warnings  # up to date, same notes
+    assert again.portfolio_currency == "EUR"
 
 
 def test_an_interrupted_run_leaves_whole_decks_and_resumes(drive: Path, tmp_path: Path) -> None:
@@ -264,11 +249,11 @@ def test_paths_folders_globs_and_usage_errors(drive: Path, tmp_path: Path) -> No
         str(drive), "-o", str(tmp_path / "out"), "--kind", "all", "--audience", "client"
     )
     assert client.exit_code == 2 and "portfolio review is internal" in client.output
-    no_report_folder = invoke(
+    new_report_folder = invoke(
         str(drive), "-o", str(tmp_path / "o"), "--report", str(tmp_path / "x" / "r.json")
     )
-    assert no_report_folder.exit_code == 2
-    assert not (tmp_path / "o").exists()  # nothing started
+    assert new_report_folder.exit_code == 1  # broken.xlsx; the report's folder is made
+    assert (tmp_path / "x" / "r.json").is_file() and (tmp_path / "x" / "r.xlsx").is_file()
 
 
 def test_workbooks_of_the_same_name_get_their_own_folders(drive: Path, tmp_path: Path) -> None:
@@ -277,10 +262,7 @@ def test_workbooks_of_the_same_name_get_their_own_folders(drive: Path, tmp_path:
     shutil.copyfile(drive / "north.xlsx", drive / "east" / "north.xlsx")
     report = run_batch([drive], tmp_path / "out", jobs=1)
     folders = sorted({Path(o.path).parent.name for o in report.outputs})
-    assert len(folders) == 3 and "south" in folders
-    assert all(
-        f.startswith("north-") and len(f) == len("north-") + 8 for f in folders if f != "south"
-    )
+    assert folders == ["drive-north", "east-north", "south"]  # told apart by their folders
     assert sorted(
         Path(o.path).parent.name for o in run_batch([drive], tmp_path / "out").outputs
     ) == sorted(Path(o.path).parent.name for o in report.outputs)  # stable from run to run

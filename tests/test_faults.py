@@ -4,13 +4,16 @@ error."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -19,7 +22,7 @@ from typing import Any
 import pytest
 from pptx import Presentation
 
-from kamxl.batch import CACHE_NAME, LOCK_NAME, run_batch
+from kamxl.batch import CACHE_NAME, LOCK_NAME, BatchError, run_batch
 from tests.conftest import SAMPLE
 from tests.test_batch import renamed
 
@@ -123,7 +126,8 @@ def test_a_disk_that_fills_up_gives_a_clear_error_and_keeps_what_was_built(
     stdout, stderr = run.communicate(timeout=300)
     assert run.returncode == 1, stderr
     assert "Traceback" not in stderr + stdout
-    assert "cannot be written: File too large" in stdout
+    failed = [line for line in stdout.splitlines() if line.startswith("FAILED")]
+    assert failed and all("cannot be written" in f and "File too large" in f for f in failed)
     assert {p: p.read_bytes() for p in kept} == kept  # the decks of before are untouched
     assert decks_are_whole(out) == len(kept)
     assert not list(out.rglob(".kamxl-*.tmp"))
@@ -182,3 +186,144 @@ def test_a_folder_kamxl_may_not_write_in(
     assert recalc.exit_code == 1
     assert f"cannot write in {folder}: Permission denied" in recalc.stderr
     assert list(folder.iterdir()) == []
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, ...)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process started by ``pid``, and by them (Linux)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields:
+            parents[int(entry.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def finished_workbooks(out: Path) -> dict[str, Any]:
+    """The workbooks the batch cache of ``out`` records as done (none while there is none)."""
+    try:
+        return json.loads((out / CACHE_NAME).read_text())["workbooks"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def running(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")  # a zombie is dead
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(
+    ("signum", "exit_code"),
+    [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -signal.SIGKILL)],
+    ids=["SIGTERM", "SIGINT", "SIGKILL"],
+)
+def test_workers_die_with_the_batch(
+    drive: Path, tmp_path: Path, signum: int, exit_code: int
+) -> None:
+    """What ``timeout``, cron and CI do: signal the batch process alone (not its group);
+    its workers must not outlive it, nor hold the caller's pipes."""
+    out = tmp_path / "out"
+    run = kamxl("batch", str(drive), "-o", str(out), "--jobs", "2")
+    family: set[int] = set()
+
+    def busy() -> bool:
+        family.update(descendants(run.pid))
+        return sum(map(running, family)) >= 2 and len(finished_workbooks(out)) >= 1
+
+    try:
+        wait_for(busy)  # the workers, at least one workbook done, others under way
+        os.kill(run.pid, signum)
+        sent = time.monotonic()
+        _, stderr = run.communicate(timeout=60)  # returns once no process holds the pipes
+        assert time.monotonic() - sent < 20, "the caller's pipes stayed open"
+        assert run.returncode == exit_code, stderr
+        wait_for(lambda: not any(running(p) for p in family), timeout=10)
+    finally:  # whatever happened, leave no process behind
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+    assert "Traceback" not in stderr
+    if signum == signal.SIGKILL:
+        assert (out / LOCK_NAME).exists()  # no clean-up of any kind: taken over below
+    else:
+        word = "terminated" if signum == signal.SIGTERM else "interrupted"
+        assert f"kamxl: {word}; the decks written so far are complete and kept" in stderr
+        assert not (out / LOCK_NAME).exists()  # released
+        return
+    (out / "kam0").mkdir(exist_ok=True)
+    (out / "kam0" / ".kamxl-left-by-a-killed-run.tmp").write_bytes(b"half a deck")
+    resumed = kamxl("batch", str(drive), "-o", str(out), "--jobs", "2")
+    resumed_out, resumed_err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, resumed_err
+    removed = re.search(r"removed (\d+) unfinished file\(s\) of an interrupted run", resumed_out)
+    assert removed and int(removed[1]) >= 1  # ours, and any the killed run left
+    assert decks_are_whole(out) == 6 * 2 + 15
+    assert not list(out.rglob(".kamxl-*.tmp")) and not (out / LOCK_NAME).exists()
+    # the scratch folders of the killed workers are gone too
+    scratch = Path(tempfile.gettempdir())
+    assert [p for pid in family for p in scratch.glob(f"kamxl-batch-{pid}-*")] == []
+
+
+def test_a_lock_held_on_another_machine_is_not_taken_over(drive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / LOCK_NAME).write_text(json.dumps({"pid": 1, "host": "build-server-7"}))
+    with pytest.raises(BatchError, match=r"in use by another kamxl batch \(process 1 on build-"):
+        run_batch([drive / "kam0.xlsx"], out)
+    assert (out / LOCK_NAME).exists()
+
+
+def test_a_lock_whose_process_id_was_reused_is_taken_over(drive: Path, tmp_path: Path) -> None:
+    """A batch killed long ago: its process id now belongs to another process (here, this
+    one), started at another time."""
+    import socket
+
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": "1"}
+    (out / LOCK_NAME).write_text(json.dumps(holder))
+    report = run_batch([drive / "kam0.xlsx"], out)
+    assert report.ok and not (out / LOCK_NAME).exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_killed_fails_its_workbooks_not_the_batch(drive: Path, tmp_path: Path) -> None:
+    """The kernel's out-of-memory killer ends a worker: the workbooks it had are failures,
+    the batch ends as usual, and the next run builds them."""
+    out = tmp_path / "out"
+    run = kamxl("batch", str(drive), "-o", str(out), "--jobs", "2")
+    try:
+
+        def worker() -> int | None:
+            for pid in descendants(run.pid):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes() if running(pid) else b""
+                if b"spawn_main" in command and b"resource_tracker" not in command:
+                    return pid
+            return None
+
+        wait_for(lambda: worker() is not None and len(finished_workbooks(out)) >= 1)
+        os.kill(worker() or 0, signal.SIGKILL)
+        stdout, stderr = run.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 1, stderr
+    assert "Traceback" not in stdout + stderr
+    assert "the worker building it stopped" in stdout
+    assert not (out / LOCK_NAME).exists()
+    resumed = kamxl("batch", str(drive), "-o", str(out), "--jobs", "2")
+    _, resumed_err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, resumed_err
+    assert decks_are_whole(out) == 6 * 2 + 15
