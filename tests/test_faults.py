@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from pptx import Presentation
 
+from kamxl import files
 from kamxl.batch import CACHE_NAME, LOCK_NAME, BatchError, run_batch
 from tests.conftest import SAMPLE
 from tests.test_batch import renamed
@@ -263,7 +264,9 @@ def test_workers_die_with_the_batch(
         assert not (out / LOCK_NAME).exists()  # released
         return
     (out / "kam0").mkdir(exist_ok=True)
-    (out / "kam0" / ".kamxl-left-by-a-killed-run.tmp").write_bytes(b"half a deck")
+    # what a killed run leaves: a temporary file named after its (dead) owner on this machine
+    left = f".kamxl-{run.pid}@{files._host()}.k1ll3d.tmp"
+    (out / "kam0" / left).write_bytes(b"half a deck")
     resumed = kamxl("batch", str(drive), "-o", str(out), "--jobs", "2")
     resumed_out, resumed_err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, resumed_err
