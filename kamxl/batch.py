@@ -60,7 +60,7 @@ from typing import Any
 
 import kamxl
 from kamxl.errors import FileProblemError, KamxlError, OutputError
-from kamxl.files import atomic_write, remove_unfinished, safe_filename
+from kamxl.files import atomic_write, process_alive, remove_unfinished, safe_filename
 
 __all__ = [
     "BatchError",
@@ -588,7 +588,7 @@ def _scratch() -> Iterator[Path]:
     base = Path(tempfile.gettempdir())
     for leftover in base.glob(f"{_SCRATCH_PREFIX}*-*"):
         owner = leftover.name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
-        if owner.isdigit() and not _alive(int(owner)) and not leftover.is_symlink():
+        if owner.isdigit() and not process_alive(int(owner)) and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-", dir=base))
     try:
@@ -840,7 +840,7 @@ def _holder_gone(owner: str) -> bool:
     if not holder or holder.get("host") != socket.gethostname():
         return False
     pid = holder["pid"]
-    if not _alive(pid):
+    if not process_alive(pid):
         return True
     started = holder.get("started")
     return started is not None and _started(pid) not in (None, started)
@@ -863,26 +863,6 @@ def _started(pid: int) -> str | None:
         return None
     fields = stat.rsplit(")", 1)[-1].split()
     return fields[19] if len(fields) > 19 else None
-
-
-def _alive(pid: int) -> bool:
-    if sys.platform == "win32":  # os.kill would end the process there
-        import subprocess
-
-        try:
-            listed = subprocess.run(
-                ["tasklist", "/FI", f"PID eq {pid}", "/NH"], capture_output=True, text=True
-            )
-        except OSError:
-            return True  # not known: taken as running
-        return str(pid) in listed.stdout
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 # --- running -----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import pandas as pd
 from kamxl import core
 from kamxl.core.periods import parse_period
 from kamxl.errors import KamxlError
+from kamxl.workbook import schema
 from kamxl.workbook.compute import HEALTH_COMPONENTS, day_numbers_of
 from kamxl.workbook.kpis import (
     Figure,
@@ -772,18 +773,12 @@ def qbr_context(
     )
 
 
-#: Sheets with rows of several accounts, keyed by account_id.
-_DETAIL_SHEETS = (
-    "Revenue",
-    "Health",
-    "Surveys",
-    "Stakeholders",
-    "Opportunities",
-    "Plan",
-    "Risks",
-    "Actions",
-    "Meetings",
-    "Handshake",
+#: The sheets whose rows belong to an account (several rows per account, or one for the
+#: Handshake), keyed by account_id.
+_DETAIL_SHEETS = tuple(
+    sheet.name
+    for sheet in schema.SHEETS
+    if sheet.name not in ("Settings", "Criteria", "Ratings", "Accounts")
 )
 _PERSON_FIELDS = (
     "_row",
