@@ -174,7 +174,8 @@ def recalc(book: Path, output: Path, as_of: date | None, force: bool) -> None:
     """Compute the computed columns of Accounts and write them to OUTPUT.
 
     BOOK is never modified. Formulas are kept, with kamxl's results as their saved values;
-    everything else of the workbook comes through unchanged.
+    everything else of the workbook comes through unchanged. A computed cell whose input is
+    bad gets the error Excel would show: those cells are listed, and the exit code is 1.
     """
     from kamxl.workbook.writer import recalc_workbook
 
@@ -185,6 +186,29 @@ def recalc(book: Path, output: Path, as_of: date | None, force: bool) -> None:
         f"Wrote {report.output}: {report.accounts} accounts, {report.cells} computed cells "
         f"({report.formulas_kept} formulas kept), cells with errors: {errors}{added}"
     )
+    if not report.bad_inputs:
+        return
+    click.echo(
+        f"{report.bad_input_cells:,} computed cell(s) show an error because an input is bad "
+        "(as Excel would):"
+    )
+    for group in report.bad_inputs[:_LISTED_BAD_INPUTS]:
+        click.echo(f"  {_printable(str(group))}")
+    more = len(report.bad_inputs) - _LISTED_BAD_INPUTS
+    if more > 0:
+        click.echo(
+            f"  ... and {more:,} more (kamxl check {_printable(book.name)} lists every bad input)"
+        )
+    sys.exit(1)
+
+
+#: Lines of computed cells with a bad input that ``recalc`` prints (the rest are counted).
+_LISTED_BAD_INPUTS = 20
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (sheet names come from the file)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @main.command()

@@ -1,5 +1,5 @@
-"""Scanning worksheet XML for what python-calamine does not give: error cells, formulas, and
-how far a sheet's cells reach.
+"""Scanning worksheet XML for what python-calamine does not give: error cells, formulas (and
+those whose saved result cannot be trusted), merged cells, and how far a sheet's cells reach.
 
 The XML of a sheet is read in chunks cut at row starts, so that a sheet of any size is
 scanned in bounded memory; only the cells of interest are matched by regular expressions
@@ -47,6 +47,21 @@ _FORMULA_CELL: Final = re.compile(
     re.S,
 )
 _SHARED_INDEX: Final = re.compile(rb'\bsi="([0-9]+)"')
+# What follows a formula: its saved result (a value with some text), else none was saved.
+_SAVED_RESULT: Final = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?v>[^<]")
+_TEXT_RESULT: Final = re.compile(rb"""\bt\s*=\s*["'](?:str|inlineStr)["']""")
+# A formula cell without a saved result, as programs that do not calculate write it
+# (openpyxl: ``<f>..</f><v></v>``; others: no ``<v>``): a cheap test before the full match.
+_NO_RESULT_HINTS: Final = (
+    b"</f></c>",
+    b"/></c>",
+    b"<v></v>",
+    b"<v/>",
+    b"<v />",
+    b"</f>\n",
+    b"</f> ",
+)
+_MERGED: Final = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref=["']([^"']+)["']""")
 # Bounds of a chunk's grid: no cell tag other than a plain address of one letter and at
 # most six digits (A1 to Z999999), or of two letters and four digits (A1 to ZZ9999).
 _BEYOND_Z999999: Final = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}")[\s/>]')
@@ -126,9 +141,7 @@ def formula_cells(
             raw = match.group(3)
             wanted = where is not None and (columns is None or where[1] in columns)
             if raw:
-                formula = texts.get(raw)
-                if formula is None:
-                    formula = texts[raw] = html.unescape(raw.decode("utf-8", "replace"))
+                formula = texts.get(raw) or texts.setdefault(raw, _formula_text(raw))
                 if shared:
                     masters[shared.group(1)] = formula
                 if wanted:
@@ -141,12 +154,21 @@ def formula_cells(
     return found
 
 
+def _formula_text(raw: bytes) -> str:
+    """A formula as written in the XML, unescaped (``&lt;`` is ``<``)."""
+    return html.unescape(raw.decode("utf-8", "replace"))
+
+
 @dataclass
 class SheetScan:
-    """What one pass over a sheet's XML found: its error cells, and a bound of its grid
+    """What one pass over a sheet's XML found: its error cells, the formula cells whose
+    saved result cannot be trusted (keyed like the errors: formula text and whether a
+    result was saved at all), its merged ranges (``"A5:A7"``), and a bound of its grid
     (``rows`` x ``columns`` is at least what a dense reader allocates; 0 when empty)."""
 
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)
+    merged: list[str] = field(default_factory=list)
     rows: int = 0
     columns: int = 0
 
@@ -155,8 +177,15 @@ class SheetScan:
         return self.rows * self.columns
 
 
-def scan_sheet(chunks: Iterable[bytes]) -> SheetScan:
-    """Error cells and a cheap bound of the grid, in one pass.
+def scan_sheet(chunks: Iterable[bytes], *, every_formula: bool = False) -> SheetScan:
+    """Error cells, untrusted formulas, merged cells and a cheap bound of the grid, in one
+    pass.
+
+    A formula's saved result is untrusted when there is none (a program that does not
+    calculate formulas wrote the file: openpyxl, pandas), or, with ``every_formula``, always
+    (the workbook says its results were not calculated: XlsxWriter saves 0 for every
+    formula). Blocks without a formula, or without a sign of a missing result, cost one
+    substring test each.
 
     Each chunk is bounded by the first tier it fits (every cell addressed within ``Z999999``,
     else within ``ZZ9999``); a chunk that fits none -- a cell beyond, a cell without its
@@ -164,9 +193,15 @@ def scan_sheet(chunks: Iterable[bytes]) -> SheetScan:
     :func:`sheet_extent` for the exact one.
     """
     scan = SheetScan()
+    masters: dict[bytes, str] = {}  # shared formulas, by index: the master's text
+    texts: dict[bytes, str] = {}  # formula texts, unescaped once (columns repeat them)
     for block in complete_rows(chunks):
         if b't="e"' in block:
             scan.errors.update(_errors_of(block))
+        if b"<f" in block and (every_formula or any(h in block for h in _NO_RESULT_HINTS)):
+            scan.formulas.update(_untrusted_formulas(block, masters, texts, every_formula))
+        if b"mergeCell" in block:
+            scan.merged += [m.decode("ascii", "replace") for m in _MERGED.findall(block)]
         if b"<c" not in block and b":c" not in block:
             continue
         rows = columns = EXCEL_ROWS * EXCEL_COLUMNS  # unbounded until a tier fits
@@ -178,6 +213,35 @@ def scan_sheet(chunks: Iterable[bytes]) -> SheetScan:
         scan.rows = max(scan.rows, rows)
         scan.columns = max(scan.columns, columns)
     return scan
+
+
+def _untrusted_formulas(
+    block: bytes, masters: dict[bytes, str], texts: dict[bytes, str], every_formula: bool
+) -> dict[tuple[int, int], tuple[str, bool]]:
+    """The formula cells of ``block`` without a saved result (all of them with
+    ``every_formula``): (row, column) -> (formula text, whether a result was saved).
+
+    The text of a shared formula's followers is their master's (as written in the master's
+    cell: the references are the master's)."""
+    found = {}
+    for match in _FORMULA_CELL.finditer(block):
+        raw, shared = match.group(3), _SHARED_INDEX.search(match.group(2) or b"")
+        formula = ""
+        if raw:
+            formula = texts.get(raw) or texts.setdefault(raw, _formula_text(raw))
+        if shared and raw:
+            masters[shared.group(1)] = formula
+        elif shared:
+            formula = masters.get(shared.group(1), "")
+        saved = _SAVED_RESULT.match(block, match.end()) is not None or (
+            _TEXT_RESULT.search(match.group(1)) is not None  # a text result, "" included
+        )
+        if saved and not every_formula:
+            continue
+        where = cell_index(match.group(1))
+        if where is not None:
+            found[where] = (formula, saved)
+    return found
 
 
 def _column_number(letters: bytes) -> int:
