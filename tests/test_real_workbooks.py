@@ -32,6 +32,7 @@ from kamxl.workbook.check import check_workbook
 from kamxl.workbook.model import KamWorkbook, Severity
 from kamxl.workbook.package import Package
 from kamxl.workbook.reader import read_workbook
+from kamxl.workbook.sheetxml import scan_sheet
 from kamxl.workbook.writer import recalc_workbook
 from tests.conftest import SAMPLE
 
@@ -745,3 +746,34 @@ def test_as_of_setting_feeds_freshness_only(tmp_path: Path, sample_book: KamWork
     assert book.settings.as_of is None  # no default date stands in
     assert book.computed["health"].to_list() == sample_book.computed["health"].to_list()
     assert np.isnan(book.accounts["freshness"]).all()
+
+
+# --- the scan of formulas without results, in every form a sheet's XML takes ------------------
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_the_scan_finds_formulas_without_results_in_any_form(prefix: str) -> None:
+    """Plain cells and prefixed ones (``<x:c>``), shared formulas (a follower has its
+    master's text), a text result "" (a result), a cached number (a result, unless the
+    workbook says its results were never calculated), computed columns left out."""
+    p = prefix
+    xml = (
+        f'<{p}worksheet xmlns:x="m"><{p}sheetData><{p}row r="2">'
+        f'<{p}c r="A2"><{p}f t="shared" ref="A2:A3" si="0">B2*2</{p}f></{p}c>'
+        f'<{p}c r="B2" t="str"><{p}f>IF(C2="","",C2)</{p}f><{p}v></{p}v></{p}c>'
+        f'<{p}c r="C2"><{p}f>D2+1</{p}f><{p}v>3</{p}v></{p}c>'
+        f'<{p}c r="D2"><{p}f>KAM_SCORE(E2)</{p}f></{p}c>'
+        f'</{p}row><{p}row r="3"><{p}c r="A3"><{p}f t="shared" si="0"/><{p}v></{p}v></{p}c>'
+        f'</{p}row><{p}row r="4"><{p}c r="A4"><{p}v>1</{p}v></{p}c>'
+        f"</{p}row></{p}sheetData></{p}worksheet>"
+    ).encode()
+    skipped = frozenset({b"D"})
+    found = scan_sheet([xml], formula_columns_skipped=skipped).formulas
+    assert found == {(1, 0): ("B2*2", False), (2, 0): ("B2*2", False)}
+    every = scan_sheet([xml], every_formula=True, formula_columns_skipped=skipped).formulas
+    assert every == {
+        (1, 0): ("B2*2", False),
+        (2, 0): ("B2*2", False),
+        (1, 1): ('IF(C2="","",C2)', True),
+        (1, 2): ("D2+1", True),
+    }

@@ -189,6 +189,7 @@ class Table:
     last_column: int
     header_rows: int = 1
     totals_rows: int = 0
+    columns: tuple[str, ...] = ()  # the names of its columns, from its first
 
     @property
     def header_row(self) -> int | None:
@@ -244,6 +245,9 @@ def _table_of(part: str, root: Any) -> Table | None:
         last_column=bounds[3],
         header_rows=min(count("headerRowCount", 1), 1),
         totals_rows=count("totalsRowCount", 0),
+        columns=tuple(
+            column.get("name", "") for column in root.iter(f"{{{NS['main']}}}tableColumn")
+        ),
     )
 
 

@@ -26,7 +26,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from itertools import pairwise
+from itertools import compress, pairwise
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -59,7 +60,7 @@ from kamxl.workbook.model import (
     SheetData,
     column_letter,
 )
-from kamxl.workbook.package import Package, Table, data_table, range_bounds
+from kamxl.workbook.package import Package, Table, data_table
 from kamxl.workbook.schema import Column, Kind, SheetDef, header_key
 from kamxl.workbook.sheetxml import (
     EXCEL_COLUMNS,
@@ -70,6 +71,7 @@ from kamxl.workbook.sheetxml import (
 )
 
 __all__ = [
+    "CellRange",
     "ExcelErrorCell",
     "FileGrids",
     "GridSource",
@@ -123,12 +125,17 @@ class UncalculatedFormula:
         return f"={self.formula}"
 
 
+#: A range of cells: first row, first column, last row, last column (rows 1-based,
+#: columns 0-based, as :func:`~kamxl.workbook.package.range_bounds` gives them).
+CellRange = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class SheetLayout:
     """What a sheet's cells do not say: its Excel Tables and its merged ranges."""
 
     tables: tuple[Table, ...] = ()
-    merged: tuple[str, ...] = ()
+    merged: tuple[CellRange, ...] = ()
 
 
 # --- formulas of the computed columns -------------------------------------------------
@@ -199,7 +206,8 @@ class FileGrids:
         self.package = package
         self.calamine = calamine
         self.parts = package.sheet_parts()
-        self._merged: dict[str, tuple[str, ...]] = {}
+        self._merged: dict[str, tuple[CellRange, ...]] = {}
+        self._tables: dict[str, tuple[Table, ...]] = {}
         self._calculated = self.cached_by_excel()
 
     def titles(self) -> list[str]:
@@ -210,14 +218,23 @@ class FileGrids:
         # (size, CRC and DTD checks) and bounds its grid, so calamine only ever reads a
         # part that passed those checks.
         part = self.parts[title]
-        scan = scan_sheet(self.package.stream(part), every_formula=not self._calculated)
+        tables = self._tables[title] = tuple(self.package.tables(part))
+        scan = scan_sheet(
+            self.package.stream(part),
+            every_formula=not self._calculated,
+            formula_columns_skipped=_computed_letters(title, tables),
+        )
         if scan.cells > self.package.limits.sheet_cells:
             self._check_extent(title, *sheet_extent(self.package.stream(part)))
-        self._merged[title] = tuple(scan.merged)
         try:
-            rows = self.calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            sheet = self.calamine.get_sheet_by_name(title)
+            rows = sheet.to_python(skip_empty_area=False)
         except python_calamine.CalamineError as error:
             raise NotAWorkbookError(self.path, f"sheet {title} cannot be read: {error}") from None
+        self._merged[title] = tuple(
+            (top + 1, left, bottom + 1, right)
+            for (top, left), (bottom, right) in sheet.merged_cell_ranges or ()
+        )
         for (r, c), (formula, saved) in scan.formulas.items():
             if r < len(rows) and c < len(rows[r]):
                 rows[r][c] = UncalculatedFormula(formula, rows[r][c] if saved else "")
@@ -228,8 +245,7 @@ class FileGrids:
 
     def layout(self, title: str) -> SheetLayout:
         """The sheet's tables and merged ranges (after :meth:`rows`, which scans them)."""
-        tables = tuple(self.package.tables(self.parts[title]))
-        return SheetLayout(tables, self._merged.get(title, ()))
+        return SheetLayout(self._tables.get(title, ()), self._merged.get(title, ()))
 
     def _check_extent(self, title: str, rows: int, columns: int) -> None:
         """Refuse a sheet that reaches beyond Excel's grid, or whose grid (read densely, from
@@ -253,6 +269,22 @@ class FileGrids:
 
     def cached_by_excel(self) -> bool:
         return not self.package.full_calc_on_load()
+
+
+def _computed_letters(title: str, tables: Sequence[Table]) -> frozenset[bytes]:
+    """The letters of the computed columns of a standard sheet's table (their formulas'
+    results are kamxl's to compute, never input: the scan leaves them out)."""
+    sheet = next((d for d in schema.SHEETS if header_key(d.name) == header_key(title)), None)
+    table = data_table(tables, sheet.table) if sheet is not None else None
+    if sheet is None or table is None:
+        return frozenset()
+    aliases = schema.header_aliases(sheet)
+    computed = {c.name for c in sheet.columns if c.computed}
+    return frozenset(
+        column_letter(table.first_column + i).encode("ascii")
+        for i, name in enumerate(table.columns)
+        if aliases.get(header_key(name)) in computed
+    )
 
 
 def read_workbook(path: Path | str, *, as_of: date | None = None) -> KamWorkbook:
@@ -317,7 +349,7 @@ class _Grid:
     end: int | None = None
     below: int | None = None
     table: Table | None = None
-    merged: tuple[str, ...] = ()
+    merged: tuple[CellRange, ...] = ()
 
     @property
     def header(self) -> list[Any]:
@@ -571,7 +603,11 @@ class _Reader:
             )
         kept = np.flatnonzero(filled_some)  # indexes in ``some``
         known = set(positions.values())
-        totals = [i for i in kept.tolist() if _typed_totals(some[i], key, known)]
+        # Totals rows typed by hand: only rows whose key is blank or starts like a totals
+        # label are looked at (one regular-expression match per row).
+        keys = table[key] if key is not None and key < len(table) else ("",) * len(some)
+        maybe = _maybe_totals(keys)
+        totals = [i for i in maybe if filled_some[i] and _typed_totals(some[i], key, known)]
         for i in totals:
             self._typed_totals_problem(grid, int(candidates[i]) + header_row + 1, some[i], key)
         if totals:
@@ -696,9 +732,8 @@ class _Reader:
         }
         rows = np.array(records, dtype=np.int64) + 1  # Excel rows
         found: dict[str, np.ndarray] = {}
-        ranges = [(range_bounds(ref), ref) for ref in grid.merged]
-        for bounds, ref in sorted((b, r) for b, r in ranges if b is not None):
-            top, left, bottom, right = bounds
+        for top, left, bottom, right in sorted(grid.merged):
+            ref = f"{column_letter(left)}{top}:{column_letter(right)}{bottom}"
             if top <= header_row <= bottom and bottom == header_row and right > left:
                 self.problem(
                     grid.title,
@@ -1146,8 +1181,32 @@ TOTALS_LABELS: Final = frozenset(
 )
 
 
+_TOTALS_START: Final = re.compile(r"\s*(?:total|sum|sub|sous|grand)", re.IGNORECASE)
+#: How a totals row's key may start: blank, or as a label (the key column's cells are
+#: tested on their first character, in C).
+_TOTALS_FIRST: Final = frozenset(["", *" \tTtSsGg"])
+_FIRST: Final = itemgetter(slice(0, 1))
+
+
+def _maybe_totals(keys: Sequence[Any]) -> list[int]:
+    """The positions of the keys that are blank or start like a totals label: the rows
+    :func:`_typed_totals` may find to be totals rows."""
+    if all(map(str.__instancecheck__, keys)):
+        return list(compress(range(len(keys)), map(_TOTALS_FIRST.__contains__, map(_FIRST, keys))))
+    return [
+        i
+        for i, value in enumerate(keys)
+        if value == "" or (type(value) is str and value[:1] in _TOTALS_FIRST)
+    ]
+
+
+def _looks_like_totals(value: Any) -> bool:
+    """A cheap test before :func:`_is_totals_label`: text starting like a totals label."""
+    return type(value) is str and _TOTALS_START.match(value) is not None
+
+
 def _is_totals_label(value: Any) -> bool:
-    return isinstance(value, str) and header_key(value.strip().rstrip(":")) in TOTALS_LABELS
+    return _looks_like_totals(value) and header_key(value.strip().rstrip(":")) in TOTALS_LABELS
 
 
 def _totals_label(cells: Sequence[Any], key: int | None) -> tuple[Any, int]:
