@@ -11,6 +11,7 @@ rules these tests hold kamxl to.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+import python_calamine
 from click.testing import CliRunner
 
 from kamxl.cli import main
@@ -31,7 +33,7 @@ from kamxl.workbook import schema
 from kamxl.workbook.check import check_workbook
 from kamxl.workbook.model import KamWorkbook, Severity
 from kamxl.workbook.package import Package
-from kamxl.workbook.reader import read_workbook
+from kamxl.workbook.reader import read_grids, read_workbook
 from kamxl.workbook.sheetxml import scan_sheet
 from kamxl.workbook.writer import recalc_workbook
 from tests.conftest import SAMPLE
@@ -59,6 +61,15 @@ def _rewrite(path: Path, changes: dict[str, bytes]) -> None:
 def _sheet_part(path: Path, title: str) -> str:
     with Package.open(path) as package:
         return package.sheet_parts()[title]
+
+
+def _table_part(path: Path, title: str) -> str:
+    """The part of the (only) Excel Table of a sheet, from the sheet's relationships."""
+    sheet = _sheet_part(path, title)
+    folder, name = sheet.rsplit("/", 1)
+    rels = _parts(path)[f"{folder}/_rels/{name}.rels"]
+    (target,) = re.findall(rb'Type="[^"]*/table" Target="([^"]+)"', rels)
+    return posixpath.normpath(posixpath.join(folder, target.decode()))
 
 
 def _row_xml(path: Path, title: str, row: int) -> bytes:
@@ -100,11 +111,10 @@ def _with_excel_total_row(path: Path) -> dict[str, float]:
     saved totals."""
     book = read_workbook(path)
     accounts = book.sheets["Accounts"]
-    part = _sheet_part(path, "Accounts")
-    with Package.open(path) as package:
-        (table,) = package.tables(part)
+    part, table = _sheet_part(path, "Accounts"), _table_part(path, "Accounts")
     parts = _parts(path)
-    row = table.last_row + 1
+    ref = re.search(rb' ref="(A1:X([0-9]+))"', parts[table])
+    row = int(ref[2]) + 1
     strings = parts["xl/sharedStrings.xml"]
     unique = int(re.search(rb'uniqueCount="([0-9]+)"', strings).group(1))
     strings = re.sub(
@@ -128,8 +138,8 @@ def _with_excel_total_row(path: Path) -> dict[str, float]:
     sheet = re.sub(
         rb'<dimension ref="A1:([A-Z]+)[0-9]+"/>', rb'<dimension ref="A1:\g<1>%d"/>' % row, sheet
     )
-    definition = parts[table.part].replace(
-        f'ref="{table.ref}" totalsRowShown="0"'.encode(),
+    definition = parts[table].replace(
+        b'ref="%s" totalsRowShown="0"' % ref[1],
         f'ref="A1:X{row}" totalsRowCount="1"'.encode(),
     )
     definition = definition.replace(
@@ -141,7 +151,7 @@ def _with_excel_total_row(path: Path) -> dict[str, float]:
             f'name="{name}"'.encode(), f'name="{name}" totalsRowFunction="{function}"'.encode()
         )
     assert b'totalsRowCount="1"' in definition and b'<autoFilter ref="A1:X31"/>' in definition
-    _rewrite(path, {part: sheet, table.part: definition, "xl/sharedStrings.xml": strings})
+    _rewrite(path, {part: sheet, table: definition, "xl/sharedStrings.xml": strings})
     return totals
 
 
@@ -218,7 +228,7 @@ def test_recalc_leaves_an_excel_total_row_exactly_as_it_is(tmp_path: Path) -> No
     report = recalc_workbook(path, out)
     assert report.accounts == 30
     assert _row_xml(out, "Accounts", 32) == _row_xml(path, "Accounts", 32)
-    table = _sheet_part(path, "Accounts").replace("worksheets/sheet", "tables/table")
+    table = _table_part(path, "Accounts")
     assert _parts(out)[table] == _parts(path)[table]
     saved = openpyxl.load_workbook(out, data_only=True)["Accounts"]
     letters = read_workbook(out).sheets["Accounts"].letters
@@ -256,10 +266,9 @@ def test_recalc_adds_columns_to_a_table_with_a_total_row(tmp_path: Path) -> None
     report = recalc_workbook(path, out)
     assert report.added_columns == schema.COMPUTED_COLUMNS and report.accounts == 30
     assert _row_xml(out, "Accounts", 32) == before  # no computed cell in the totals row
-    with Package.open(out) as package:
-        (table,) = package.tables(package.sheet_parts()["Accounts"])
-        definition = package.read(table.part)
-    assert (table.ref, table.totals_rows) == ("A1:X32", 1)
+    table = openpyxl.load_workbook(out)["Accounts"].tables["tblAccounts"]
+    assert (table.ref, table.totalsRowCount) == ("A1:X32", 1)
+    definition = _parts(out)[_table_part(out, "Accounts")]
     assert b'<autoFilter ref="A1:X31"/>' in definition
     assert definition.count(b"<tableColumn ") == 24 and b'count="24"' in definition
     book = read_workbook(out)
@@ -269,9 +278,8 @@ def test_recalc_adds_columns_to_a_table_with_a_total_row(tmp_path: Path) -> None
     revenue = book.sheets["Accounts"].letters["revenue_curr"]
     assert sheet[f"{revenue}32"].value == pytest.approx(accounts["revenue_curr"].sum())
     assert sheet["A1"].value == "account_id" and sheet["X1"].value == "freshness"
-    with Package.open(saved) as package:
-        (table,) = package.tables(package.sheet_parts()["Accounts"])
-    assert (table.ref, table.totals_rows) == ("A1:X32", 1)
+    table = openpyxl.load_workbook(saved)["Accounts"].tables["tblAccounts"]
+    assert (table.ref, table.totalsRowCount) == ("A1:X32", 1)
     assert len(read_workbook(saved).accounts) == 30
 
 
@@ -296,6 +304,49 @@ def test_an_openpyxl_total_row_is_no_account(tmp_path: Path, sample_book: KamWor
 
 
 # --- rows below the table, title rows above it ----------------------------------------------
+
+
+class _ValuesOnly:
+    """The cells of a workbook as Excel gives them to the ribbon through xlwings
+    (``kamxl.excel.ribbon.LiveGrids``): values sheet by sheet, no tables, no XML."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.book = python_calamine.CalamineWorkbook.from_path(str(path))
+
+    def titles(self) -> list[str]:
+        return list(self.book.sheet_names)
+
+    def rows(self, title: str) -> list[list[Any]]:
+        return self.book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+
+    def cached_by_excel(self) -> bool:
+        return True
+
+
+def test_an_excel_total_row_read_from_values_only(tmp_path: Path, sample_book: KamWorkbook) -> None:
+    """In Excel (the ribbon), the cells come without the table's definition: Excel's Total
+    Row, labelled Total, is a totals row by its label -- left out, with a warning."""
+    path = _copy(tmp_path)
+    _with_excel_total_row(path)
+    book = read_grids(_ValuesOnly(path))
+    assert [p.cell for p in book.problems] == ["A32"] and book.errors == []
+    assert len(book.accounts) == 30
+    _assert_same_portfolio(book, sample_book)
+
+
+def test_a_table_with_its_header_row_switched_off(tmp_path: Path) -> None:
+    path = _copy(tmp_path)
+    table = _table_part(path, "Accounts")
+    definition = _parts(path)[table].replace(b'ref="A1:X31"', b'ref="A2:X31" headerRowCount="0"')
+    _rewrite(path, {table: definition})
+    book = read_workbook(path)
+    assert _messages(book) == [
+        "book.xlsx Accounts: error: table tblAccounts (A2:X31) has its header row switched "
+        "off: switch it on (Table Design > Header Row) so that kamxl finds the columns (read "
+        "as if row 1 held the headers)"
+    ]
+    assert len(book.accounts) == 30
 
 
 def test_rows_below_a_table_are_not_read_and_are_reported(tmp_path: Path) -> None:
