@@ -236,30 +236,48 @@ def test_recalc_leaves_an_excel_total_row_exactly_as_it_is(tmp_path: Path) -> No
     assert saved["A32"].value == "Total"
 
 
+def _sample_inputs() -> pd.DataFrame:
+    """The input columns of the sample's Accounts, as pandas reads them."""
+    frame = pd.read_excel(SAMPLE, sheet_name="Accounts", engine="calamine")
+    return frame[[c.name for c in schema.sheet_def("Accounts").columns if not c.computed]]
+
+
+def _export_with_a_table(
+    path: Path, top: int, table: dict[str, Any], rows: int = 30, title: str | None = None
+) -> Path:
+    """The sample exported with pandas (XlsxWriter engine), its Accounts inputs only from
+    row ``top`` (0-based) made an Excel Table of ``rows`` rows below its headers (XlsxWriter
+    writes tables as Excel does), a ``title`` above it."""
+    frames = pd.read_excel(SAMPLE, sheet_name=None, engine="calamine")
+    accounts = _sample_inputs()
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        for name, frame in frames.items():
+            if name != "Accounts":
+                frame.to_excel(writer, sheet_name=name, index=False)
+        accounts.to_excel(writer, sheet_name="Accounts", index=False, startrow=top)
+        sheet = writer.sheets["Accounts"]
+        if title is not None:
+            sheet.write(0, 0, title)
+        last = (top + rows, len(accounts.columns) - 1)
+        sheet.add_table(top, 0, *last, {"name": "tblAccounts", **table})
+    return path
+
+
 def test_recalc_adds_columns_to_a_table_with_a_total_row(tmp_path: Path) -> None:
     """A values-only export made an Excel Table with its Total Row (XlsxWriter writes
     tables as Excel does): recalc adds the computed columns to the table, keeps its totals
     row as its last row, and LibreOffice still evaluates the totals row's SUBTOTALs over
     the table."""
-    frames = pd.read_excel(SAMPLE, sheet_name=None, engine="calamine")
-    inputs = [c.name for c in schema.sheet_def("Accounts").columns if not c.computed]
-    accounts = frames["Accounts"][inputs]
-    path = tmp_path / "export.xlsx"
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        for name, frame in frames.items():
-            if name != "Accounts":
-                frame.to_excel(writer, sheet_name=name, index=False)
-        accounts.to_excel(writer, sheet_name="Accounts", index=False)
-        columns: list[dict[str, Any]] = [{"header": name} for name in inputs]
-        columns[0]["total_string"] = "Total"
-        for name in MONEY:
-            columns[inputs.index(name)].update(
-                total_function="sum", total_value=float(accounts[name].sum())
-            )
-        writer.sheets["Accounts"].add_table(
-            0, 0, len(accounts) + 1, len(inputs) - 1,
-            {"name": "tblAccounts", "columns": columns, "total_row": True},
-        )  # fmt: skip
+    accounts = _sample_inputs()
+    columns: list[dict[str, Any]] = [{"header": name} for name in accounts.columns]
+    columns[0]["total_string"] = "Total"
+    for name in MONEY:
+        columns[list(accounts.columns).index(name)].update(
+            total_function="sum", total_value=float(accounts[name].sum())
+        )
+    path = _export_with_a_table(
+        tmp_path / "export.xlsx", 0, {"columns": columns, "total_row": True}, rows=len(accounts) + 1
+    )
     before = _row_xml(path, "Accounts", 32)
     assert b"SUBTOTAL(109,[revenue_curr])" in before
     out = tmp_path / "out.xlsx"
@@ -379,21 +397,13 @@ def test_rows_below_a_table_are_not_read_and_are_reported(tmp_path: Path) -> Non
 def test_a_table_under_title_rows(tmp_path: Path, sample_book: KamWorkbook) -> None:
     """A title above the table: the headers are the table's first row, and recalc puts the
     headers of the columns it adds there."""
-    frames = pd.read_excel(SAMPLE, sheet_name=None, engine="calamine")
-    inputs = [c.name for c in schema.sheet_def("Accounts").columns if not c.computed]
-    accounts = frames["Accounts"][inputs]
-    path = tmp_path / "titled.xlsx"
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        for name, frame in frames.items():
-            if name != "Accounts":
-                frame.to_excel(writer, sheet_name=name, index=False)
-        accounts.to_excel(writer, sheet_name="Accounts", index=False, startrow=2)
-        sheet = writer.sheets["Accounts"]
-        sheet.write("A1", "Norvalis key accounts, October 2026")
-        sheet.add_table(
-            2, 0, 2 + len(accounts), len(inputs) - 1,
-            {"name": "tblAccounts", "columns": [{"header": n} for n in inputs]},
-        )  # fmt: skip
+    inputs = list(_sample_inputs().columns)
+    path = _export_with_a_table(
+        tmp_path / "titled.xlsx",
+        2,
+        {"columns": [{"header": n} for n in inputs]},
+        title="Norvalis key accounts, October 2026",
+    )
     book = read_workbook(path)
     assert book.errors == []
     assert book.accounts["_row"].tolist() == list(range(4, 34))
