@@ -223,12 +223,14 @@ def scan_sheet(
 def _may_hold_untrusted(block: bytes, every_formula: bool, plain: bool) -> bool:
     """Whether ``block`` may hold a formula whose result is untrusted: any formula with
     ``every_formula``, else one not followed by a saved result. In a ``plain`` block (no
-    prefixed tags) the test starts with a substring search for ``</f``; a block of
-    followers of a shared formula alone (``<f t="shared" si="0"/>``) is not looked at."""
+    prefixed tags) the test starts with substring searches: ``f`` (a byte search: most
+    blocks of a sheet's data hold none, shared strings being in their own part), then
+    ``</f``; a block of followers of a shared formula alone (``<f t="shared" si="0"/>``)
+    is not looked at."""
     if every_formula:
         return b"<f" in block or (not plain and b":f" in block)
     if plain:
-        return b"</f" in block and _MISSING_RESULT.search(block) is not None
+        return b"f" in block and b"</f" in block and _MISSING_RESULT.search(block) is not None
     return _MISSING_RESULT_ANY_FORM.search(block) is not None
 
 
