@@ -208,7 +208,8 @@ def recalc(book: Path, output: Path, as_of: date | None, force: bool) -> None:
     """Compute the computed columns of Accounts and write them to OUTPUT.
 
     BOOK is never modified. Formulas are kept, with kamxl's results as their saved values;
-    everything else of the workbook comes through unchanged.
+    everything else of the workbook comes through unchanged. A computed cell whose input is
+    bad gets the error Excel would show: those cells are listed, and the exit code is 1.
     """
     from kamxl.workbook.writer import recalc_workbook
 
@@ -216,9 +217,27 @@ def recalc(book: Path, output: Path, as_of: date | None, force: bool) -> None:
     errors = ", ".join(f"{n} {text}" for text, n in sorted(report.errors.items())) or "none"
     added = f"; added columns: {', '.join(report.added_columns)}" if report.added_columns else ""
     click.echo(
-        f"Wrote {report.output}: {report.accounts} accounts, {report.cells} computed cells "
+        f"Wrote {printable(report.output)}: {report.accounts} accounts, {report.cells} computed cells "
         f"({report.formulas_kept} formulas kept), cells with errors: {errors}{added}"
     )
+    if not report.bad_inputs:
+        return
+    click.echo(
+        f"{report.bad_input_cells:,} computed cell(s) show an error because an input is bad "
+        "(as Excel would):"
+    )
+    for group in report.bad_inputs[:_LISTED_BAD_INPUTS]:
+        click.echo(f"  {printable(str(group))}")
+    more = len(report.bad_inputs) - _LISTED_BAD_INPUTS
+    if more > 0:
+        click.echo(
+            f"  ... and {more:,} more (kamxl check {printable(book.name)} lists every bad input)"
+        )
+    sys.exit(1)
+
+
+#: Lines of computed cells with a bad input that ``recalc`` prints (the rest are counted).
+_LISTED_BAD_INPUTS = 20
 
 
 @main.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from click.testing import CliRunner
@@ -61,12 +62,24 @@ def test_template_and_check(tmp_path: Path) -> None:
     assert code == 0 and stdout.strip() == "t.xlsx: no problems found"
 
 
+def _insert_row_in_table(sheet: Any, row: int) -> None:
+    """Insert a blank row inside the sheet's table, which grows by it as in Excel (openpyxl
+    leaves the table's range as it was)."""
+    sheet.insert_rows(row)
+    for table in sheet.tables.values():
+        start, end = table.ref.split(":")
+        letters = end.rstrip("0123456789")
+        table.ref = f"{start}:{letters}{int(end[len(letters) :]) + 1}"
+        if table.autoFilter is not None:
+            table.autoFilter.ref = table.ref
+
+
 def test_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "bad.xlsx"
     shutil.copyfile(SAMPLE, path)
     wb = openpyxl.load_workbook(path)
     wb["Accounts"]["I3"] = "lots"
-    wb["Accounts"].insert_rows(5)
+    _insert_row_in_table(wb["Accounts"], 5)
     wb.save(path)
     code, stdout, _ = run("check", str(path))
     assert code == 1
@@ -80,7 +93,7 @@ def test_check_strict_fails_on_warnings(tmp_path: Path) -> None:
     path = tmp_path / "warn.xlsx"
     shutil.copyfile(SAMPLE, path)
     wb = openpyxl.load_workbook(path)
-    wb["Accounts"].insert_rows(5)
+    _insert_row_in_table(wb["Accounts"], 5)
     wb.save(path)
     assert run("check", str(path))[0] == 0
     assert run("check", "--strict", str(path))[0] == 1

@@ -23,6 +23,7 @@ and their reasons are in docs/security.md):
 from __future__ import annotations
 
 import posixpath
+import re
 import struct
 import threading
 import zipfile
@@ -39,7 +40,16 @@ from lxml import etree
 
 from kamxl.errors import NotAWorkbookError, UnsafeFileError
 
-__all__ = ["LIMITS", "NS", "Limits", "Package", "size_text"]
+__all__ = [
+    "LIMITS",
+    "NS",
+    "Limits",
+    "Package",
+    "Table",
+    "data_table",
+    "range_bounds",
+    "size_text",
+]
 
 NS: Final = {
     "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -77,6 +87,8 @@ _METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})  # what 
 _LOCKED_PARSER: Final = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
 )
+
+_RANGE: Final = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?$")
 
 _KIND_OF_PACKAGE: Final = {
     "xl/workbook.xml": "an Excel workbook",
@@ -158,6 +170,97 @@ def _prolog_verdict(head: bytes) -> str:
         if close < 0:
             return "more"
         i = close + skip
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """An Excel Table (``xl/tables/tableN.xml``) of a worksheet: where its rows are.
+
+    ``ref`` spans the header row (``header_rows``, 0 or 1), the data rows and the totals row
+    (Excel's *Total Row*, ``totals_rows``); rows are 1-based, columns 0-based.
+    """
+
+    name: str
+    part: str
+    ref: str
+    first_row: int
+    last_row: int
+    first_column: int
+    last_column: int
+    header_rows: int = 1
+    totals_rows: int = 0
+    columns: tuple[str, ...] = ()  # the names of its columns, from its first
+
+    @property
+    def header_row(self) -> int | None:
+        """The Excel row of the headers (None when the table's header row is switched off)."""
+        return self.first_row if self.header_rows else None
+
+    @property
+    def last_data_row(self) -> int:
+        """The Excel row of the last data row (the totals row is not data)."""
+        return self.last_row - self.totals_rows
+
+
+def _column_of(letters: str) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number - 1
+
+
+def range_bounds(ref: str) -> tuple[int, int, int, int] | None:
+    """(first row, first column, last row, last column) of a range such as ``"B5:C7"``
+    (or one cell): rows 1-based, columns 0-based; None when ``ref`` is not a range."""
+    match = _RANGE.match(ref.strip().upper())
+    if match is None:
+        return None
+    first_letters, first_row, last_letters, last_row = match.groups()
+    return (
+        int(first_row),
+        _column_of(first_letters),
+        int(last_row or first_row),
+        _column_of(last_letters or first_letters),
+    )
+
+
+def _table_of(part: str, root: Any) -> Table | None:
+    """The :class:`Table` of a parsed table part (None when its ``ref`` is not a range)."""
+    ref = root.get("ref", "")
+    bounds = range_bounds(ref)
+    if bounds is None:
+        return None
+
+    def count(attribute: str, default: int) -> int:
+        text = root.get(attribute, "")
+        return int(text) if text.isdigit() else default
+
+    return Table(
+        name=root.get("displayName") or root.get("name") or "",
+        part=part,
+        ref=ref,
+        first_row=bounds[0],
+        last_row=bounds[2],
+        first_column=bounds[1],
+        last_column=bounds[3],
+        header_rows=min(count("headerRowCount", 1), 1),
+        totals_rows=count("totalsRowCount", 0),
+        columns=tuple(
+            column.get("name", "") for column in root.iter(f"{{{NS['main']}}}tableColumn")
+        ),
+    )
+
+
+def data_table(tables: Iterable[Table], name: str) -> Table | None:
+    """The table holding a sheet's data: the one named ``name`` (``tblAccounts``, any
+    case), else the sheet's only table, else the one that starts highest (then leftmost)."""
+    tables = list(tables)
+    for table in tables:
+        if table.name.casefold() == name.casefold():
+            return table
+    if not tables:
+        return None
+    return min(tables, key=lambda t: (t.first_row, t.first_column))
 
 
 class Package:
@@ -501,6 +604,17 @@ class Package:
                 resolved = posixpath.normpath(posixpath.join(folder, target))
             rels[rel.get("Id", "")] = (rel.get("Type", "").rsplit("/", 1)[-1], resolved)
         return rels
+
+    def tables(self, sheet_part: str) -> list[Table]:
+        """The Excel Tables of the worksheet ``sheet_part``, in the order of its
+        relationships (tiny parts: read whole)."""
+        tables = []
+        for rel_type, target in self.relationships(sheet_part).values():
+            if rel_type == "table" and self.has(target):
+                table = _table_of(target, self.xml(target))
+                if table is not None:
+                    tables.append(table)
+        return tables
 
     def sheet_parts(self) -> dict[str, str]:
         """Worksheet name -> part name, in workbook order (chart sheets left out)."""

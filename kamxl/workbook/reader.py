@@ -3,8 +3,15 @@
 The cell values come from python-calamine (a Rust reader, many times faster than openpyxl).
 Calamine reads error cells as empty text, so the sheet XML is also scanned for the cells
 whose type is ``e`` (error): kamxl reports ``#N/A`` in a revenue cell as what it is, never as
-a blank. The same scan gives the formulas of the Accounts sheet, to compare Excel's cached
-results with kamxl's.
+a blank. The same scan finds the formula cells whose saved result cannot be trusted (none
+saved, or saved by a program that does not calculate formulas) and the merged cells; the
+formulas of the Accounts sheet are read on demand, to compare Excel's cached results with
+kamxl's.
+
+A data sheet's rows are those of its Excel Table (``tbl<Sheet>``) when it has one: the
+header row is the table's first row, and its totals row (Excel's *Total Row*) is never data.
+Rows below the table, totals rows typed by hand and merged cells are reported (the rules are
+in docs/workbook.md, "What people do to workbooks").
 
 Reading never stops at the first problem: every cell that is not what the contract expects
 becomes a :class:`~kamxl.workbook.model.Problem` naming the file, the sheet, the cell, the
@@ -19,6 +26,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from itertools import compress, pairwise
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -30,6 +39,7 @@ from kamxl.core.cells import date_serial_to_day
 from kamxl.core.periods import parse_period
 from kamxl.core.words import normalise_word
 from kamxl.errors import (
+    DIV0,
     NA,
     NUM,
     VALUE,
@@ -50,7 +60,7 @@ from kamxl.workbook.model import (
     SheetData,
     column_letter,
 )
-from kamxl.workbook.package import Package
+from kamxl.workbook.package import Package, Table, data_table
 from kamxl.workbook.schema import Column, Kind, SheetDef, header_key
 from kamxl.workbook.sheetxml import (
     EXCEL_COLUMNS,
@@ -61,9 +71,12 @@ from kamxl.workbook.sheetxml import (
 )
 
 __all__ = [
+    "CellRange",
     "ExcelErrorCell",
     "FileGrids",
     "GridSource",
+    "SheetLayout",
+    "UncalculatedFormula",
     "kam_formulas",
     "read_grids",
     "read_workbook",
@@ -93,6 +106,36 @@ class ExcelErrorCell:
 
     def __str__(self) -> str:
         return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class UncalculatedFormula:
+    """A formula cell whose saved result cannot be trusted: none was saved (``saved`` is
+    ``""``), or the file says its results were never calculated (``saved`` is what the
+    writing program put there, XlsxWriter's 0). Its value is unknown to kamxl."""
+
+    formula: str
+    saved: Any = ""
+
+    @property
+    def result_saved(self) -> bool:
+        return not (isinstance(self.saved, str) and self.saved == "")
+
+    def __str__(self) -> str:
+        return f"={self.formula}"
+
+
+#: A range of cells: first row, first column, last row, last column (rows 1-based,
+#: columns 0-based, as :func:`~kamxl.workbook.package.range_bounds` gives them).
+CellRange = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SheetLayout:
+    """What a sheet's cells do not say: its Excel Tables and its merged ranges."""
+
+    tables: tuple[Table, ...] = ()
+    merged: tuple[CellRange, ...] = ()
 
 
 # --- formulas of the computed columns -------------------------------------------------
@@ -146,15 +189,26 @@ class GridSource(Protocol):
         ...
 
 
+def _layout_of(source: GridSource, title: str) -> SheetLayout:
+    """The tables and merged cells of a sheet, from a source that knows them (a saved
+    file); none from one that does not (a workbook open in Excel gives values only)."""
+    layout = getattr(source, "layout", None)
+    return layout(title) if layout is not None else SheetLayout()
+
+
 class FileGrids:
-    """The cells of a saved workbook: python-calamine, plus the error cells found in the
-    sheet XML (calamine reads them as blanks)."""
+    """The cells of a saved workbook: python-calamine, plus what the sheet XML says that
+    calamine does not (error cells, which it reads as blanks; formulas without a trusted
+    result, which it reads as blanks or zeros; merged cells; the sheet's tables)."""
 
     def __init__(self, path: Path, package: Package, calamine: Any) -> None:
         self.path = path
         self.package = package
         self.calamine = calamine
         self.parts = package.sheet_parts()
+        self._merged: dict[str, tuple[CellRange, ...]] = {}
+        self._tables: dict[str, tuple[Table, ...]] = {}
+        self._calculated = self.cached_by_excel()
 
     def titles(self) -> list[str]:
         return list(self.parts)
@@ -164,18 +218,34 @@ class FileGrids:
         # (size, CRC and DTD checks) and bounds its grid, so calamine only ever reads a
         # part that passed those checks.
         part = self.parts[title]
-        scan = scan_sheet(self.package.stream(part))
+        tables = self._tables[title] = tuple(self.package.tables(part))
+        scan = scan_sheet(
+            self.package.stream(part),
+            every_formula=not self._calculated,
+            formula_columns_skipped=_computed_letters(title, tables),
+        )
         if scan.cells > self.package.limits.sheet_cells:
             self._check_extent(title, *sheet_extent(self.package.stream(part)))
-        errors = scan.errors
         try:
-            rows = self.calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            sheet = self.calamine.get_sheet_by_name(title)
+            rows = sheet.to_python(skip_empty_area=False)
         except python_calamine.CalamineError as error:
             raise NotAWorkbookError(self.path, f"sheet {title} cannot be read: {error}") from None
-        for (r, c), text in errors.items():
+        self._merged[title] = tuple(
+            (top + 1, left, bottom + 1, right)
+            for (top, left), (bottom, right) in sheet.merged_cell_ranges or ()
+        )
+        for (r, c), (formula, saved) in scan.formulas.items():
+            if r < len(rows) and c < len(rows[r]):
+                rows[r][c] = UncalculatedFormula(formula, rows[r][c] if saved else "")
+        for (r, c), text in scan.errors.items():
             if r < len(rows) and c < len(rows[r]):
                 rows[r][c] = ExcelErrorCell(text)
         return rows
+
+    def layout(self, title: str) -> SheetLayout:
+        """The sheet's tables and merged ranges (after :meth:`rows`, which scans them)."""
+        return SheetLayout(self._tables.get(title, ()), self._merged.get(title, ()))
 
     def _check_extent(self, title: str, rows: int, columns: int) -> None:
         """Refuse a sheet that reaches beyond Excel's grid, or whose grid (read densely, from
@@ -199,6 +269,22 @@ class FileGrids:
 
     def cached_by_excel(self) -> bool:
         return not self.package.full_calc_on_load()
+
+
+def _computed_letters(title: str, tables: Sequence[Table]) -> frozenset[bytes]:
+    """The letters of the computed columns of a standard sheet's table (their formulas'
+    results are kamxl's to compute, never input: the scan leaves them out)."""
+    sheet = next((d for d in schema.SHEETS if header_key(d.name) == header_key(title)), None)
+    table = data_table(tables, sheet.table) if sheet is not None else None
+    if sheet is None or table is None:
+        return frozenset()
+    aliases = schema.header_aliases(sheet)
+    computed = {c.name for c in sheet.columns if c.computed}
+    return frozenset(
+        column_letter(table.first_column + i).encode("ascii")
+        for i, name in enumerate(table.columns)
+        if aliases.get(header_key(name)) in computed
+    )
 
 
 def read_workbook(path: Path | str, *, as_of: date | None = None) -> KamWorkbook:
@@ -250,10 +336,28 @@ def read_grids(source: GridSource, *, as_of: date | None = None) -> KamWorkbook:
 
 @dataclass
 class _Grid:
-    """A sheet's cells from A1, errors restored."""
+    """A sheet's cells from A1, errors restored, and where its data lies.
+
+    ``top`` is the grid index of the header row; the data rows are ``rows[top + 1:end]``;
+    the rows from ``below`` on lie below the sheet's table (None without a table: every
+    row after the header is data). ``merged`` are the sheet's merged ranges.
+    """
 
     title: str
     rows: list[list[Any]]
+    top: int = 0
+    end: int | None = None
+    below: int | None = None
+    table: Table | None = None
+    merged: tuple[CellRange, ...] = ()
+
+    @property
+    def header(self) -> list[Any]:
+        return self.rows[self.top] if self.top < len(self.rows) else []
+
+    @property
+    def body(self) -> list[list[Any]]:
+        return self.rows[self.top + 1 : self.end]
 
 
 @dataclass
@@ -283,7 +387,7 @@ class _Reader:
         expected: str,
         severity: Severity = Severity.ERROR,
     ) -> None:
-        shown = value.text if isinstance(value, ExcelErrorCell) else value
+        shown = str(value) if isinstance(value, (ExcelErrorCell, UncalculatedFormula)) else value
         letters = _LETTERS.match(cell) if cell else None
         key = (sheet, letters.group(0) if letters else None, severity, _DIGITS.sub("#", expected))
         problem = Problem(self.path.name, sheet, cell, shown, expected, severity)
@@ -318,13 +422,34 @@ class _Reader:
     # --- sheets ---
 
     def grid(self, name: str) -> _Grid | None:
+        """The sheet called ``name`` (compared as headers are), bounded by its table."""
         titles: dict[str, str] = {}
         for title in self.source.titles():
             titles.setdefault(header_key(title), title)
         title = titles.get(header_key(name))
         if title is None:
             return None
-        return _Grid(title, self.source.rows(title))
+        rows = self.source.rows(title)
+        layout = _layout_of(self.source, title)
+        grid = _Grid(title, rows, merged=layout.merged)
+        table = data_table(layout.tables, f"tbl{name}")
+        if table is None:
+            return grid
+        if table.header_row is None:
+            self.problem(
+                title,
+                None,
+                NO_VALUE,
+                f"table {table.name} ({table.ref}) has its header row switched off: switch it "
+                "on (Table Design > Header Row) so that kamxl finds the columns (read as "
+                "if row 1 held the headers)",
+            )
+            return grid
+        grid.table = table
+        grid.top = table.first_row - 1
+        grid.end = table.last_data_row
+        grid.below = table.last_row
+        return grid
 
     def read(self) -> KamWorkbook:
         self._read_lists()
@@ -347,6 +472,7 @@ class _Reader:
         sheets["Settings"] = self._settings_sheet(settings_grid, raw_settings)
         settings = self._settings(raw_settings, sheets["Revenue"].frame)
         criteria_columns = self._check_criteria(sheets, criterion_ids)
+        self._check_criteria_weights(sheets["Criteria"])
         self._check_keys(sheets, settings)
         self._count_unlisted()
         book = KamWorkbook(
@@ -407,8 +533,8 @@ class _Reader:
                 sheet.name, None, NO_VALUE, f"sheet {sheet.name} is missing{consequence}", severity
             )
             return _empty_sheet(sheet.name, columns)
-        rows = grid.rows
-        header = rows[0] if rows else []
+        header = grid.header
+        header_row = grid.top + 1  # its Excel row
         aliases = dict(self.aliases[sheet.name])
         for col in extra:
             aliases[header_key(col.name)] = col.name
@@ -425,10 +551,10 @@ class _Reader:
             elif canonical in positions:
                 self.problem(
                     grid.title,
-                    f"{column_letter(j)}1",
+                    f"{column_letter(j)}{header_row}",
                     text,
                     f"column {canonical} appears twice "
-                    f"(also in {column_letter(positions[canonical])}1)",
+                    f"(also in {column_letter(positions[canonical])}{header_row})",
                 )
                 twice.add(canonical)
             else:
@@ -437,7 +563,8 @@ class _Reader:
         for col in columns:
             if col.required and col.name not in positions:
                 self.problem(grid.title, None, NO_VALUE, f"required column {col.name} is missing")
-        body = rows[1:]
+        key = positions.get(sheet.columns[0].name) if sheet.columns[0].required else None
+        body = grid.body
         widths = set(map(len, body))
         width = max(widths, default=0)
         if len(widths) > 1:  # calamine's rows are rectangular; other sources may not be
@@ -463,7 +590,7 @@ class _Reader:
         last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
         blank = np.flatnonzero(~filled[:last])
         for run in np.split(blank, np.flatnonzero(np.diff(blank) != 1) + 1) if blank.size else []:
-            first, final = int(run[0]) + 2, int(run[-1]) + 2  # Excel rows
+            first, final = int(run[0]) + header_row + 1, int(run[-1]) + header_row + 1
             self.problem(
                 grid.title,
                 f"A{first}",
@@ -475,7 +602,17 @@ class _Reader:
                 Severity.WARNING,
             )
         kept = np.flatnonzero(filled_some)  # indexes in ``some``
-        records = (candidates[kept] + 1).tolist()  # row indexes in the grid (0 = header)
+        known = set(positions.values())
+        # Totals rows typed by hand: only rows whose key is blank or starts like a totals
+        # label are looked at (one regular-expression match per row).
+        keys = table[key] if key is not None and key < len(table) else ("",) * len(some)
+        maybe = _maybe_totals(keys)
+        totals = [i for i in maybe if filled_some[i] and _typed_totals(some[i], key, known)]
+        for i in totals:
+            self._typed_totals_problem(grid, int(candidates[i]) + header_row + 1, some[i], key)
+        if totals:
+            kept = np.setdiff1d(kept, totals)
+        records = (candidates[kept] + grid.top + 1).tolist()  # grid row indexes
         every_row = len(kept) == len(some)
 
         def values_of(j: int) -> list[Any]:
@@ -485,15 +622,18 @@ class _Reader:
         data: dict[str, Any] = {}
         codes: dict[str, np.ndarray] = {}
         cached: dict[str, list[Any]] = {}
+        merged = self._merged_cells(grid, records, columns, positions)
         for col in columns:
             j = positions.get(col.name)
             if j is None or col.computed:
                 data[col.name] = _blank_column(col, len(records))
                 if j is not None:  # formula results as saved: compared, never validated
-                    cached[col.name] = values_of(j)
+                    cached[col.name] = [_as_saved(v) for v in values_of(j)]
                 continue
             converter = _Converter(self, grid.title, column_letter(j), col, records)
             data[col.name], column_codes = converter.convert(values_of(j))
+            if col.name in merged:  # reported once for the range: no other message
+                column_codes = np.where(merged[col.name], VALUE, _or_zeros(column_codes, records))
             if col.required and (sheet.name, col.name) not in _BLANK_ALLOWED:
                 column_codes = self._require(
                     grid.title, column_letter(j), col, data[col.name], column_codes, records
@@ -508,9 +648,118 @@ class _Reader:
         data["_row"] = np.array([i + 1 for i in records], dtype=np.int64)
         frame = pd.DataFrame(data)
         letters = {name: column_letter(j) for name, j in positions.items()}
-        return SheetData(
+        read = SheetData(
             sheet.name, grid.title, frame, letters, headers, codes, tuple(extras), cached
         )
+        self._rows_below(grid, key, known)
+        return read
+
+    def _typed_totals_problem(
+        self, grid: _Grid, row: int, cells: list[Any], key: int | None
+    ) -> None:
+        """A totals row typed in the data (not Excel's Total Row): left out, with a warning."""
+        label, j = _totals_label(cells, key)
+        self.problem(
+            grid.title,
+            f"{column_letter(j)}{row}",
+            label,
+            f"row {row} is a totals row typed in the table: not read (totals are not "
+            "records; kamxl adds up the rows itself). Use Excel's Total Row (Table Design > "
+            "Total Row) to show totals in the sheet",
+            Severity.WARNING,
+        )
+
+    def _rows_below(self, grid: _Grid, key: int | None, known: set[int]) -> None:
+        """Report the filled rows below the sheet's table: Excel's formulas on the table do
+        not see them, and neither does kamxl. One holding a key (an ``account_id``) is an
+        error, as it looks like a record left out of the table; any other (a note, a
+        total typed below) a warning."""
+        if grid.below is None or grid.table is None:
+            return
+        table = grid.table
+        for i in range(grid.below, len(grid.rows)):
+            cells = grid.rows[i]
+            if cells.count("") == len(cells):
+                continue
+            row = i + 1
+            where = f"row {row} is below the table {table.name} ({table.ref})"
+            value = cells[key] if key is not None and key < len(cells) else ""
+            if _typed_totals(cells, key, known):
+                label, j = _totals_label(cells, key)
+                self.problem(
+                    grid.title,
+                    f"{column_letter(j)}{row}",
+                    label,
+                    f"{where}: a totals row typed below the table, not read (totals are "
+                    "not records)",
+                    Severity.WARNING,
+                )
+            elif not _blank(value):
+                self.problem(
+                    grid.title,
+                    f"{column_letter(key or 0)}{row}",
+                    value,
+                    f"{where} and is not read: if it is a record, resize the table to take "
+                    "it in (Table Design > Resize Table), else move it out of the sheet",
+                )
+            else:
+                j = next(j for j, v in enumerate(cells) if v != "")
+                self.problem(
+                    grid.title,
+                    f"{column_letter(j)}{row}",
+                    cells[j],
+                    f"{where}: not read",
+                    Severity.WARNING,
+                )
+
+    def _merged_cells(
+        self,
+        grid: _Grid,
+        records: list[int],
+        columns: Sequence[Column],
+        positions: dict[str, int],
+    ) -> dict[str, np.ndarray]:
+        """Merged cells across data rows or over the columns of a record are an error: the
+        value shows in every cell of the range but is saved in its first cell only, and
+        kamxl cannot tell whether it belongs to each row or to all of them together (Excel
+        Tables refuse merged cells). Returns, per input column, the records whose cell lies
+        in such a range (each gets ``#VALUE!``). A merge in the header row only is a
+        warning: the columns after its first have no header of their own."""
+        header_row = grid.top + 1
+        last_row = grid.end if grid.end is not None else len(grid.rows)
+        inputs = {
+            positions[c.name]: c.name for c in columns if c.name in positions and not c.computed
+        }
+        rows = np.array(records, dtype=np.int64) + 1  # Excel rows
+        found: dict[str, np.ndarray] = {}
+        for top, left, bottom, right in sorted(grid.merged):
+            ref = f"{column_letter(left)}{top}:{column_letter(right)}{bottom}"
+            if top <= header_row <= bottom and bottom == header_row and right > left:
+                self.problem(
+                    grid.title,
+                    f"{column_letter(left)}{header_row}",
+                    NO_VALUE,
+                    f"header cells {ref} are merged: only {column_letter(left)}"
+                    f"{header_row} has a header; unmerge them and give each column its own",
+                    Severity.WARNING,
+                )
+                continue
+            covered = [name for j, name in inputs.items() if left <= j <= right]
+            if bottom <= header_row or top > last_row or not covered:
+                continue
+            self.problem(
+                grid.title,
+                f"{column_letter(left)}{max(top, header_row + 1)}",
+                NO_VALUE,
+                f"cells {ref} are merged ({', '.join(covered)}): a data table holds one value "
+                "per cell, and kamxl cannot tell whether the value belongs to each row or to "
+                "all of them; unmerge them (Home > Merge & Center > Unmerge Cells) and fill "
+                "in each cell",
+            )
+            in_range = (rows >= top) & (rows <= bottom)
+            for name in covered:
+                found[name] = found.get(name, np.zeros(len(rows), dtype=bool)) | in_range
+        return found
 
     def _require(
         self,
@@ -547,25 +796,23 @@ class _Reader:
                 Severity.WARNING,
             )
             return {}
-        header = [
-            header_key(h) if isinstance(h, str) else "" for h in (grid.rows[0] if grid.rows else [])
-        ]
+        header = [header_key(h) if isinstance(h, str) else "" for h in grid.header]
         aliases = self.aliases["Settings"]
         names = [aliases.get(h, h) for h in header]
         if "key" not in names or "value" not in names:
             self.problem(
                 grid.title,
-                "A1",
+                f"A{grid.top + 1}",
                 NO_VALUE,
                 "Settings needs the columns key and value (no setting can be read)",
             )
             for setting in schema.SETTINGS:  # none of them was read: no default stands in
-                self.bad_settings[setting.key] = f"{grid.title}!A1"
+                self.bad_settings[setting.key] = f"{grid.title}!A{grid.top + 1}"
             return {}
         k, v = names.index("key"), names.index("value")
         raw: dict[str, tuple[Any, str]] = {}
         known = {s.key for s in schema.SETTINGS}
-        for i, row in enumerate(grid.rows[1:], start=2):
+        for i, row in enumerate(grid.body, start=grid.top + 2):
             key = row[k] if k < len(row) else ""
             if not isinstance(key, str) or not key.strip():
                 continue
@@ -600,6 +847,9 @@ class _Reader:
         key = setting.key
         if isinstance(value, ExcelErrorCell):
             self.setting_problem(key, cell, value, f"{key}: an Excel error, not a value")
+            return setting.default
+        if isinstance(value, UncalculatedFormula):
+            self.setting_problem(key, cell, value, uncalculated_message(key, value))
             return setting.default
         kind = setting.kind
         if kind is Kind.NUMBER:
@@ -658,25 +908,86 @@ class _Reader:
                 "tier_thresholds: expected numbers separated by commas, like 70,40",
             )
             values["tier_thresholds"] = (70.0, 40.0)
-        if len(values["tier_labels"]) != len(values["tier_thresholds"]) + 1:
-            self.setting_problem(
-                "tier_labels",
-                raw.get("tier_labels", ("", ""))[1],
-                ",".join(values["tier_labels"]),
-                "tier_labels: one more label than tier_thresholds is needed",
-            )
-        if values["scale_min"] >= values["scale_max"]:
-            self.setting_problem(
-                "scale_max",
-                raw.get("scale_max", ("", ""))[1],
-                values["scale_max"],
-                "scale_max must be above scale_min",
-            )
+        self._check_sense(values, raw)
         if values["period"] is None and "period" not in self.bad_settings:
             values["period"] = _latest_period(revenue)
         if values["previous_period"] is None and values["period"] is not None:
             values["previous_period"] = parse_period(values["period"]).previous().text
         return Settings(**values)
+
+    def _check_sense(self, values: dict[str, Any], raw: dict[str, tuple[Any, str]]) -> None:
+        """The settings rules beyond their kinds (shared/spec/workbook.md): each broken rule
+        is an error naming the cell, and every setting in it is bad (no figure uses it).
+        A rule is checked only when its settings were read (a bad one is reported already).
+        """
+
+        def cell(key: str) -> str:
+            return raw.get(key, ("", ""))[1]
+
+        def shown(key: str) -> Any:
+            value = raw.get(key, ("", ""))[0]
+            return value if not _blank(value) else values[key]
+
+        def read(*keys: str) -> bool:
+            return not any(key in self.bad_settings for key in keys)
+
+        def broken(keys: tuple[str, ...], expected: str) -> None:
+            first, *others = keys
+            self.setting_problem(first, cell(first), shown(first), expected)
+            for other in others:
+                address = cell(other)
+                self.bad_settings.setdefault(
+                    other, f"{self.settings_title}!{address}" if address else other
+                )
+
+        def where(key: str) -> str:
+            address = cell(key)
+            return f"{self.settings_title}!{address}" if address else "default"
+
+        thresholds, labels = values["tier_thresholds"], values["tier_labels"]
+        if read("tier_thresholds") and any(b >= a for a, b in pairwise(thresholds)):
+            broken(
+                ("tier_thresholds",),
+                "tier_thresholds: expected thresholds in strictly descending order, like 70,40",
+            )
+        if read("tier_thresholds", "tier_labels") and len(labels) != len(thresholds) + 1:
+            self.setting_problem(
+                "tier_labels",
+                cell("tier_labels"),
+                ",".join(labels),
+                f"tier_labels: {len(labels)} labels for {len(thresholds)} thresholds "
+                f"({','.join(f'{t:g}' for t in thresholds)}, {where('tier_thresholds')}): one "
+                "more label than tier_thresholds is needed",
+            )
+        if read("scale_min", "scale_max") and values["scale_min"] >= values["scale_max"]:
+            broken(
+                ("scale_max", "scale_min"),
+                f"scale_max must be above scale_min ({values['scale_min']:g}, "
+                f"{where('scale_min')})",
+            )
+        if read("red_max", "amber_max") and values["red_max"] > values["amber_max"]:
+            broken(
+                ("red_max", "amber_max"),
+                f"red_max must not be above amber_max ({values['amber_max']:g}, "
+                f"{where('amber_max')}): health up to red_max is Red, up to amber_max Amber",
+            )
+        if read("freshness_half_life_days") and values["freshness_half_life_days"] <= 0:
+            broken(
+                ("freshness_half_life_days",),
+                "freshness_half_life_days: expected a number of days above 0",
+            )
+        weights = ("w_adoption", "w_engagement", "w_satisfaction", "w_risk")
+        for key in weights:
+            if read(key) and values[key] < 0:
+                broken((key,), f"{key}: expected a weight ≥ 0")
+        if read(*weights) and all(values[key] == 0 for key in weights):
+            given = [key for key in weights if cell(key)]
+            broken(
+                (*given, *(key for key in weights if key not in given)),
+                f"the health weights {', '.join(weights)} are all 0 "
+                f"({', '.join(where(key) for key in weights)}): health cannot be computed; "
+                "give at least one a weight above 0",
+            )
 
     def _settings_sheet(self, grid: _Grid | None, raw: dict[str, tuple[Any, str]]) -> SheetData:
         """The Settings as a frame of key, raw value and cell (values keep their own types)."""
@@ -737,6 +1048,34 @@ class _Reader:
                 Severity.WARNING,
             )
         return tuple(rated)
+
+    def _check_criteria_weights(self, criteria: SheetData) -> None:
+        """The criteria weights may not be all 0, nor those of one axis: no score (nor
+        quadrant) can be computed from them. An error naming the weight cells, each of
+        which gets ``#DIV/0!`` (what a weighted score over weights summing to 0 shows)."""
+        frame = criteria.frame
+        if not criteria.present or frame.empty:
+            return
+        read = (criteria.error_codes("weight") == 0) & frame["criterion_id"].notna().to_numpy()
+        groups = [("the criteria", read)]
+        for axis in schema.LISTS["axis"].values:
+            groups.append((f"the {axis} criteria", read & (frame["axis"] == axis).to_numpy()))
+        for what, chosen in groups:
+            if not chosen.any() or (frame["weight"].to_numpy()[chosen] != 0).any():
+                continue
+            rows = frame["_row"].to_numpy()[chosen]
+            cells = [criteria.cell("weight", int(row)) for row in rows]
+            span = f"{cells[0]}:{cells[-1]}" if len(cells) > 1 else cells[0]
+            self.problem(
+                criteria.title,
+                cells[0],
+                0.0,
+                f"weight: the weights of {what} are all 0 ({criteria.title}!{span}): no "
+                "score can be computed from them; give at least one a weight above 0",
+            )
+            _mark(criteria, "weight", chosen, DIV0)
+            if chosen is read:
+                return  # all of them 0: so are those of each axis
 
     def _check_keys(self, sheets: dict[str, SheetData], settings: Settings) -> None:
         accounts = sheets["Accounts"]
@@ -810,6 +1149,11 @@ def _mark(data: SheetData, column: str, rows: np.ndarray, code: int) -> None:
     codes[chosen & (codes == 0)] = code
 
 
+def _or_zeros(codes: np.ndarray | None, records: Sequence[int]) -> np.ndarray:
+    """A column's error codes, all 0 when it has none yet."""
+    return codes if codes is not None else np.zeros(len(records), dtype=np.int8)
+
+
 def _column_index(letters: str) -> int:
     index = 0
     for char in letters:
@@ -818,6 +1162,79 @@ def _column_index(letters: str) -> int:
 
 
 # --- cells ----------------------------------------------------------------------------------
+
+#: What people type in the first cell of a totals row (compared as headers are, a colon
+#: dropped): English and French, and Excel's Total Row label.
+TOTALS_LABELS: Final = frozenset(
+    {
+        "total",
+        "totals",
+        "grand_total",
+        "sum",
+        "subtotal",
+        "sub_total",
+        "total_general",
+        "sous_total",
+        "somme",
+        "totaux",
+    }
+)
+
+
+_TOTALS_START: Final = re.compile(r"\s*(?:total|sum|sub|sous|grand)", re.IGNORECASE)
+#: How a totals row's key may start: blank, or as a label (the key column's cells are
+#: tested on their first character, in C).
+_TOTALS_FIRST: Final = frozenset(["", *" \tTtSsGg"])
+_FIRST: Final = itemgetter(slice(0, 1))
+
+
+def _maybe_totals(keys: Sequence[Any]) -> list[int]:
+    """The positions of the keys that are blank or start like a totals label: the rows
+    :func:`_typed_totals` may find to be totals rows."""
+    if all(map(str.__instancecheck__, keys)):
+        return list(compress(range(len(keys)), map(_TOTALS_FIRST.__contains__, map(_FIRST, keys))))
+    return [
+        i
+        for i, value in enumerate(keys)
+        if value == "" or (type(value) is str and value[:1] in _TOTALS_FIRST)
+    ]
+
+
+def _looks_like_totals(value: Any) -> bool:
+    """A cheap test before :func:`_is_totals_label`: text starting like a totals label."""
+    return type(value) is str and _TOTALS_START.match(value) is not None
+
+
+def _is_totals_label(value: Any) -> bool:
+    return _looks_like_totals(value) and header_key(value.strip().rstrip(":")) in TOTALS_LABELS
+
+
+def _totals_label(cells: Sequence[Any], key: int | None) -> tuple[Any, int]:
+    """The label of a totals row and its column: its key cell when labelled, else its first
+    filled cell."""
+    if key is not None and key < len(cells) and _is_totals_label(cells[key]):
+        return cells[key], key
+    j = next((j for j, v in enumerate(cells) if v != ""), 0)
+    return cells[j] if j < len(cells) else "", j
+
+
+def _typed_totals(cells: Sequence[Any], key: int | None, known: set[int]) -> bool:
+    """Whether a row is a totals row typed by hand: its key cell (``account_id``) reads
+    Total (or Sum, Grand total, Sous-total...), or its key is blank and its first filled cell,
+    in a column that is none of the sheet's (pandas' index column), reads so. A record whose
+    name is "Total" is not one: the name column is one of the sheet's."""
+    if key is not None and key < len(cells):
+        if _is_totals_label(cells[key]):
+            return True
+        if not _blank(cells[key]):
+            return False
+    label, j = _totals_label(cells, key)
+    return j not in known and _is_totals_label(label)
+
+
+def _as_saved(value: Any) -> Any:
+    """A computed cell's value as saved in the file (what a formula's marker hides)."""
+    return value.saved if isinstance(value, UncalculatedFormula) else value
 
 
 def _blank(value: Any) -> bool:
@@ -932,10 +1349,14 @@ class _Converter:
             result = self.texts(values, _as_text, "text")
         return result, self.codes
 
-    def _error(self, index: int, value: ExcelErrorCell) -> None:
-        self.bad(
-            index,
-            value,
+    def _error(self, index: int, value: ExcelErrorCell | UncalculatedFormula) -> None:
+        self.bad(index, value, *self._problem_of(value))
+
+    def _problem_of(self, value: ExcelErrorCell | UncalculatedFormula) -> tuple[str, int]:
+        """What is wrong with an error cell or an uncalculated formula, and its code."""
+        if isinstance(value, UncalculatedFormula):
+            return uncalculated_message(self.column.name, value), NA
+        return (
             f"{self.column.name}: an Excel error, "
             f"expected {_KIND_WORDS.get(self.column.kind, 'a value')}",
             error_code(value.text) if is_error_text(value.text) else VALUE,
@@ -954,7 +1375,7 @@ class _Converter:
                     continue
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     out[i] = value
-                elif isinstance(value, ExcelErrorCell):
+                elif isinstance(value, (ExcelErrorCell, UncalculatedFormula)):
                     self._error(i, value)
                 else:
                     what = _describe(value)
@@ -994,12 +1415,8 @@ class _Converter:
         outcome: dict[tuple[type, Any], tuple[Any, str | None, int]] = {}
         for value in set(zip(map(type, values), values, strict=True)):
             raw = value[1]
-            if isinstance(raw, ExcelErrorCell):
-                code = error_code(raw.text) if is_error_text(raw.text) else VALUE
-                message = (
-                    f"{self.column.name}: an Excel error, "
-                    f"expected {_KIND_WORDS.get(self.column.kind, 'a value')}"
-                )
+            if isinstance(raw, (ExcelErrorCell, UncalculatedFormula)):
+                message, code = self._problem_of(raw)
                 outcome[value] = (None, message, code)
             else:
                 result, message = convert(raw)
@@ -1067,6 +1484,24 @@ class _Converter:
             return code, None
 
         return pd.Series(self._by_value(values, convert), dtype=object)
+
+
+def uncalculated_message(name: str, value: UncalculatedFormula) -> str:
+    """What an input formula without a trusted result means, and how to fix it."""
+    if value.result_saved:
+        why = (
+            "a formula whose saved result was never calculated: the file was written by a "
+            "program that does not calculate formulas (it saves 0 or nothing as every result)"
+        )
+    else:
+        why = (
+            "a formula with no saved result: the file was written by a program that does "
+            "not calculate formulas"
+        )
+    return (
+        f"{name}: {why}; open and save it in Excel or LibreOffice, or type the value "
+        "(kamxl does not compute input formulas)"
+    )
 
 
 def _describe(value: Any) -> str:

@@ -22,6 +22,8 @@ from kamxl.core.words import normalise_word
 __all__ = [
     "ACCOUNT_ID",
     "COMPUTED_COLUMNS",
+    "COMPUTED_FROM_CRITERIA",
+    "COMPUTED_SETTINGS",
     "CONTRACT_VERSION",
     "DEFAULT_CRITERIA",
     "LISTS",
@@ -593,6 +595,36 @@ def sheet_def(name: str) -> SheetDef:
 
 COMPUTED_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in sheet_def("Accounts").columns if c.computed
+)
+
+
+_SCORE_SETTINGS = ("scale_min", "scale_max")
+_HEALTH_SETTINGS = ("w_adoption", "w_engagement", "w_satisfaction", "w_risk", "period")
+
+#: The Settings keys each computed column of Accounts is computed with, directly or through
+#: the computed columns it is computed from (``quadrant`` from ``attractiveness`` and
+#: ``strength``, ``tier`` from ``score``, ``rag`` from ``health``). A bad one makes the
+#: column an error in every row (:mod:`kamxl.workbook.compute`), and the figures made from
+#: the column name it.
+COMPUTED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "attractiveness": _SCORE_SETTINGS,
+    "strength": _SCORE_SETTINGS,
+    "score": _SCORE_SETTINGS,
+    "completeness": _SCORE_SETTINGS,
+    "quadrant": (*_SCORE_SETTINGS, "cut_attractiveness", "cut_strength"),
+    "tier": (*_SCORE_SETTINGS, "tier_thresholds", "tier_labels"),
+    "margin": (),
+    "sow": (),
+    "health": _HEALTH_SETTINGS,
+    "rag": (*_HEALTH_SETTINGS, "red_max", "amber_max"),
+    "freshness": ("freshness_half_life_days", "as_of"),
+}
+
+#: The computed columns made from the Criteria sheet (its ids, axes, weights and
+#: directions, directly or through the columns they are computed from): a bad Criteria
+#: cell makes each of them an error in every row.
+COMPUTED_FROM_CRITERIA: frozenset[str] = frozenset(
+    {"attractiveness", "strength", "score", "completeness", "quadrant", "tier"}
 )
 
 

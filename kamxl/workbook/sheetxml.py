@@ -1,5 +1,5 @@
-"""Scanning worksheet XML for what python-calamine does not give: error cells, formulas, and
-how far a sheet's cells reach.
+"""Scanning worksheet XML for what python-calamine does not give: error cells, formulas (and
+those whose saved result cannot be trusted), and how far a sheet's cells reach.
 
 The XML of a sheet is read in chunks cut at row starts, so that a sheet of any size is
 scanned in bounded memory; only the cells of interest are matched by regular expressions
@@ -18,6 +18,7 @@ import html
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 __all__ = [
@@ -41,12 +42,24 @@ _ERROR_CELL: Final = re.compile(
     rb'<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>', re.S
 )
 _VALUE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)</")
+# A formula's text holds no "<" (XML escapes it): ``[^<]*`` scans it at once.
 _FORMULA_CELL: Final = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*)>\s*<(?:[A-Za-z_][\w.-]*:)?f\b([^>]*?)"
-    rb"(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?f>)",
-    re.S,
+    rb"(?:/>|>([^<]*)</(?:[A-Za-z_][\w.-]*:)?f>)"
 )
 _SHARED_INDEX: Final = re.compile(rb'\bsi="([0-9]+)"')
+# What follows a formula: its saved result (a value with some text), else none was saved.
+_SAVED_RESULT: Final = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?v>[^<]")
+_TEXT_RESULT: Final = re.compile(rb"""\bt\s*=\s*["'](?:str|inlineStr)["']""")
+_SHOWN_FORMULA: Final = 100  # characters of a formula kept for a message
+# A formula not followed by a saved result (openpyxl writes ``<f>..</f><v></v>``, others
+# no ``<v>``; a text result "" is ``<v></v>`` too, told apart by the full match): one search
+# over a block before the full match.
+_MISSING_RESULT: Final = re.compile(rb"(?:</f>|<f\b[^>]*/>)(?!\s*<v>[^<])")
+_MISSING_RESULT_ANY_FORM: Final = re.compile(  # the same, with namespace prefixes
+    rb"(?:</(?:[A-Za-z_][\w.-]*:)?f>|<(?:[A-Za-z_][\w.-]*:)?f\b[^>]*/>)"
+    rb"(?!\s*<(?:[A-Za-z_][\w.-]*:)?v>[^<])"
+)
 # Bounds of a chunk's grid: no cell tag other than a plain address of one letter and at
 # most six digits (A1 to Z999999), or of two letters and four digits (A1 to ZZ9999).
 _BEYOND_Z999999: Final = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}")[\s/>]')
@@ -126,9 +139,7 @@ def formula_cells(
             raw = match.group(3)
             wanted = where is not None and (columns is None or where[1] in columns)
             if raw:
-                formula = texts.get(raw)
-                if formula is None:
-                    formula = texts[raw] = html.unescape(raw.decode("utf-8", "replace"))
+                formula = texts.get(raw) or texts.setdefault(raw, _formula_text(raw))
                 if shared:
                     masters[shared.group(1)] = formula
                 if wanted:
@@ -141,12 +152,20 @@ def formula_cells(
     return found
 
 
+def _formula_text(raw: bytes) -> str:
+    """A formula as written in the XML, unescaped (``&lt;`` is ``<``)."""
+    return html.unescape(raw.decode("utf-8", "replace"))
+
+
 @dataclass
 class SheetScan:
-    """What one pass over a sheet's XML found: its error cells, and a bound of its grid
-    (``rows`` x ``columns`` is at least what a dense reader allocates; 0 when empty)."""
+    """What one pass over a sheet's XML found: its error cells, the formula cells whose
+    saved result cannot be trusted (keyed like the errors: formula text and whether a
+    result was saved at all), and a bound of its grid (``rows`` x ``columns`` is at least
+    what a dense reader allocates; 0 when empty)."""
 
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)
     rows: int = 0
     columns: int = 0
 
@@ -155,8 +174,22 @@ class SheetScan:
         return self.rows * self.columns
 
 
-def scan_sheet(chunks: Iterable[bytes]) -> SheetScan:
-    """Error cells and a cheap bound of the grid, in one pass.
+def scan_sheet(
+    chunks: Iterable[bytes],
+    *,
+    every_formula: bool = False,
+    formula_columns_skipped: frozenset[bytes] = frozenset(),
+) -> SheetScan:
+    """Error cells, untrusted formulas and a cheap bound of the grid, in one pass.
+
+    A formula's saved result is untrusted when there is none (a program that does not
+    calculate formulas wrote the file: openpyxl, pandas), or, with ``every_formula``, always
+    (the workbook says its results were not calculated: XlsxWriter saves 0 for every
+    formula). Blocks without a formula, or without a sign of a missing result, cost one
+    substring test each (``</f``, the end of a formula's text: its last letter is rare in
+    sheet XML, which makes the test fast). The formulas of the columns whose letters are
+    in ``formula_columns_skipped`` (computed columns, whose results are never input) are
+    left out.
 
     Each chunk is bounded by the first tier it fits (every cell addressed within ``Z999999``,
     else within ``ZZ9999``); a chunk that fits none -- a cell beyond, a cell without its
@@ -164,6 +197,9 @@ def scan_sheet(chunks: Iterable[bytes]) -> SheetScan:
     :func:`sheet_extent` for the exact one.
     """
     scan = SheetScan()
+    masters: dict[bytes, str] = {}  # shared formulas, by index: the master's text
+    texts: dict[bytes, str] = {}  # formula texts, unescaped once (columns repeat them)
+    skipped = formula_columns_skipped
     for block in complete_rows(chunks):
         if b't="e"' in block:
             scan.errors.update(_errors_of(block))
@@ -177,7 +213,117 @@ def scan_sheet(chunks: Iterable[bytes]) -> SheetScan:
                     break
         scan.rows = max(scan.rows, rows)
         scan.columns = max(scan.columns, columns)
+        plain = rows < EXCEL_ROWS  # every cell tag is <c r="A1"...>: the plain form
+        if _may_hold_untrusted(block, every_formula, plain):
+            found = _untrusted_formulas(block, masters, texts, every_formula, plain, skipped)
+            scan.formulas.update(found)
     return scan
+
+
+def _may_hold_untrusted(block: bytes, every_formula: bool, plain: bool) -> bool:
+    """Whether ``block`` may hold a formula whose result is untrusted: any formula with
+    ``every_formula``, else one not followed by a saved result. In a ``plain`` block (no
+    prefixed tags) the test starts with substring searches: ``f`` (a byte search: most
+    blocks of a sheet's data hold none, shared strings being in their own part), then
+    ``</f``; a block of followers of a shared formula alone (``<f t="shared" si="0"/>``)
+    is not looked at."""
+    if every_formula:
+        return b"<f" in block or (not plain and b":f" in block)
+    if plain:
+        return b"f" in block and b"</f" in block and _MISSING_RESULT.search(block) is not None
+    return _MISSING_RESULT_ANY_FORM.search(block) is not None
+
+
+def _untrusted_formulas(
+    block: bytes,
+    masters: dict[bytes, str],
+    texts: dict[bytes, str],
+    every_formula: bool,
+    plain: bool = False,
+    skipped: frozenset[bytes] = frozenset(),
+) -> dict[tuple[int, int], tuple[str, bool]]:
+    """The formula cells of ``block`` without a saved result (all of them with
+    ``every_formula``), but those of the ``skipped`` columns: (row, column) -> (formula
+    text, whether a result was saved).
+
+    The text of a shared formula's followers is their master's (as written in the master's
+    cell: the references are the master's). A ``plain`` block (every cell tag starts
+    ``<c r="``) is read by one regular expression and its groups only (a block of a
+    template-made sheet holds tens of thousands of formulas); another cell by cell."""
+    if not plain:
+        return _untrusted_formulas_of_any_form(block, masters, texts, every_formula, skipped)
+    found = {}
+    cells = _plain_formula(skipped).findall(block)
+    for letters, digits, attributes, formula_attributes, raw, more, result in cells:
+        saved = bool(result) or (
+            b"t=" in attributes and _TEXT_RESULT.search(attributes) is not None
+        )
+        if saved and not every_formula:
+            continue
+        formula = _text_of(raw, formula_attributes, masters, texts)
+        found[int(digits) - 1, _column_of_letters(letters)] = (
+            formula + "..." if more else formula,
+            saved,
+        )
+    return found
+
+
+def _untrusted_formulas_of_any_form(
+    block: bytes,
+    masters: dict[bytes, str],
+    texts: dict[bytes, str],
+    every_formula: bool,
+    skipped: frozenset[bytes],
+) -> dict[tuple[int, int], tuple[str, bool]]:
+    """:func:`_untrusted_formulas` for a block of any form, cell by cell."""
+    left_out = {_column_of_letters(letters) for letters in skipped}
+    found = {}
+    for match in _FORMULA_CELL.finditer(block):
+        saved = _SAVED_RESULT.match(block, match.end()) is not None or (
+            _TEXT_RESULT.search(match.group(1)) is not None  # a text result, "" included
+        )
+        formula = _text_of(match.group(3) or b"", match.group(2) or b"", masters, texts)
+        if saved and not every_formula:
+            continue
+        where = cell_index(match.group(1))
+        if where is not None and where[1] not in left_out:
+            found[where] = (formula, saved)
+    return found
+
+
+def _text_of(
+    raw: bytes, attributes: bytes, masters: dict[bytes, str], texts: dict[bytes, str]
+) -> str:
+    """A formula's text: its own, or its shared master's for a follower (which has none);
+    a master's text is remembered for the followers after it."""
+    formula = (texts.get(raw) or texts.setdefault(raw, _formula_text(raw))) if raw else ""
+    if b"si=" in attributes:
+        shared = _SHARED_INDEX.search(attributes)
+        if shared and raw:
+            masters[shared.group(1)] = formula
+        elif shared:
+            formula = masters.get(shared.group(1), "")
+    return formula
+
+
+@lru_cache(maxsize=4096)
+def _column_of_letters(letters: bytes) -> int:
+    """The 0-based index of a column's letters (``b"A"`` is 0)."""
+    return _column_number(letters) - 1
+
+
+@lru_cache(maxsize=64)
+def _plain_formula(skipped: frozenset[bytes]) -> re.Pattern[bytes]:
+    """A formula cell as Excel, LibreOffice, openpyxl and XlsxWriter write it (no prefix,
+    its address first), outside the ``skipped`` columns: address, cell attributes, formula
+    attributes, the first characters of its text (and whether there are more), and the
+    first character of its saved result -- every field in one match, no long text copied.
+    A cell of a skipped column fails at its address, before its formula is read."""
+    others = b"(?!(?:%s)[0-9])" % b"|".join(sorted(skipped)) if skipped else b""
+    return re.compile(
+        rb'<c r="' + others + rb'([A-Z]{1,3})([0-9]{1,7})"([^>]*)>\s*<f([^>]*?)'
+        rb"(?:/>|>([^<]{0,%d})([^<]?)[^<]*</f>)(\s*<v>[^<])?" % _SHOWN_FORMULA
+    )
 
 
 def _column_number(letters: bytes) -> int:

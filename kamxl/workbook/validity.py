@@ -26,9 +26,10 @@ from functools import cached_property
 import numpy as np
 
 from kamxl.workbook import schema
+from kamxl.workbook.compute import CRITERIA_INPUTS, HEALTH_COMPONENTS, ROW_INPUTS
 from kamxl.workbook.model import KamWorkbook, SheetData
 
-__all__ = ["COMPUTED_SETTINGS", "BadCells", "BadInputs", "bad_inputs", "describe"]
+__all__ = ["BadCells", "BadInputs", "bad_inputs", "describe"]
 
 #: Bad cells, as addresses like ``"Accounts!I4"``, in sheet and row order.
 BadCells = tuple[str, ...]
@@ -36,31 +37,8 @@ BadCells = tuple[str, ...]
 _Cell = tuple[int, int, int, str]
 _ADDRESS = re.compile(r"^(?P<title>.*)!(?P<letters>[A-Z]+)(?P<row>[0-9]+)$")
 
-#: The Settings keys each computed column of Accounts is computed with.
-COMPUTED_SETTINGS: Mapping[str, tuple[str, ...]] = {
-    "attractiveness": ("scale_min", "scale_max"),
-    "strength": ("scale_min", "scale_max"),
-    "score": ("scale_min", "scale_max"),
-    "completeness": (),
-    "quadrant": ("scale_min", "scale_max", "cut_attractiveness", "cut_strength"),
-    "tier": ("scale_min", "scale_max", "tier_thresholds", "tier_labels"),
-    "margin": (),
-    "sow": (),
-    "health": ("period", "w_adoption", "w_engagement", "w_satisfaction", "w_risk"),
-    "rag": (
-        "period",
-        "w_adoption",
-        "w_engagement",
-        "w_satisfaction",
-        "w_risk",
-        "red_max",
-        "amber_max",
-    ),
-    "freshness": ("freshness_half_life_days", "as_of"),
-}
-_RATED = ("attractiveness", "strength", "score", "completeness", "quadrant", "tier")
-_CRITERIA_COLUMNS = ("criterion_id", "axis", "weight", "direction")
-_HEALTH_COLUMNS = ("adoption", "engagement", "satisfaction", "risk")
+#: Computed columns of Accounts whose figures count the cells they are computed from.
+_COMPUTED = frozenset(schema.COMPUTED_COLUMNS)
 #: How many cells a note names before it counts the others.
 NAMED_CELLS = 5
 
@@ -133,7 +111,7 @@ class BadInputs:
         chosen = np.ones(n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
         found: set[_Cell] = set()
         for column in dict.fromkeys(columns):
-            if sheet == "Accounts" and column in COMPUTED_SETTINGS:
+            if sheet == "Accounts" and column in _COMPUTED:
                 found |= self._computed_cells(column, chosen)
                 continue
             for i in np.flatnonzero(self.bad(sheet, column) & chosen).tolist():
@@ -198,7 +176,7 @@ class BadInputs:
         data = self.book.sheets[sheet]
         found: set[_Cell] = set()
         for column in dict.fromkeys(columns):
-            if sheet == "Accounts" and column in COMPUTED_SETTINGS:
+            if sheet == "Accounts" and column in _COMPUTED:
                 taint = self._taints[column]
                 found |= taint.every_row | taint.rows.get(position, set())
             elif column in data.codes and data.codes[column][position]:
@@ -220,16 +198,14 @@ class BadInputs:
         rated = self._rated(accounts).union(own_id)
         health = self._health(accounts).union(own_id)
         rows = {
-            "margin": self._per_row(accounts, ["revenue_curr", "variable_costs", "cost_to_serve"]),
-            "sow": self._per_row(accounts, ["revenue_curr", "wallet"]),
-            "freshness": self._per_row(accounts, ["plan_updated"]),
+            **{name: self._per_row(accounts, cells) for name, cells in ROW_INPUTS.items()},
             "health": health,
             "rag": health,
-            **{name: rated for name in _RATED},
+            **{name: rated for name in schema.COMPUTED_FROM_CRITERIA},
         }
         return {
             name: rows[name].union(_Taint(self._settings(keys)))
-            for name, keys in COMPUTED_SETTINGS.items()
+            for name, keys in schema.COMPUTED_SETTINGS.items()
         }
 
     def _per_row(self, data: SheetData, columns: Sequence[str]) -> _Taint:
@@ -244,7 +220,7 @@ class BadInputs:
         """Scores: the account's Ratings row (looked up), and every Criteria cell."""
         columns = ["account_id", *self.book.criteria_columns]
         taint = self._looked_up(accounts, "Ratings", columns)
-        taint.every_row |= self._cells("Criteria", _CRITERIA_COLUMNS, None)
+        taint.every_row |= self._cells("Criteria", CRITERIA_INPUTS, None)
         return taint
 
     def _looked_up(self, accounts: SheetData, sheet: str, columns: Sequence[str]) -> _Taint:
@@ -269,7 +245,7 @@ class BadInputs:
         frame = self.book["Health"]
         period = frame["period"] == self.book.settings.period
         return self._by_account(
-            accounts, "Health", ["account_id", "period", *_HEALTH_COLUMNS], {"period": period}
+            accounts, "Health", ["account_id", "period", *HEALTH_COMPONENTS], {"period": period}
         )
 
     def _by_account(

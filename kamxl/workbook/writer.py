@@ -12,7 +12,13 @@ in place:
   Excel keeps the formula live;
 - a cell without a formula gets the value itself;
 - a computed column missing from the sheet is added after the last column (and to the
-  Accounts table when the table ends there).
+  Accounts table when the table ends there; its header goes in the table's header row);
+- the rows that are not accounts -- the table's header and totals rows (Excel's *Total
+  Row*, whose ``SUBTOTAL`` formulas and saved results stay as they are), rows below the
+  table, totals rows typed by hand -- are never written.
+
+A computed cell whose input is bad gets the error Excel would show there, never a number;
+:class:`RecalcReport` lists those cells and the bad inputs they come from.
 
 Macros (``vbaProject.bin``), external links, custom XML -- every other part -- come through
 unchanged. The output is written atomically and never over the input.
@@ -41,18 +47,42 @@ from kamxl.errors import (
 )
 from kamxl.files import atomic_write, check_output
 from kamxl.workbook import schema
+from kamxl.workbook.compute import bad_inputs
 from kamxl.workbook.model import KamWorkbook, column_letter
-from kamxl.workbook.package import NS, Package
+from kamxl.workbook.package import NS, Package, Table, data_table, range_bounds
 from kamxl.workbook.reader import read_workbook
 from kamxl.workbook.sheetpatch import CellWrite, excel_text, patch_cells, sheet_last_column
 from kamxl.workbook.zipcopy import copy_package
 
-__all__ = ["RecalcReport", "SheetEditor", "recalc_workbook", "write_computed"]
+__all__ = ["BadInputCells", "RecalcReport", "SheetEditor", "recalc_workbook", "write_computed"]
 
 _MAIN: Final = NS["main"]
 _C, _F, _V, _IS, _T, _ROW = (f"{{{_MAIN}}}{tag}" for tag in ("c", "f", "v", "is", "t", "row"))
 _CELL_REF: Final = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 _MACRO_CONTENT: Final = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+
+
+@dataclass(frozen=True, slots=True)
+class BadInputCells:
+    """Computed cells of one column that show an error because of the same bad inputs."""
+
+    sheet: str
+    column: str  # the computed column
+    letters: str  # its letters in the sheet
+    rows: tuple[int, ...]  # the Excel rows of the cells
+    error: str  # the Excel error they show
+    inputs: tuple[str, ...]  # the bad inputs: "Accounts!I7 (revenue_curr)", ...
+
+    @property
+    def cells(self) -> str:
+        """``Accounts!T7``, or ``Accounts!T2:T31`` for the cells of several rows."""
+        first, last = min(self.rows), max(self.rows)
+        span = f"{self.letters}{first}" + (f":{self.letters}{last}" if last != first else "")
+        return f"{self.sheet}!{span}"
+
+    def __str__(self) -> str:
+        count = f" ({len(self.rows):,} cells)" if len(self.rows) > 1 else ""
+        return f"{self.cells}{count} {self.column}: {self.error} from {', '.join(self.inputs)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +95,14 @@ class RecalcReport:
     formulas_kept: int  # of which held a formula (value written as cached result)
     added_columns: tuple[str, ...]
     errors: dict[str, int]  # Excel error text -> number of computed cells showing it
+    #: The computed cells showing an error because an input is bad, grouped by column and
+    #: inputs (a bad setting: the whole column in one group).
+    bad_inputs: tuple[BadInputCells, ...] = ()
+
+    @property
+    def bad_input_cells(self) -> int:
+        """How many computed cells show an error because of a bad input."""
+        return sum(len(group.rows) for group in self.bad_inputs)
 
 
 def recalc_workbook(
@@ -125,9 +163,11 @@ def write_computed(
                 last_column = editor.max_column()
             for offset, name in enumerate(added, start=1):
                 letters[name] = column_letter(last_column + offset)
+        table = data_table(package.tables(part), schema.sheet_def("Accounts").table)
+        header_row = table.header_row if table is not None and table.header_row else 1
         writes: dict[int, list[CellWrite]] = {}
         if added:
-            writes[1] = [(_index(letters[name]), name, NO_ERROR) for name in added]
+            writes[header_row] = [(_index(letters[name]), name, NO_ERROR) for name in added]
         rows = accounts.frame["_row"].to_numpy().tolist()
         errors: dict[str, int] = {}
         for name in schema.COMPUTED_COLUMNS:
@@ -150,11 +190,47 @@ def write_computed(
                     kept += editor.set_value(excel_row, column_letter(column), value, code)
             sheet = editor.to_bytes()
         replacements = {part: sheet}
-        if added:
-            replacements.update(_extend_table(package, part, added, letters))
+        if added and table is not None and table.header_row:
+            replacements.update(_extend_table(package, table, added, letters))
         _copy_package(package, target, replacements, overwrite=overwrite)
     written = len(rows) * len(schema.COMPUTED_COLUMNS)
-    return RecalcReport(target, len(rows), written, kept, tuple(added), errors)
+    return RecalcReport(
+        target,
+        len(rows),
+        written,
+        kept,
+        tuple(added),
+        errors,
+        _bad_input_groups(book, results, letters),
+    )
+
+
+def _bad_input_groups(
+    book: KamWorkbook, results: dict[str, RowResults], letters: dict[str, str]
+) -> tuple[BadInputCells, ...]:
+    """The computed cells showing an error because of a bad input, grouped by column,
+    error and inputs, in column order."""
+    accounts = book.sheets["Accounts"]
+    rows = accounts.frame["_row"].to_numpy().tolist()
+    groups: list[BadInputCells] = []
+    for name, positions in bad_inputs(book).items():
+        codes = results[name].errors
+        by_cause: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+        for position, inputs in positions.items():
+            if codes[position] != NO_ERROR:
+                by_cause.setdefault((int(codes[position]), inputs), []).append(rows[position])
+        for (code, inputs), excel_rows in by_cause.items():
+            groups.append(
+                BadInputCells(
+                    accounts.title or "Accounts",
+                    name,
+                    letters[name],
+                    tuple(excel_rows),
+                    error_text(code),
+                    inputs,
+                )
+            )
+    return tuple(groups)
 
 
 def _cell_value(value: Any) -> Any:
@@ -352,37 +428,32 @@ def _element(tag: str, text: str) -> etree._Element:
 
 
 def _extend_table(
-    package: Package,
-    sheet_part: str,
-    added: list[str],
-    letters: dict[str, str],
+    package: Package, table: Table, added: list[str], letters: dict[str, str]
 ) -> dict[str, bytes]:
-    """Add the new columns to the sheet's table when the table ends where they start."""
-    replacements: dict[str, bytes] = {}
+    """Add the new columns to the Accounts table when it ends where they start.
+
+    The table keeps its rows: a totals row stays its last row (the new columns have no
+    total), and its filter keeps covering the header and data rows only.
+    """
     first_new = min(_index(letters[name]) for name in added)
-    for rel_type, table_part in package.relationships(sheet_part).values():
-        if rel_type != "table" or not package.has(table_part):
-            continue
-        table = package.lxml(table_part)
-        start, end = table.get("ref", "A1:A1").split(":", 1)
-        end_letters, end_row = _split(end)
-        if _split(start)[1] != 1 or _index(end_letters) != first_new - 1:
-            continue
-        columns = table.find(f"{{{_MAIN}}}tableColumns")
-        if columns is None:
-            continue
-        next_id = max((int(c.get("id", "0")) for c in columns), default=0) + 1
-        for offset, name in enumerate(added):
-            etree.SubElement(
-                columns, f"{{{_MAIN}}}tableColumn", id=str(next_id + offset), name=name
-            )
-        columns.set("count", str(len(columns)))
-        new_end = f"{column_letter(first_new + len(added) - 1)}{end_row}"
-        table.set("ref", f"{start}:{new_end}")
-        auto_filter = table.find(f"{{{_MAIN}}}autoFilter")
-        if auto_filter is not None:
-            auto_filter.set("ref", f"{start}:{new_end}")
-        replacements[table_part] = etree.tostring(
-            table, xml_declaration=True, encoding="UTF-8", standalone=True
-        )
-    return replacements
+    if table.last_column != first_new - 1:
+        return {}
+    root = package.lxml(table.part)
+    columns = root.find(f"{{{_MAIN}}}tableColumns")
+    if columns is None:
+        return {}
+    next_id = max((int(c.get("id", "0")) for c in columns), default=0) + 1
+    for offset, name in enumerate(added):
+        etree.SubElement(columns, f"{{{_MAIN}}}tableColumn", id=str(next_id + offset), name=name)
+    columns.set("count", str(len(columns)))
+    last = column_letter(first_new + len(added) - 1)
+    start = f"{column_letter(table.first_column)}{table.first_row}"
+    root.set("ref", f"{start}:{last}{table.last_row}")
+    auto_filter = root.find(f"{{{_MAIN}}}autoFilter")
+    if auto_filter is not None:
+        bounds = range_bounds(auto_filter.get("ref", ""))
+        end_row = bounds[2] if bounds is not None else table.last_data_row
+        auto_filter.set("ref", f"{start}:{last}{end_row}")
+    return {
+        table.part: etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    }
