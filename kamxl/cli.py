@@ -217,8 +217,9 @@ def recalc(book: Path, output: Path, as_of: date | None, force: bool) -> None:
     errors = ", ".join(f"{n} {text}" for text, n in sorted(report.errors.items())) or "none"
     added = f"; added columns: {', '.join(report.added_columns)}" if report.added_columns else ""
     click.echo(
-        f"Wrote {printable(report.output)}: {report.accounts} accounts, {report.cells} computed cells "
-        f"({report.formulas_kept} formulas kept), cells with errors: {errors}{added}"
+        f"Wrote {printable(report.output)}: {report.accounts} accounts, {report.cells} "
+        f"computed cells ({report.formulas_kept} formulas kept), cells with errors: "
+        f"{errors}{added}"
     )
     if not report.bad_inputs:
         return
