@@ -15,6 +15,7 @@ from kamxl.workbook.package import Package
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS = {"m": MAIN}
 ERROR = object()  # marks an error value: set_cell(..., ("#N/A", ERROR))
+FORMULA = object()  # marks a formula saved without its result: ("H4*2", FORMULA)
 
 
 def _column_number(letters: str) -> int:
@@ -26,8 +27,9 @@ def _column_number(letters: str) -> int:
 
 def set_cell(source: Path, target: Path, sheet: str, address: str, value: Any) -> Path:
     """A copy of ``source`` at ``target`` whose cell ``sheet!address`` holds ``value``: text
-    (an inline string), a number, ``("#N/A", ERROR)`` for an error cell, or None to empty
-    the cell (as the Delete key does)."""
+    (an inline string), a number, ``("#N/A", ERROR)`` for an error cell, ``("H4*2",
+    FORMULA)`` for a formula saved without its result (as a library that does not calculate
+    writes it), or None to empty the cell (as the Delete key does)."""
     with Package.open(source) as package:
         part = package.sheet_parts()[sheet]
     with zipfile.ZipFile(source) as zin:
@@ -61,7 +63,9 @@ def _put(root: etree._Element, address: str, value: Any) -> None:
         cell.set("s", style)
     if value is None:
         return
-    if isinstance(value, tuple) and value[1] is ERROR:
+    if isinstance(value, tuple) and value[1] is FORMULA:
+        etree.SubElement(cell, f"{{{MAIN}}}f").text = value[0]
+    elif isinstance(value, tuple) and value[1] is ERROR:
         cell.set("t", "e")
         etree.SubElement(cell, f"{{{MAIN}}}v").text = value[0]
     elif isinstance(value, str):

@@ -2,7 +2,7 @@
 
 The property: corrupt one input cell of the sample, the way users do (text in a number
 cell, an error value, a blank in a required column, a value out of its range, a value not
-in its list), and every figure kamxl shows -- the summary, the recalculated cells, the
+in its list, a formula saved without its result), and every figure kamxl shows -- the summary, the recalculated cells, the
 deck contexts of every deck kind -- is either exactly the clean workbook's or missing.
 Never another number.
 """
@@ -29,7 +29,7 @@ from kamxl.workbook import schema
 from kamxl.workbook.kpis import Figure, Tally, key_accounts, portfolio_kpis
 from kamxl.workbook.model import KamWorkbook
 from kamxl.workbook.reader import read_workbook
-from tests.cells import ERROR, set_cell
+from tests.cells import ERROR, FORMULA, set_cell
 from tests.conftest import SAMPLE
 
 AS_OF = date(2026, 10, 15)
@@ -210,7 +210,7 @@ def _columns(book: KamWorkbook, sheet: str) -> list[schema.Column]:
 
 def _bad_values(column: schema.Column) -> list[Any]:
     """Values that are not valid for ``column``: kamxl's check must flag each of them."""
-    values: list[Any] = [("#N/A", ERROR), ("#DIV/0!", ERROR)]
+    values: list[Any] = [("#N/A", ERROR), ("#DIV/0!", ERROR), ("A2&B2", FORMULA)]
     if column.required:
         values.append(None)
     kind = column.kind
