@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["batch_progress", "print_batch_report", "print_summary", "summary_lines"]
 
+#: How many key accounts the summary lists, largest revenue first (the others are counted).
+KEY_ACCOUNTS_SHOWN = 25
 #: How many warnings a batch prints (all of them are in the --report files).
 BATCH_WARNINGS_SHOWN = 20
 
@@ -155,8 +157,10 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
     for label, value in summary_lines(book, shown):
         kpis.add_row(Text(label), Text(value))
     console.print(kpis)
-    rows, uncertain = key_accounts(book)
-    title = f"Key accounts ({len(rows)})"
+    rows, count, uncertain = key_accounts(book, top=KEY_ACCOUNTS_SHOWN)
+    title = f"Key accounts ({count:,})"
+    if count > KEY_ACCOUNTS_SHOWN:
+        title += f", the {KEY_ACCOUNTS_SHOWN} largest"
     if uncertain:
         title += f" — the list may miss accounts{shown.notes.mark(uncertain)}"
     table = Table(title=Text(title), title_justify="left")
@@ -175,6 +179,13 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
         )
         table.add_row(*(Text(printable(c)) for c in cells))
     console.print(table)
+    if count > KEY_ACCOUNTS_SHOWN:
+        console.print(
+            Text(
+                f"... and {count - KEY_ACCOUNTS_SHOWN:,} more key accounts "
+                "(the portfolio review lists them all: kamxl deck BOOK --kind portfolio)"
+            )
+        )
     for line in shown.notes.lines():
         console.print(Text(line))
     if book.errors:

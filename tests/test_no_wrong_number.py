@@ -2,9 +2,9 @@
 
 The property: corrupt one input cell of the sample, the way users do (text in a number
 cell, an error value, a blank in a required column, a value out of its range, a value not
-in its list, a formula saved without its result), and every figure kamxl shows -- the summary, the recalculated cells, the
-deck contexts of every deck kind -- is either exactly the clean workbook's or missing.
-Never another number.
+in its list, a formula saved without its result), and every figure kamxl shows -- the
+summary, the recalculated cells, the deck contexts of every deck kind -- is either exactly
+the clean workbook's or missing. Never another number.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def figures(book: KamWorkbook) -> dict[str, Any]:
     """Every figure kamxl shows for ``book``: summary, recalculated cells, decks."""
     out: dict[str, Any] = {}
     out.update(leaves(portfolio_kpis(book), "summary"))
-    rows, _ = key_accounts(book)
+    rows, _, _ = key_accounts(book)
     out.update(leaves(rows, "summary.key_accounts"))
     rows = book.accounts["_row"].tolist()  # a recalculated cell is where it is, whatever its id
     for name, results in book.computed.items():

@@ -500,7 +500,8 @@ def qbr_context(
     )
 
     # Forecast accuracy over the last four periods with both figures.
-    up_to_now = revenue_frame["period"].map(lambda p: _before(p, current)).to_numpy(dtype=bool)
+    so_far = [p for p in revenue_frame["period"].dropna().unique() if _before(p, current)]
+    up_to_now = revenue_frame["period"].isin(so_far).to_numpy()
     accuracy_cells = bad.selection(
         "Revenue", {"account_id": mine["Revenue"], "period": up_to_now}, ["revenue", "forecast"]
     )

@@ -316,24 +316,28 @@ class KeyAccount:
     rag: str | None
 
 
-def key_accounts(book: KamWorkbook) -> tuple[list[KeyAccount], BadCells]:
-    """The key accounts, largest revenue first, each figure checked, and the bad cells that
-    make the list itself uncertain (an account whose status or revenue is bad may be key, or
-    rank elsewhere)."""
+def key_accounts(
+    book: KamWorkbook, top: int | None = None
+) -> tuple[list[KeyAccount], int, BadCells]:
+    """The key accounts, largest revenue first (the ``top`` first ones, or all), each figure
+    checked; how many there are; and the bad cells that make the list itself uncertain (an
+    account whose status is bad may be key)."""
     bad = bad_inputs(book)
     accounts = book.accounts
     key = (accounts["status"] == "key").to_numpy()
     sure = bad.surely("Accounts", {"account_id": None, "status": key})
     uncertain = bad.uncertain("Accounts", {"account_id": None, "status": key})
-    chosen = accounts[sure].sort_values("revenue_curr", ascending=False, na_position="last")
+    revenue = accounts["revenue_curr"].to_numpy(dtype=np.float64)
+    positions = np.flatnonzero(sure)
+    ranked = positions[np.argsort(-np.nan_to_num(revenue[positions], nan=-np.inf), kind="stable")]
+    ids, names, kams = (accounts[c].tolist() for c in ("account_id", "name", "kam"))
     rows = []
-    for position in (accounts.index.get_loc(i) for i in chosen.index):
-        row = accounts.iloc[position]
+    for position in ranked[:top].tolist():
         rows.append(
             KeyAccount(
-                account_id=str(row["account_id"]),
-                name=str(row["name"] or row["account_id"]),
-                kam=row["kam"] if isinstance(row["kam"], str) else None,
+                account_id=str(ids[position]),
+                name=str(names[position] or ids[position]),
+                kam=kams[position] if isinstance(kams[position], str) else None,
                 revenue=input_figure(book, "Accounts", "revenue_curr", position),
                 score=account_figure(book, "score", position),
                 tier=account_label(book, "tier", position),
@@ -342,4 +346,4 @@ def key_accounts(book: KamWorkbook) -> tuple[list[KeyAccount], BadCells]:
                 rag=account_label(book, "rag", position),
             )
         )
-    return rows, uncertain
+    return rows, len(ranked), uncertain
