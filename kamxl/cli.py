@@ -291,9 +291,9 @@ def deck(
     from kamxl.workbook.reader import read_workbook
 
     chosen = deck_kinds(kinds)
-    output.mkdir(parents=True, exist_ok=True)
     workbook = read_workbook(book)
     _valid(workbook, keep_going)
+    output.mkdir(parents=True, exist_ok=True)  # once there is something to put in it
     try:
         built = make_decks(
             workbook,

@@ -12,6 +12,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from functools import cache
@@ -22,6 +25,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pptx import Presentation
 
 from kamxl.deck.context import Audience, handshake_context, portfolio_context, qbr_context
 from kamxl.deck.make import selected_accounts
@@ -313,3 +317,39 @@ def test_text_in_revenue_leaves_out_what_rests_on_it(tmp_path: Path) -> None:
     assert ctx.revenue is None and not ctx.nrr.ok and ctx.left_out["nrr"] == ("Accounts!I2",)
     other = qbr_context(book, "ACC-002", as_of=AS_OF)
     assert other.nrr == qbr_context(clean_book(), "ACC-002", as_of=AS_OF).nrr
+
+
+def _kamxl(*args: str) -> subprocess.CompletedProcess[str]:
+    kamxl = Path(sys.executable).with_name("kamxl")
+    return subprocess.run([str(kamxl), *args], capture_output=True, text=True, check=False)
+
+
+def test_summary_and_deck_stop_on_a_bad_cell_unless_asked_to_keep_going(tmp_path: Path) -> None:
+    """The issue's case end to end: "12 000" in revenue_curr gave a summary with NRR 76.4 %
+    and a QBR with NRR 0 %, both exit code 0. Now both stop (exit 1) naming the cell; with
+    --keep-going the NRR is "—" with a footnote naming it, and the other figures stand."""
+    path = set_cell(SAMPLE, tmp_path / "text.xlsx", "Accounts", "I2", "12 000")
+    problem = "text.xlsx Accounts!I2: error: '12 000': revenue_curr: text, expected a number"
+    refused = tmp_path / "out"
+    for args in (["summary", str(path)], ["deck", str(path), "--kind", "all", "-o", str(refused)]):
+        done = _kamxl(*args)
+        assert done.returncode == 1, done.stdout
+        assert problem in done.stderr and "--keep-going" in done.stderr
+        assert done.stdout == ""
+    assert not refused.exists()  # not even an empty folder
+    kept = _kamxl("summary", str(path), "--keep-going")
+    assert kept.returncode == 0, kept.stderr
+    assert re.search(r"Net / gross revenue retention\s+—¹ / —¹", kept.stdout)
+    assert "¹ not computed: it rests on cells that fail the check: Accounts!I2" in kept.stdout
+    assert re.search(r"NPS\s+34\.1 \(n = 85\)", kept.stdout)  # the clean run's
+    assert "nan" not in kept.stdout and "0.0%" not in kept.stdout
+    out = tmp_path / "decks"
+    built = _kamxl("deck", str(path), "--account", "ACC-001", "-o", str(out), "--keep-going")
+    assert built.returncode == 0, built.stderr
+    assert "left out" in built.stderr and "Accounts!I2" in built.stderr
+    (deck,) = out.glob("*.pptx")
+    notes = Presentation(str(deck)).slides[0].notes_slide.notes_text_frame.text
+    assert "Net revenue retention: Accounts!I2" in notes
+    scorecard = Presentation(str(deck)).slides[3]
+    texts = [s.text_frame.text for s in scorecard.shapes if s.has_text_frame]
+    assert "0%" not in texts and "—" in texts
