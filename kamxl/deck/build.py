@@ -628,6 +628,11 @@ def _figure_name(text: DeckText, name: str) -> str:
     return f"{label} · {text.formats.period(period)}" if period else label
 
 
+def _table_rows(records: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[list[Any]]:
+    """The cells of a table: ``keys`` of each record, in order."""
+    return [[record[key] for key in keys] for record in records]
+
+
 def _count(value: Figure) -> int | None:
     """A count figure as a whole number (None when missing)."""
     return None if value.value is None else int(value.value)
@@ -914,17 +919,9 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
                     t.label("col_status"), 1.4, show["status"], tone=lambda v: PLAN_RAG.get(v or "")
                 ),
             ],
-            [
-                [
-                    p["objective"],
-                    p["initiative"],
-                    p["owner"],
-                    p["client_owner"],
-                    p["due"],
-                    p["status"],
-                ]
-                for p in ctx.plan
-            ],
+            _table_rows(
+                ctx.plan, ("objective", "initiative", "owner", "client_owner", "due", "status")
+            ),
             empty=t.label("none"),
         )
 
@@ -1024,17 +1021,10 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
                 Column(t.label("col_informed"), 1.6, show["text"]),
                 Column(t.label("col_due"), 1.3, show["day"]),
             ],
-            [
-                [
-                    a["action"],
-                    a["responsible"],
-                    a["accountable"],
-                    a["consulted"],
-                    a["informed"],
-                    a["due"],
-                ]
-                for a in ctx.actions
-            ],
+            _table_rows(
+                ctx.actions,
+                ("action", "responsible", "accountable", "consulted", "informed", "due"),
+            ),
             empty=t.label("none"),
         )
 
