@@ -257,6 +257,15 @@ def print_batch_report(report: BatchReport, console: Console | None = None) -> N
         f"in {report.seconds:.1f} s; {len(report.failures)} failure(s), "
         f"{len(report.warnings)} warning(s)",
     )
+    if report.left_out:
+        _say(
+            console,
+            f"{len(report.left_out)} file(s) left out: "
+            + "; ".join(printable(f"{o.source} ({o.reason})") for o in report.left_out[:5])
+            + (" ..." if len(report.left_out) > 5 else ""),
+        )
+    if report.portfolio_currency:
+        _say(console, f"portfolio amounts in {printable(report.portfolio_currency)}")
     for failure in report.failures:
         where = f" [{printable(failure.account_id)}]" if failure.account_id else ""
         reason = printable(failure.reason.removeprefix(f"{failure.source}: "), keep_newlines=True)
