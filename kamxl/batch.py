@@ -352,15 +352,26 @@ def _folder_names(workbooks: Sequence[Path]) -> dict[Path, str]:
     depth = dict.fromkeys(workbooks, 0)
     while True:
         names = {path: _folder_name(path, depth[path]) for path in workbooks}
-        clashes = Counter(name.casefold() for name in names.values())
-        clashing = [p for p in workbooks if clashes[names[p].casefold()] > 1]
-        deeper = [p for p in clashing if depth[p] < len(p.parent.parts) - 1]
+        same = Counter(names.values())  # a folder further up can only tell apart these
+        folders: dict[str, set[Path]] = {}
+        for path in workbooks:
+            folders.setdefault(names[path], set()).add(path.parent)
+        deeper = [
+            p
+            for p in workbooks
+            if same[names[p]] > 1
+            and len(folders[names[p]]) > 1  # in one folder (a.xlsx, a.XLSX): no folder helps
+            and depth[p] < len(p.parent.parts) - 1
+        ]
         if not deeper:
             break
         for path in deeper:
             depth[path] += 1
-    for path in clashing:  # the same names all the way up (only on exotic paths): a digest
-        names[path] = f"{names[path]}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
+    clashes = Counter(name.casefold() for name in names.values())
+    for path in workbooks:  # names a case-insensitive drive cannot tell apart: a digest
+        if clashes[names[path].casefold()] > 1:
+            digest = hashlib.sha256(str(path).encode()).hexdigest()[:8]
+            names[path] = f"{names[path]}-{digest}"
     return names
 
 
@@ -425,8 +436,9 @@ def _report_files(path: Path) -> tuple[Path, Path]:
 
 
 def _check_report(path: Path, *, force: bool, inputs: Sequence[Path]) -> tuple[Path, Path]:
-    """The report files, if they may be written: never over an input workbook (``force``
-    or not), over an existing file only when it is a report of kamxl batch or ``force``."""
+    """The report files, if they may be written: never over an input workbook, nor the
+    ``.xlsx`` summary over any workbook kamxl batch did not write (``force`` or not); the
+    JSON over an existing file only when it is a report of kamxl batch or ``force``."""
     targets = _report_files(path)
     identities = {_identity(p) for p in inputs}
     for target, ours in zip(targets, (_is_report_json, _is_report_xlsx), strict=True):
@@ -436,6 +448,16 @@ def _check_report(path: Path, *, force: bool, inputs: Sequence[Path]) -> tuple[P
             )
         if target.is_dir():
             raise OutputError(target, "is a folder, not a file")
+        if (
+            target is targets[1]
+            and os.path.lexists(target)
+            and (target.is_symlink() or not ours(target))
+        ):  # a workbook (a left-out input, anyone's file): never replaced, --force or not
+            raise OutputError(
+                target,
+                "is a workbook that kamxl batch did not write; the .xlsx summary never "
+                "replaces one, --force or not: choose another --report name",
+            )
         if os.path.lexists(target) and not force and (target.is_symlink() or not ours(target)):
             raise OutputError(
                 target,

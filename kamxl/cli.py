@@ -40,6 +40,8 @@ def _reports_errors(command: F) -> F:
             sys.exit(1)
         except click.ClickException:  # usage errors: click prints them, exit code 2
             raise
+        except BrokenPipeError:  # the reader went away (kamxl check BOOK | head): stop quietly
+            _stop_writing()
         except Exception as error:  # a bug: say so plainly
             if os.environ.get("KAMXL_DEBUG"):
                 raise
@@ -53,6 +55,14 @@ def _reports_errors(command: F) -> F:
             sys.exit(3)
 
     return run  # type: ignore[return-value]
+
+
+def _stop_writing() -> NoReturn:
+    """End as a program killed by SIGPIPE ends (exit code 141), without a traceback: the
+    rest of the output has nowhere to go."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail too
+    sys.exit(128 + 13)
 
 
 class _Commands(click.Group):
@@ -307,27 +317,31 @@ def deck(
             overwrite=force,
             pdf=pdf,
             keep_going=True,  # checked above
+            written=_say_written,  # each deck as it is written: an interrupt loses no line
         )
     except DeckError as error:  # about the workbook's content: say which workbook
         raise DeckError(f"{book}: {error}") from None
-    for item in built:
-        extra = f" + {item.pdf.name}" if item.pdf else ""
-        click.echo(f"Wrote {printable(item.path)} ({item.slides} slides){extra}")
-        if item.left_out:
-            from kamxl.workbook.validity import describe
-
-            cells = sorted({c for group in item.left_out.values() for c in group})
-            click.echo(
-                printable(
-                    f"  left out ({len(item.left_out)} figure(s) and section(s): "
-                    f"{', '.join(item.left_out)}): they rest on {describe(cells)}"
-                ),
-                err=True,
-            )
     click.echo(f"{len(built)} deck(s) in {output}")
     if workbook.errors:
         click.echo(
             printable(f"{len(workbook.errors)} problem(s) in {book.name}: run kamxl check"),
+            err=True,
+        )
+
+
+def _say_written(item: Any) -> None:
+    """One line per deck written (and what it left out, on stderr)."""
+    extra = f" + {item.pdf.name}" if item.pdf else ""
+    click.echo(f"Wrote {printable(item.path)} ({item.slides} slides){extra}")
+    if item.left_out:
+        from kamxl.workbook.validity import describe
+
+        cells = sorted({c for group in item.left_out.values() for c in group})
+        click.echo(
+            printable(
+                f"  left out ({len(item.left_out)} figure(s) and section(s): "
+                f"{', '.join(item.left_out)}): they rest on {describe(cells)}"
+            ),
             err=True,
         )
 

@@ -172,6 +172,11 @@ class WorkbookInvalidError(FileProblemError):
         self.problems = problems
 
 
+class UnusableSettingError(FileProblemError):
+    """A setting every figure of an output needs (the currency of every amount, the current
+    period) fails the check: with ``--keep-going`` too, that output cannot be made."""
+
+
 class OutputError(FileProblemError):
     """An output cannot be written: it exists (and overwriting was not asked), it would
     replace an input, or the folder is not writable."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,14 @@ from kamxl import core
 from kamxl.core.rounding import excel_round
 from kamxl.deck.text import DASH, Formats
 from kamxl.terminal import printable
-from kamxl.workbook.kpis import STALE_FRESHNESS, Figure, Tally, key_accounts, portfolio_kpis
+from kamxl.workbook.kpis import (
+    STALE_FRESHNESS,
+    Figure,
+    Tally,
+    key_accounts,
+    portfolio_kpis,
+    require_essential_settings,
+)
 from kamxl.workbook.model import KamWorkbook
 from kamxl.workbook.validity import describe
 
@@ -91,6 +99,12 @@ class _Shown:
             return f.num(fig.value)
         return f.num(fig.value, 1)
 
+    def label(self, text: str | None, bad: tuple[str, ...] = ()) -> str:
+        """A label (tier, quadrant, RAG): "—" with a footnote when it rests on bad cells."""
+        if bad:
+            return f"{DASH}{self.notes.mark(bad)}"
+        return text or DASH
+
     def tally(self, tally: Tally, keys: list[str] | None = None) -> str:
         if tally.counts is None:
             return f"{DASH}{self.notes.mark(tally.bad_cells)}"
@@ -108,7 +122,9 @@ def summary_lines(book: KamWorkbook, shown: _Shown) -> list[tuple[str, str]]:
         ("Accounts", f"{shown(k.accounts, 'count')} ({shown(k.key_accounts, 'count')} key)"),
         (
             "Revenue",
-            f"{shown(k.revenue, 'money')} ({shown(k.growth, 'signed%')} on {k.previous_period})",
+            f"{shown(k.revenue, 'money')} ({shown(k.growth, 'signed%')} on {k.previous_period})"
+            if k.previous_period
+            else shown(k.revenue, "money"),
         ),
         ("Net / gross revenue retention", f"{shown(k.nrr, '%')} / {shown(k.grr, '%')}"),
         (
@@ -144,13 +160,17 @@ def summary_lines(book: KamWorkbook, shown: _Shown) -> list[tuple[str, str]]:
 def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
     """Print the headline KPIs of ``book`` and its key accounts. A figure that rests on
     cells failing the check (with ``--keep-going``) shows "—" and a footnote naming them."""
+    require_essential_settings(book)
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 110)
     settings = book.settings
     shown = _Shown(printable(settings.currency))
     company = printable(settings.company or book.path.stem)  # workbook text: shown, inert
-    console.print(
-        Text(f"{company} — portfolio {settings.period} (vs {settings.previous_period})", "bold")
+    period = (
+        f"portfolio {settings.period} (vs {settings.previous_period})"
+        if settings.period
+        else "portfolio (no current period: set period in Settings, or add Revenue rows)"
     )
+    console.print(Text(f"{company} — {period}", "bold"))
     kpis = Table(show_header=False, box=None, pad_edge=False)
     kpis.add_column(style="dim")
     kpis.add_column()
@@ -168,14 +188,15 @@ def print_summary(book: KamWorkbook, console: Console | None = None) -> None:
         table.add_column(header, justify="right" if header in ("Revenue", "Score") else "left")
     for row in rows:
         health = shown(row.health, "count")
+        rag = shown.label(row.rag, row.left_out.get("rag", ()))
         cells = (
             row.name,
             row.kam or DASH,
             shown(row.revenue, "money"),
             shown(row.score, "count"),
-            row.tier or DASH,
-            row.quadrant or DASH,
-            f"{health} {row.rag}" if row.health.ok and row.rag else health,
+            shown.label(row.tier, row.left_out.get("tier", ())),
+            shown.label(row.quadrant, row.left_out.get("quadrant", ())),
+            f"{health} {rag}" if row.health.ok and rag != DASH else health,
         )
         table.add_row(*(Text(printable(c)) for c in cells))
     console.print(table)
@@ -270,8 +291,12 @@ def print_batch_report(report: BatchReport, console: Console | None = None) -> N
         where = f" [{printable(failure.account_id)}]" if failure.account_id else ""
         reason = printable(failure.reason.removeprefix(f"{failure.source}: "), keep_newlines=True)
         _say(console, f"FAILED {printable(failure.source)}{where}: {reason}")
+    # workbooks of the same name in different folders: say which one a warning is about
+    names = Counter(Path(source).name for source in {w["source"] for w in report.warnings})
     for warning in report.warnings[:BATCH_WARNINGS_SHOWN]:
-        _say(console, f"warning: {printable(warning['message'])}")
+        source = warning["source"]
+        which = f" ({source})" if names[Path(source).name] > 1 else ""
+        _say(console, f"warning: {printable(warning['message'] + which)}")
     hidden = len(report.warnings) - BATCH_WARNINGS_SHOWN
     if hidden > 0:
         _say(console, f"... and {hidden} more warning(s): see --report FILE for all of them")

@@ -543,6 +543,11 @@ def canonical_parts(data: bytes, prefix: str = "") -> dict[str, bytes]:
     return out
 
 
+#: An attribute holding a whole number: a position or size in EMU, an id, an index -- where
+#: an amount's digits can turn up by chance (x="1435600"), never where a figure is written.
+_WHOLE_NUMBER_ATTRIBUTE = re.compile(r'="-?[0-9]+"')
+
+
 def where(needle: str, texts: dict[str, str]) -> list[str]:
     return [name for name, text in texts.items() if needle in text]
 
@@ -684,8 +689,9 @@ def test_client_decks_leave_out_every_internal_field(
         for secret in generated.markers:
             found = where(secret.casefold(), lowered)
             assert not found, (what, secret, found)
+        content = {name: _WHOLE_NUMBER_ATTRIBUTE.sub('=""', t) for name, t in texts.items()}
         for form in secret_numbers | margin_forms | sow_forms | labels:
-            assert not where(form, texts), (what, form, where(form, texts))
+            assert not where(form, content), (what, form, where(form, content))
         # Nothing derived from internal data either: the deck is the baseline's, part for part.
         assert_same_deck(deck, expected, what)
 

@@ -89,6 +89,11 @@ def test_a_half_percent_in_a_deck_title_is_rounded_up(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(SAMPLE)
     sheet = wb["Accounts"]
     sheet["H2"], sheet["I2"] = 2_000_000, 2_250_000  # ACC-001: +12.5 %
+    revenue = wb["Revenue"]  # and its Revenue rows agree (Equipment, Services, Spare parts)
+    for row, amount in ((20, 1_000_000), (21, 700_000), (22, 300_000)):  # 2026-Q2
+        revenue[f"C{row}"] = amount
+    for row, amount in ((23, 1_100_000), (24, 800_000), (25, 350_000)):  # 2026-Q3
+        revenue[f"C{row}"] = amount
     wb.save(path)
     book = read_workbook(path, as_of=AS_OF)
     (deck,) = make_decks(book, tmp_path, [DeckKind.QBR], accounts=["ACC-001"], as_of=AS_OF)

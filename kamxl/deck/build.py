@@ -1351,7 +1351,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         )
 
     movement_tone = {"new": "Green", "up": "Green", "down": "Amber", "churned": "Red"}
-    deck.table(
+    retention = (
         t.label("retention"),
         t("retention_title", nrr=k.nrr.value, grr=k.grr.value),
         t(
@@ -1361,29 +1361,38 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             logo=k.logo_retention.value,
             expansion=k.expansion.value,
         ),
-        [
-            Column(t.label("col_account"), 3, show["text"]),
-            Column(t.label("col_kam"), 1.8, show["text"]),
-            Column(f.period(meta.previous_period), 1.3, show["money"], PP_ALIGN.RIGHT),
-            Column(f.period(meta.period), 1.3, show["money"], PP_ALIGN.RIGHT),
-            Column(t.label("col_change"), 1.3, show["money"], PP_ALIGN.RIGHT),
-            Column(
-                t.label("col_movement"),
-                1.4,
-                show["status"],
-                tone=lambda v: movement_tone.get(v or ""),
-            ),
-        ],
-        [
-            [m["name"], m["kam"], m["previous"], m["current"], m["change"], m["movement"]]
-            for m in ctx.movements
-        ],
-        box=Box(
-            CONTENT.left, CONTENT.top + Inches(1.75), CONTENT.width, CONTENT.height - Inches(1.75)
-        ),
-        before=retention_tiles,
-        empty=DASH if "movements" in ctx.left_out else t.label("none"),
     )
+    if "movements" in ctx.left_out:  # which accounts moved rests on bad cells: the tiles only
+        retention_tiles(deck.slide(*retention))
+    else:
+        deck.table(
+            *retention,
+            [
+                Column(t.label("col_account"), 3, show["text"]),
+                Column(t.label("col_kam"), 1.8, show["text"]),
+                Column(f.period(meta.previous_period), 1.3, show["money"], PP_ALIGN.RIGHT),
+                Column(f.period(meta.period), 1.3, show["money"], PP_ALIGN.RIGHT),
+                Column(t.label("col_change"), 1.3, show["money"], PP_ALIGN.RIGHT),
+                Column(
+                    t.label("col_movement"),
+                    1.4,
+                    show["status"],
+                    tone=lambda v: movement_tone.get(v or ""),
+                ),
+            ],
+            [
+                [m["name"], m["kam"], m["previous"], m["current"], m["change"], m["movement"]]
+                for m in ctx.movements
+            ],
+            box=Box(
+                CONTENT.left,
+                CONTENT.top + Inches(1.75),
+                CONTENT.width,
+                CONTENT.height - Inches(1.75),
+            ),
+            before=retention_tiles,
+            empty=t.label("none"),
+        )
 
     if "kam_load" not in ctx.left_out:
         low, high = ctx.load_norm

@@ -40,6 +40,7 @@ from kamxl.workbook.kpis import (
     figure,
     has_bad_cells,
     portfolio_kpis,
+    require_essential_settings,
     stale_plans,
 )
 from kamxl.workbook.model import KamWorkbook
@@ -291,6 +292,7 @@ def _lines(text: Any) -> list[str]:
 
 
 def _meta(book: KamWorkbook, audience: Audience, language: str | None, as_of: date | None) -> Meta:
+    require_essential_settings(book)
     settings = book.settings
     if not settings.period:
         raise DeckError("the workbook has no current period: set Settings period (e.g. 2026-Q3)")

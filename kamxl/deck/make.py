@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -121,6 +121,7 @@ def make_decks(
     pdf: bool = False,
     as_of: date | None = None,
     keep_going: bool = False,
+    written: Callable[[Built], None] | None = None,
 ) -> list[Built]:
     """Build and write the decks; returns what was written.
 
@@ -128,6 +129,8 @@ def make_decks(
     (:class:`~kamxl.errors.WorkbookInvalidError` lists its problems) unless ``keep_going``:
     then each figure that depends on a bad input cell is shown as missing, with a note
     naming the cells, and every other figure is the one a clean workbook gives.
+
+    ``written`` is called with each deck as soon as its file is written.
 
     The portfolio review is internal: asking for it with the client audience is an error.
 
@@ -157,6 +160,8 @@ def make_decks(
         atomic_write(path, deck.to_bytes(), overwrite=overwrite)
         copy = to_pdf(path, overwrite=overwrite, inputs=inputs) if pdf else None
         built.append(Built(kind, account_id, path, len(deck.prs.slides), copy, left_out))
+        if written is not None:
+            written(built[-1])
     return built
 
 

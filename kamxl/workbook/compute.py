@@ -81,13 +81,26 @@ def _codes(sheet: SheetData, columns: Sequence[str], rows: np.ndarray | None = N
     return stacked if rows is None else _gather(stacked, rows, fill=NA)
 
 
-def _guarded(n: int, compute: Callable[[], RowResults]) -> RowResults:
+def _guarded(
+    n: int, compute: Callable[[], RowResults], keep: np.ndarray | None = None
+) -> RowResults:
     """Run a vectorised computation; an error about a shared argument (a blank weight, bad
-    tier labels) is what every row shows, as in Excel."""
+    tier labels) is what every row shows, as in Excel -- but a row whose own argument is an
+    error or blank (``keep``: its code) shows that, as the incoming error comes first."""
     try:
         return compute()
     except KamxlError as error:
-        return RowResults(np.full(n, np.nan, dtype=object), np.full(n, error.code, dtype=np.int8))
+        codes = np.full(n, error.code, dtype=np.int8)
+        if keep is not None:
+            codes = np.where(keep != NO_ERROR, keep, codes).astype(np.int8)
+        return RowResults(np.full(n, np.nan, dtype=object), codes)
+
+
+def _own(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """A row's own error for a one-value argument: its cell's code, else #N/A when blank."""
+    return np.where(codes != NO_ERROR, codes, np.where(np.isnan(values), NA, NO_ERROR)).astype(
+        np.int8
+    )
 
 
 def _rows_of(keys: pd.Series, table: pd.DataFrame, key: str = schema.ACCOUNT_ID) -> np.ndarray:
@@ -223,11 +236,13 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
         """KAM_SCORE over the criteria in ``keep`` (the others blank, as in the formula)."""
         codes = first_error(rating_codes[:, keep] if criteria else rating_codes)
         matrix = np.where(keep, ratings, np.nan)
+        unrated = np.where(np.isnan(matrix).all(axis=1), NA, NO_ERROR) if criteria else NA
         return _guarded(
             n,
             lambda: core.weighted_scores(
                 matrix, weights, settings.scale_min, settings.scale_max, lower
             ).with_row_errors(codes),
+            keep=np.where(codes != NO_ERROR, codes, unrated).astype(np.int8),
         )
 
     settle("attractiveness", score(axes == "attractiveness"))
@@ -236,9 +251,12 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
     all_codes = first_error(rating_codes)
     settle(
         "completeness",
-        _guarded(n, lambda: core.completeness(ratings, weights).with_row_errors(all_codes)),
+        _guarded(
+            n, lambda: core.completeness(ratings, weights).with_row_errors(all_codes), all_codes
+        ),
     )
     attractiveness, strength = results["attractiveness"], results["strength"]
+    axes_errors = first_error(np.column_stack([attractiveness.errors, strength.errors]))
     settle(
         "quadrant",
         _guarded(
@@ -248,9 +266,8 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
                 _numbers(strength),
                 settings.cut_attractiveness,
                 settings.cut_strength,
-            ).with_row_errors(
-                first_error(np.column_stack([attractiveness.errors, strength.errors]))
-            ),
+            ).with_row_errors(axes_errors),
+            axes_errors,
         ),
     )
     scores = results["score"]
@@ -261,6 +278,7 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
             lambda: core.tiers(
                 _numbers(scores), settings.tier_thresholds, settings.tier_labels
             ).with_row_errors(scores.errors),
+            scores.errors,
         ),
     )
     money = {c: frame[c].to_numpy(dtype=np.float64) for c in ROW_INPUTS["margin"]}
@@ -284,21 +302,23 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
             lambda: core.rags(
                 _numbers(health), settings.red_max, settings.amber_max
             ).with_row_errors(health.errors),
+            health.errors,
         ),
     )
     reference = as_of or settings.as_of or date.today()
     reference_day = float(
         (np.datetime64(reference, "D") - np.datetime64("1899-12-30", "D")).astype(int)
     )
+    updated = day_numbers_of(frame["plan_updated"])
+    updated_codes = first_error(_codes(accounts, ROW_INPUTS["freshness"]))
     settle(
         "freshness",
         _guarded(
             n,
             lambda: core.freshness(
-                day_numbers_of(frame["plan_updated"]),
-                reference_day,
-                settings.freshness_half_life_days,
-            ).with_row_errors(first_error(_codes(accounts, ROW_INPUTS["freshness"]))),
+                updated, reference_day, settings.freshness_half_life_days
+            ).with_row_errors(updated_codes),
+            _own(updated, updated_codes),
         ),
     )
     return {name: results[name] for name in schema.COMPUTED_COLUMNS}
@@ -319,6 +339,7 @@ def _health(book: KamWorkbook, keys: pd.Series) -> RowResults:
         lambda: core.health_scores(
             components, book.settings.health_weights, _HEALTH_LOWER
         ).with_row_errors(codes),
+        np.where(codes != NO_ERROR, codes, np.where(rows < 0, NA, NO_ERROR)).astype(np.int8),
     )
 
 

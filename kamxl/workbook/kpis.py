@@ -11,19 +11,20 @@ rests on cells that fail the check (:mod:`kamxl.workbook.validity`), which it na
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kamxl import core
-from kamxl.errors import FormulaError, ZeroDenominatorError, error_text
+from kamxl.errors import FormulaError, UnusableSettingError, ZeroDenominatorError, error_text
 from kamxl.workbook.compute import day_numbers_of
 from kamxl.workbook.model import KamWorkbook
 from kamxl.workbook.validity import BadCells, bad_inputs, describe
 
 __all__ = [
+    "ESSENTIAL_SETTINGS",
     "STALE_FRESHNESS",
     "Figure",
     "KeyAccount",
@@ -36,6 +37,7 @@ __all__ = [
     "input_figure",
     "key_accounts",
     "portfolio_kpis",
+    "require_essential_settings",
     "stale_plans",
     "unusable",
 ]
@@ -63,6 +65,28 @@ class Figure:
     def from_bad_input(self) -> bool:
         """Missing because it rests on cells that fail the check."""
         return bool(self.bad_cells)
+
+
+#: The settings every output of a workbook needs: no amount without its currency, no
+#: figure of "the period" without the period.
+ESSENTIAL_SETTINGS: dict[str, str] = {
+    "currency": "every amount is in it",
+    "period": "every figure is of it",
+    "previous_period": "every change is measured from it",
+}
+
+
+def require_essential_settings(book: KamWorkbook) -> None:
+    """Raise :class:`~kamxl.errors.UnusableSettingError` when a setting of
+    :data:`ESSENTIAL_SETTINGS` fails the check (``--keep-going`` cannot leave it out: it is
+    in every figure)."""
+    for key, why in ESSENTIAL_SETTINGS.items():
+        if key in book.bad_settings:
+            raise UnusableSettingError(
+                book.path,
+                f"{book.bad_settings[key]} ({key}) fails the check, and {why}: fix it first "
+                "(kamxl check says what is wrong)",
+            )
 
 
 def unusable(bad: BadCells) -> Figure:
@@ -314,6 +338,8 @@ class KeyAccount:
     quadrant: str | None
     health: Figure
     rag: str | None
+    #: the labels (tier, quadrant, rag) that rest on cells failing the check, and those cells
+    left_out: dict[str, BadCells] = field(default_factory=dict)
 
 
 def key_accounts(
@@ -344,6 +370,11 @@ def key_accounts(
                 quadrant=account_label(book, "quadrant", position),
                 health=account_figure(book, "health", position),
                 rag=account_label(book, "rag", position),
+                left_out={
+                    label: cells
+                    for label in ("tier", "quadrant", "rag")
+                    if (cells := bad.computed(label, position))
+                },
             )
         )
     return rows, len(ranked), uncertain

@@ -95,6 +95,9 @@ _FAST_NUMBERS: Final = frozenset({float, int})
 #: report (docs/security.md).
 MAX_LISTED_PER_KIND: Final = 100
 _DIGITS: Final = re.compile(r"[0-9]+")
+_CURRENCY_CODE: Final = re.compile(r"[A-Z]{3}")
+#: How far apart two amounts of the same figure may be and still agree (rounding to cents).
+_SAME_AMOUNT: Final = 0.005
 _LETTERS: Final = re.compile(r"^[A-Z]+")
 
 
@@ -474,6 +477,7 @@ class _Reader:
         criteria_columns = self._check_criteria(sheets, criterion_ids)
         self._check_criteria_weights(sheets["Criteria"])
         self._check_keys(sheets, settings)
+        self._check_revenue_totals(sheets, settings)
         self._count_unlisted()
         book = KamWorkbook(
             self.path,
@@ -913,7 +917,29 @@ class _Reader:
             values["period"] = _latest_period(revenue)
         if values["previous_period"] is None and values["period"] is not None:
             values["previous_period"] = parse_period(values["period"]).previous().text
+        self._check_periods(values, raw)
         return Settings(**values)
+
+    def _check_periods(self, values: dict[str, Any], raw: dict[str, tuple[Any, str]]) -> None:
+        """``previous_period`` comes before ``period``, in the same kind (quarters or
+        months): "+3 % on 2026-Q4" of a 2026-Q3 review would be a wrong claim."""
+        current, previous = values["period"], values["previous_period"]
+        if current is None or previous is None or "previous_period" in self.bad_settings:
+            return
+        now, before = parse_period(current), parse_period(previous)
+        if now.is_month == before.is_month and before < now:
+            return
+        cell = raw.get("previous_period", raw.get("period", ("", "")))[1]
+        key = "previous_period" if "previous_period" in raw else "period"
+        self.setting_problem(
+            key,
+            cell,
+            raw.get(key, (previous, ""))[0],
+            f"previous_period ({previous}) must be a period before period ({current}), both "
+            "quarters or both months",
+        )
+        self.bad_settings.setdefault("period", self.bad_settings[key])
+        self.bad_settings.setdefault("previous_period", self.bad_settings[key])
 
     def _check_sense(self, values: dict[str, Any], raw: dict[str, tuple[Any, str]]) -> None:
         """The settings rules beyond their kinds (shared/spec/workbook.md): each broken rule
@@ -944,6 +970,15 @@ class _Reader:
             address = cell(key)
             return f"{self.settings_title}!{address}" if address else "default"
 
+        currency = values["currency"]
+        if read("currency") and isinstance(currency, str):
+            if _CURRENCY_CODE.fullmatch(currency.strip().upper()):
+                values["currency"] = currency.strip().upper()
+            else:
+                broken(
+                    ("currency",),
+                    "currency: expected an ISO 4217 code of three letters, like EUR, USD or GBP",
+                )
         thresholds, labels = values["tier_thresholds"], values["tier_labels"]
         if read("tier_thresholds") and any(b >= a for a, b in pairwise(thresholds)):
             broken(
@@ -1076,6 +1111,49 @@ class _Reader:
             _mark(criteria, "weight", chosen, DIV0)
             if chosen is read:
                 return  # all of them 0: so are those of each axis
+
+    def _check_revenue_totals(self, sheets: dict[str, SheetData], settings: Settings) -> None:
+        """An account's ``revenue_curr`` (``revenue_prev``) is the revenue of the current
+        (previous) period: where the Revenue sheet has that account's revenue for the
+        period too, the two must agree. When they differ, which one is right is unknown, so
+        both are errors and no figure is computed from either."""
+        accounts, revenue = sheets["Accounts"], sheets["Revenue"]
+        if not (accounts.present and revenue.present):
+            return
+        for column, period in (
+            ("revenue_curr", settings.period),
+            ("revenue_prev", settings.previous_period),
+        ):
+            if period is None or column not in accounts.letters:
+                continue
+            rows = revenue.frame["period"] == period
+            rows &= ~revenue.error_codes("account_id").astype(bool)
+            rows &= ~revenue.error_codes("revenue").astype(bool)
+            rows &= revenue.frame["revenue"].notna()
+            if not rows.any():
+                continue
+            totals = revenue.frame[rows].groupby("account_id")["revenue"].sum()
+            frame = accounts.frame
+            typed = frame[column].to_numpy(dtype=np.float64)
+            sheet_total = frame["account_id"].map(totals).to_numpy(dtype=np.float64)
+            with np.errstate(invalid="ignore"):
+                differ = ~np.isnan(typed) & ~np.isnan(sheet_total)
+                differ &= np.abs(typed - sheet_total) > _SAME_AMOUNT
+            differ &= ~accounts.error_codes(column).astype(bool)
+            for i in np.flatnonzero(differ).tolist():
+                account = frame["account_id"].iloc[i]
+                self.problem(
+                    accounts.title,
+                    accounts.cell(column, int(frame["_row"].iloc[i])),
+                    float(typed[i]),
+                    f"{column} differs from the revenue of {account} for {period} in "
+                    f"{revenue.title} ({sheet_total[i]:,.2f}): which one is right? make them "
+                    "agree",
+                )
+                mine = (rows & (revenue.frame["account_id"] == account)).to_numpy()
+                _mark(revenue, "revenue", mine, VALUE)
+            if differ.any():
+                _mark(accounts, column, differ, VALUE)
 
     def _check_keys(self, sheets: dict[str, SheetData], settings: Settings) -> None:
         accounts = sheets["Accounts"]
