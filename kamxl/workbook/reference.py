@@ -128,8 +128,24 @@ from it (the computed columns that use it are errors in every row, as in Excel).
   computes no score, quadrant or tier at all (a score of one axis only would be another
   number).
 
+- `currency` is an ISO 4217 code of three letters (`EUR`, `USD`; `usd` is read as `USD`;
+  `€` is an error); every amount is in it, so no summary or deck is made without it, even
+  with `--keep-going`;
+- `previous_period` comes before `period`, both quarters or both months (a 2026-Q3 review
+  measured "on 2026-Q4" would state a wrong change); like the currency, every output needs
+  them.
+
 A setting left blank takes its default; a setting that is not of its kind (text in a
 number) is an error, and its default never stands in for it.
+
+### One figure, one value
+
+`revenue_curr` and `revenue_prev` of Accounts are the account's revenue of `period` and
+`previous_period`; where the Revenue sheet also has the account's revenue for that period
+(the sum of its rows, by product line), the two must agree (to the cent). When they differ,
+which one is right is unknown: the Accounts cell is an error naming both amounts, and no
+figure is computed from either (with `--keep-going`, the revenue tile and that period's
+point of the trajectory are left out alike).
 """
 
 _PEOPLE = """
