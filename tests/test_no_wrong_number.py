@@ -29,8 +29,15 @@ from pptx import Presentation
 
 from kamxl.deck.context import Audience, handshake_context, portfolio_context, qbr_context
 from kamxl.deck.make import selected_accounts
+from kamxl.errors import UnusableSettingError
 from kamxl.workbook import schema
-from kamxl.workbook.kpis import Figure, Tally, key_accounts, portfolio_kpis
+from kamxl.workbook.kpis import (
+    Figure,
+    Tally,
+    key_accounts,
+    portfolio_kpis,
+    require_essential_settings,
+)
 from kamxl.workbook.model import KamWorkbook
 from kamxl.workbook.reader import read_workbook
 from tests.cells import ERROR, FORMULA, set_cell
@@ -119,15 +126,21 @@ def _series(ctx: Any) -> dict[str, Any]:
 
 
 def figures(book: KamWorkbook) -> dict[str, Any]:
-    """Every figure kamxl shows for ``book``: summary, recalculated cells, decks."""
+    """Every figure kamxl shows for ``book``: summary, recalculated cells, decks. (Without a
+    currency or a period that passes the check, kamxl shows no summary and no deck at all:
+    only the recalculated cells.)"""
     out: dict[str, Any] = {}
-    out.update(leaves(portfolio_kpis(book), "summary"))
-    rows, _, _ = key_accounts(book)
-    out.update(leaves(rows, "summary.key_accounts"))
     rows = book.accounts["_row"].tolist()  # a recalculated cell is where it is, whatever its id
     for name, results in book.computed.items():
         for row, value, code in zip(rows, results.values, results.errors, strict=True):
             out[f"computed[row {row}].{name}"] = MISSING if code else _plain(value)
+    try:
+        require_essential_settings(book)
+    except UnusableSettingError:
+        return out
+    out.update(leaves(portfolio_kpis(book), "summary"))
+    key, _, _ = key_accounts(book)
+    out.update(leaves(key, "summary.key_accounts"))
     if not book.settings.period:
         return out
     portfolio = portfolio_context(book, as_of=AS_OF)
