@@ -39,6 +39,7 @@ from defusedxml import DefusedXmlException
 from lxml import etree
 
 from kamxl.errors import NotAWorkbookError, UnsafeFileError
+from kamxl.workbook.sheetxml import column_index
 
 __all__ = [
     "LIMITS",
@@ -202,13 +203,6 @@ class Table:
         return self.last_row - self.totals_rows
 
 
-def _column_of(letters: str) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number - 1
-
-
 def range_bounds(ref: str) -> tuple[int, int, int, int] | None:
     """(first row, first column, last row, last column) of a range such as ``"B5:C7"``
     (or one cell): rows 1-based, columns 0-based; None when ``ref`` is not a range."""
@@ -218,9 +212,9 @@ def range_bounds(ref: str) -> tuple[int, int, int, int] | None:
     first_letters, first_row, last_letters, last_row = match.groups()
     return (
         int(first_row),
-        _column_of(first_letters),
+        column_index(first_letters),
         int(last_row or first_row),
-        _column_of(last_letters or first_letters),
+        column_index(last_letters or first_letters),
     )
 
 

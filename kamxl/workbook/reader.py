@@ -65,6 +65,7 @@ from kamxl.workbook.schema import Column, Kind, SheetDef, header_key
 from kamxl.workbook.sheetxml import (
     EXCEL_COLUMNS,
     EXCEL_ROWS,
+    column_index,
     formula_cells,
     scan_sheet,
     sheet_extent,
@@ -151,7 +152,7 @@ def kam_formulas(book: KamWorkbook) -> dict[str, dict[int, str]]:
     if not accounts.present:
         return {}
     columns = {
-        _column_index(accounts.letters[name]): name
+        column_index(accounts.letters[name]): name
         for name in schema.COMPUTED_COLUMNS
         if name in accounts.letters
     }
@@ -1230,13 +1231,6 @@ def _mark(data: SheetData, column: str, rows: np.ndarray, code: int) -> None:
 def _or_zeros(codes: np.ndarray | None, records: Sequence[int]) -> np.ndarray:
     """A column's error codes, all 0 when it has none yet."""
     return codes if codes is not None else np.zeros(len(records), dtype=np.int8)
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for char in letters:
-        index = index * 26 + ord(char) - 64
-    return index - 1
 
 
 # --- cells ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ __all__ = [
     "EXCEL_ROWS",
     "SheetScan",
     "cell_index",
+    "column_index",
     "complete_rows",
     "error_cells",
     "formula_cells",
@@ -310,6 +311,13 @@ def _text_of(
 def _column_of_letters(letters: bytes) -> int:
     """The 0-based index of a column's letters (``b"A"`` is 0)."""
     return _column_number(letters) - 1
+
+
+@lru_cache(maxsize=20_000)
+def column_index(letters: str) -> int:
+    """The 0-based index of a column's letters (``"A"`` is 0, ``"AA"`` 26): the inverse of
+    :func:`~kamxl.workbook.model.column_letter`; cached, a sheet repeats its letters."""
+    return _column_number(letters.encode("ascii")) - 1
 
 
 @lru_cache(maxsize=64)

@@ -28,6 +28,7 @@ import numpy as np
 from kamxl.workbook import schema
 from kamxl.workbook.compute import CRITERIA_INPUTS, HEALTH_COMPONENTS, ROW_INPUTS
 from kamxl.workbook.model import KamWorkbook, SheetData
+from kamxl.workbook.sheetxml import column_index
 
 __all__ = ["BadCells", "BadInputs", "bad_inputs", "describe"]
 
@@ -285,23 +286,16 @@ class BadInputs:
         title = data.title or data.name
         order = self._order.get(data.name, len(self._order))
         if letters is None:
-            return (order, row, 0, f"{title}!{column}{row} (column {column} missing)")
-        return (order, row, _column_number(letters), f"{title}!{letters}{row}")
+            return (order, row, -1, f"{title}!{column}{row} (column {column} missing)")
+        return (order, row, column_index(letters), f"{title}!{letters}{row}")
 
     def _setting_cell(self, address: str) -> _Cell:
         match = _ADDRESS.match(address)
         if match is None:
             return (-1, 0, 0, address)
         order = self._titles.get(match["title"], -1)
-        return (order, int(match["row"]), _column_number(match["letters"]), address)
+        return (order, int(match["row"]), column_index(match["letters"]), address)
 
 
 def _addresses(cells: Iterable[_Cell]) -> BadCells:
     return tuple(cell[3] for cell in sorted(set(cells)))
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number

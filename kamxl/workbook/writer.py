@@ -30,7 +30,6 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -52,6 +51,7 @@ from kamxl.workbook.model import KamWorkbook, column_letter
 from kamxl.workbook.package import NS, Package, Table, data_table, range_bounds
 from kamxl.workbook.reader import read_workbook
 from kamxl.workbook.sheetpatch import CellWrite, excel_text, patch_cells, sheet_last_column
+from kamxl.workbook.sheetxml import column_index
 from kamxl.workbook.zipcopy import copy_package
 
 __all__ = ["BadInputCells", "RecalcReport", "SheetEditor", "recalc_workbook", "write_computed"]
@@ -167,12 +167,12 @@ def write_computed(
         header_row = table.header_row if table is not None and table.header_row else 1
         writes: dict[int, list[CellWrite]] = {}
         if added:
-            writes[header_row] = [(_index(letters[name]), name, NO_ERROR) for name in added]
+            writes[header_row] = [(column_index(letters[name]), name, NO_ERROR) for name in added]
         rows = accounts.frame["_row"].to_numpy().tolist()
         errors: dict[str, int] = {}
         for name in schema.COMPUTED_COLUMNS:
             result = results[name]
-            column = _index(letters[name])
+            column = column_index(letters[name])
             codes = result.errors.tolist()
             for excel_row, value, code in zip(rows, result.to_list(), codes, strict=True):
                 cell_value = None if code != NO_ERROR else _cell_value(value)
@@ -271,15 +271,6 @@ def _split(ref: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
-@lru_cache(maxsize=20_000)
-def _index(letters: str) -> int:
-    """The 0-based index of a column's letters (A -> 0); cached: a sheet repeats them."""
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number - 1
-
-
 class SheetEditor:
     """In-place edits of a worksheet's cells, keeping everything else of the XML.
 
@@ -310,7 +301,7 @@ class SheetEditor:
             for cell in row.iterchildren(_C):
                 ref = cell.get("r")
                 if ref:
-                    column = _index(ref.rstrip(digits))
+                    column = column_index(ref.rstrip(digits))
                 else:
                     column += 1
                     cell.set("r", f"{column_letter(column)}{number}")
@@ -359,7 +350,7 @@ class SheetEditor:
 
     def set_value(self, number: int, letters: str, value: Any, code: int) -> int:
         """:meth:`set_cell` for row ``number`` of the column ``letters``."""
-        cell = self._cell(number, _index(letters), letters)
+        cell = self._cell(number, column_index(letters), letters)
         formula = None
         if len(cell):
             formula = cell.find(_F)
@@ -435,7 +426,7 @@ def _extend_table(
     The table keeps its rows: a totals row stays its last row (the new columns have no
     total), and its filter keeps covering the header and data rows only.
     """
-    first_new = min(_index(letters[name]) for name in added)
+    first_new = min(column_index(letters[name]) for name in added)
     if table.last_column != first_new - 1:
         return {}
     root = package.lxml(table.part)
