@@ -82,18 +82,17 @@ def _codes(sheet: SheetData, columns: Sequence[str], rows: np.ndarray | None = N
 
 
 def _guarded(
-    n: int, compute: Callable[[], RowResults], keep: np.ndarray | None = None
+    n: int, compute: Callable[[], RowResults], own: np.ndarray | None = None
 ) -> RowResults:
-    """Run a vectorised computation; an error about a shared argument (a blank weight, bad
-    tier labels) is what every row shows, as in Excel -- but a row whose own argument is an
-    error or blank (``keep``: its code) shows that, as the incoming error comes first."""
+    """Run a vectorised computation with each row's own error (``own``: the code of a row
+    whose argument is an error or blank) taking precedence, as the incoming error comes
+    first in Excel. An error about a shared argument (a blank weight, bad tier labels) is
+    what every other row shows."""
     try:
-        return compute()
+        results = compute()
     except KamxlError as error:
-        codes = np.full(n, error.code, dtype=np.int8)
-        if keep is not None:
-            codes = np.where(keep != NO_ERROR, keep, codes).astype(np.int8)
-        return RowResults(np.full(n, np.nan, dtype=object), codes)
+        results = RowResults(np.full(n, np.nan, dtype=object), np.full(n, error.code, np.int8))
+    return results if own is None else results.with_row_errors(own)
 
 
 def _own(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -241,8 +240,8 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
             n,
             lambda: core.weighted_scores(
                 matrix, weights, settings.scale_min, settings.scale_max, lower
-            ).with_row_errors(codes),
-            keep=np.where(codes != NO_ERROR, codes, unrated).astype(np.int8),
+            ),
+            np.where(codes != NO_ERROR, codes, unrated).astype(np.int8),
         )
 
     settle("attractiveness", score(axes == "attractiveness"))
@@ -251,9 +250,7 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
     all_codes = first_error(rating_codes)
     settle(
         "completeness",
-        _guarded(
-            n, lambda: core.completeness(ratings, weights).with_row_errors(all_codes), all_codes
-        ),
+        _guarded(n, lambda: core.completeness(ratings, weights), all_codes),
     )
     attractiveness, strength = results["attractiveness"], results["strength"]
     axes_errors = first_error(np.column_stack([attractiveness.errors, strength.errors]))
@@ -266,7 +263,7 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
                 _numbers(strength),
                 settings.cut_attractiveness,
                 settings.cut_strength,
-            ).with_row_errors(axes_errors),
+            ),
             axes_errors,
         ),
     )
@@ -275,9 +272,7 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
         "tier",
         _guarded(
             n,
-            lambda: core.tiers(
-                _numbers(scores), settings.tier_thresholds, settings.tier_labels
-            ).with_row_errors(scores.errors),
+            lambda: core.tiers(_numbers(scores), settings.tier_thresholds, settings.tier_labels),
             scores.errors,
         ),
     )
@@ -299,9 +294,7 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
         "rag",
         _guarded(
             n,
-            lambda: core.rags(
-                _numbers(health), settings.red_max, settings.amber_max
-            ).with_row_errors(health.errors),
+            lambda: core.rags(_numbers(health), settings.red_max, settings.amber_max),
             health.errors,
         ),
     )
@@ -315,9 +308,7 @@ def compute_accounts(book: KamWorkbook, as_of: date | None = None) -> dict[str, 
         "freshness",
         _guarded(
             n,
-            lambda: core.freshness(
-                updated, reference_day, settings.freshness_half_life_days
-            ).with_row_errors(updated_codes),
+            lambda: core.freshness(updated, reference_day, settings.freshness_half_life_days),
             _own(updated, updated_codes),
         ),
     )
@@ -336,9 +327,7 @@ def _health(book: KamWorkbook, keys: pd.Series) -> RowResults:
     codes = first_error(_codes(sheet, HEALTH_COMPONENTS, rows))
     return _guarded(
         len(keys),
-        lambda: core.health_scores(
-            components, book.settings.health_weights, _HEALTH_LOWER
-        ).with_row_errors(codes),
+        lambda: core.health_scores(components, book.settings.health_weights, _HEALTH_LOWER),
         np.where(codes != NO_ERROR, codes, np.where(rows < 0, NA, NO_ERROR)).astype(np.int8),
     )
 
