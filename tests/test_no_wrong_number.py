@@ -39,7 +39,7 @@ from kamxl.workbook.kpis import (
     require_essential_settings,
 )
 from kamxl.workbook.model import KamWorkbook
-from kamxl.workbook.reader import read_workbook
+from kamxl.workbook.reader import _BLANK_ALLOWED, read_workbook
 from tests.cells import ERROR, FORMULA, set_cell
 from tests.conftest import SAMPLE
 
@@ -225,10 +225,11 @@ def _columns(book: KamWorkbook, sheet: str) -> list[schema.Column]:
     return [c for c in columns if not c.computed and c.name in data.letters]
 
 
-def _bad_values(column: schema.Column) -> list[Any]:
-    """Values that are not valid for ``column``: kamxl's check must flag each of them."""
+def _bad_values(sheet: str, column: schema.Column) -> list[Any]:
+    """Values that are not valid for ``column`` of ``sheet``: kamxl's check must flag each
+    of them (a blank revenue is valid in a future period: a forecast-only row)."""
     values: list[Any] = [("#N/A", ERROR), ("#DIV/0!", ERROR), ("A2&B2", FORMULA)]
-    if column.required:
+    if column.required and (sheet, column.name) not in _BLANK_ALLOWED:
         values.append(None)
     kind = column.kind
     if kind in (schema.Kind.NUMBER, schema.Kind.INTEGER, schema.Kind.FRACTION):
@@ -282,7 +283,7 @@ def corruptions(draw: st.DrawFn) -> tuple[str, str, Any]:
     data = book.sheets[sheet]
     column = draw(st.sampled_from(_columns(book, sheet)))
     row = draw(st.sampled_from(data.frame["_row"].tolist()))
-    value = draw(st.sampled_from(_bad_values(column)))
+    value = draw(st.sampled_from(_bad_values(sheet, column)))
     return data.title, f"{data.letters[column.name]}{row}", value
 
 
