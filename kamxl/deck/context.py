@@ -38,7 +38,6 @@ from kamxl.workbook.kpis import (
     account_figure,
     account_label,
     figure,
-    has_bad_cells,
     portfolio_kpis,
     require_essential_settings,
     stale_plans,
@@ -272,16 +271,24 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _records(frame: pd.DataFrame, fields: Sequence[str | tuple[str, str]]) -> list[dict[str, Any]]:
+def _records(
+    frame: pd.DataFrame, fields: Sequence[str | tuple[str, str]], *, positions: bool = False
+) -> list[dict[str, Any]]:
     """The rows of ``frame`` as dicts of plain values (:func:`_value`), one key per field in
-    order: a column under its own name, or ``(key, column)``."""
+    order: a column under its own name, or ``(key, column)``; with ``positions``, each row's
+    position in its sheet's frame under ``"_position"`` (a sheet's frame is numbered 0..n-1,
+    and a selection of it keeps those numbers)."""
     pairs = [(f, f) if isinstance(f, str) else f for f in fields]
     values = [frame[column].tolist() for _, column in pairs]
     keys = [key for key, _ in pairs]
-    return [
+    records = [
         {key: _value(v) for key, v in zip(keys, row, strict=True)}
         for row in zip(*values, strict=True)
     ]
+    if positions:
+        for record, position in zip(records, frame.index.tolist(), strict=True):
+            record["_position"] = int(position)
+    return records
 
 
 def _lines(text: Any) -> list[str]:
@@ -536,7 +543,10 @@ def qbr_context(
     people = (
         []
         if left("people", people_cells)
-        else [_person(book, s, meta, internal) for s in _records(stakeholders, _PERSON_FIELDS)]
+        else [
+            _person(book, s, meta, internal)
+            for s in _records(stakeholders, _PERSON_FIELDS, positions=True)
+        ]
     )
     roles = [p.role for p in people]
     coverage = left.figure("coverage", figure(core.coverage, roles, bad=people_cells))
@@ -565,7 +575,10 @@ def qbr_context(
     plan = (
         []
         if left("plan", plan_cells)
-        else [_plan_item(book, p, hidden_people) for p in _records(plan_rows, _PLAN_FIELDS)]
+        else [
+            _plan_item(book, p, hidden_people)
+            for p in _records(plan_rows, _PLAN_FIELDS, positions=True)
+        ]
     )
     opportunities_frame = book["Opportunities"]
     is_open = (opportunities_frame["outcome"] == "open").to_numpy()
@@ -579,7 +592,7 @@ def qbr_context(
         if left("opportunities", bad.uncertain("Opportunities", open_keys))
         else [
             _without_bad(_checked_record(book, "Opportunities", o, _OPPORTUNITY_FIELDS))
-            for o in _records(open_opps, ("_row", *_OPPORTUNITY_FIELDS))
+            for o in _records(open_opps, ("_row", *_OPPORTUNITY_FIELDS), positions=True)
         ]
     )
     amounts = open_opps["amount"].to_numpy(dtype=np.float64)
@@ -811,18 +824,12 @@ def _win_rate(outcomes: Sequence[str | None]) -> float:
     return core.win_rate(core.outcome_codes(outcomes))
 
 
-def _position(book: KamWorkbook, sheet: str, row: int) -> int:
-    """The frame position of Excel row ``row`` of ``sheet``."""
-    rows = book[sheet]["_row"].to_numpy()
-    return int(np.flatnonzero(rows == row)[0])
-
-
 def _checked_record(
     book: KamWorkbook, sheet: str, record: dict[str, Any], fields: Sequence[str]
 ) -> dict[str, Any]:
-    """``record`` (with its ``_row``) with each field whose cell fails the check as None,
-    and the names of those fields under ``"bad"``."""
-    position = _position(book, sheet, record["_row"])
+    """``record`` (with its ``_row`` and ``_position``) with each field whose cell fails
+    the check as None, and the names of those fields under ``"bad"``."""
+    position = record["_position"]
     bad = bad_inputs(book)
     out: dict[str, Any] = {"row": record["_row"], "bad": set()}
     for name in fields:
@@ -958,7 +965,7 @@ def _risks(book: KamWorkbook, account_id: str) -> list[dict[str, Any]]:
     rows = rows[rows["status"] != "closed"]
     fields = ("risk", "likelihood", "impact", "mitigation", "owner")
     out = []
-    for record in _records(rows, ("_row", *fields)):
+    for record in _records(rows, ("_row", *fields), positions=True):
         r = _checked_record(book, "Risks", record, fields)
         likelihood, impact = r["likelihood"], r["impact"]
         severity = likelihood * impact if likelihood is not None and impact is not None else None
@@ -1161,7 +1168,9 @@ def handshake_context(
             }
             for p in (
                 _plan_item(book, r, blockers)
-                for r in _records(plan_frame[bad.surely("Plan", plan_keys)], _PLAN_FIELDS)
+                for r in _records(
+                    plan_frame[bad.surely("Plan", plan_keys)], _PLAN_FIELDS, positions=True
+                )
             )
         ]
     )
@@ -1339,9 +1348,9 @@ def _tiering_rows(book: KamWorkbook, table: pd.DataFrame) -> list[dict[str, Any]
     """The tiering table, one row per account in the order of ``table``; a value resting on
     a cell that fails the check is None, and an account whose id is in doubt is left out."""
     rows = _records(table, _TIERING)
-    if not has_bad_cells(book):
-        return rows
     bad = bad_inputs(book)
+    if bad.none:
+        return rows
     positions = [book.accounts.index.get_loc(i) for i in table.index]
     kept = []
     for row, position in zip(rows, positions, strict=True):

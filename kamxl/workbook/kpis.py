@@ -33,7 +33,6 @@ __all__ = [
     "account_figure",
     "account_label",
     "figure",
-    "has_bad_cells",
     "input_figure",
     "key_accounts",
     "portfolio_kpis",
@@ -132,7 +131,7 @@ class Tally:
 def account_figure(book: KamWorkbook, column: str, position: int) -> Figure:
     """The computed ``column`` of the account at frame ``position`` of Accounts, as a
     figure: missing with its Excel error, or with the bad cells it is computed from."""
-    bad = bad_inputs(book).computed(column, position) if has_bad_cells(book) else ()
+    bad = bad_inputs(book).computed(column, position)
     if bad:
         return unusable(bad)
     results = book.computed[column]
@@ -150,7 +149,7 @@ def account_label(book: KamWorkbook, column: str, position: int) -> str | None:
     text = results.values[position]
     if results.errors[position] or not isinstance(text, str):
         return None
-    if has_bad_cells(book) and bad_inputs(book).computed(column, position):
+    if bad_inputs(book).computed(column, position):
         return None
     return text
 
@@ -166,10 +165,6 @@ def input_figure(book: KamWorkbook, sheet: str, column: str, position: int) -> F
     if pd.isna(value):
         return Figure(None, "#N/A", f"{column} is blank")
     return Figure(float(value))
-
-
-def has_bad_cells(book: KamWorkbook) -> bool:
-    return bool(book.bad_settings) or any(data.codes for data in book.sheets.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,12 @@ class BadInputs:
             for name, data in book.sheets.items()
         }
 
+    @cached_property
+    def none(self) -> bool:
+        """Whether every cell and setting passed the check (then no figure rests on a bad
+        one, and nothing needs to be traced)."""
+        return not self.book.bad_settings and not any(d.codes for d in self.book.sheets.values())
+
     # --- plain cells ---
 
     def bad(self, sheet: str, column: str) -> np.ndarray:
@@ -194,6 +200,8 @@ class BadInputs:
     @cached_property
     def _taints(self) -> dict[str, _Taint]:
         """The bad cells behind each computed column of Accounts, as compute.py computes it."""
+        if self.none:
+            return {name: _Taint() for name in schema.COMPUTED_COLUMNS}
         accounts = self.book.sheets["Accounts"]
         own_id = self._per_row(accounts, ["account_id"])
         rated = self._rated(accounts).union(own_id)
