@@ -60,7 +60,13 @@ from typing import Any
 
 import kamxl
 from kamxl.errors import FileProblemError, KamxlError, OutputError
-from kamxl.files import atomic_write, process_alive, remove_unfinished, safe_filename
+from kamxl.files import (
+    atomic_write,
+    process_alive,
+    process_started,
+    remove_unfinished,
+    safe_filename,
+)
 
 __all__ = [
     "BatchError",
@@ -819,7 +825,11 @@ def _locked(out_dir: Path) -> Iterator[None]:
     """Refuse a second batch on the same output folder; the lock of a run that died (its
     process is gone, on this machine) is taken over."""
     lock = out_dir / LOCK_NAME
-    holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": _started(os.getpid())}
+    holder = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": process_started(os.getpid()),
+    }
     for _attempt in range(2):
         try:
             handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -865,7 +875,7 @@ def _holder_gone(owner: str) -> bool:
     if not process_alive(pid):
         return True
     started = holder.get("started")
-    return started is not None and _started(pid) not in (None, started)
+    return started is not None and process_started(pid) not in (None, started)
 
 
 def _holder_text(owner: str) -> str:
@@ -874,17 +884,6 @@ def _holder_text(owner: str) -> str:
         return "process ?"
     here = holder.get("host") == socket.gethostname()
     return f"process {holder['pid']}" + ("" if here else f" on {holder.get('host')}")
-
-
-def _started(pid: int) -> str | None:
-    """When process ``pid`` started (Linux: clock ticks since boot), to tell it from a
-    later process that got the same id; None where this is not known."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
 
 
 # --- running -----------------------------------------------------------------------------------

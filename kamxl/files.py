@@ -173,13 +173,26 @@ def process_alive(pid: int) -> bool:
     return not _zombie(pid)
 
 
-def _zombie(pid: int) -> bool:
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command's name (state first); None where
+    there is no /proc (macOS, Windows) or no such process."""
     try:
         status = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:  # no /proc (macOS): a zombie counts as alive, which keeps its files
-        return False
-    fields = status.rpartition(")")[2].split()  # the state follows the command's name
+    except OSError:
+        return None
+    return status.rpartition(")")[2].split()
+
+
+def _zombie(pid: int) -> bool:
+    fields = _stat(pid)  # no /proc: a zombie counts as alive, which keeps its files
     return bool(fields) and fields[0] in ("Z", "X")
+
+
+def process_started(pid: int) -> str | None:
+    """When process ``pid`` started (Linux: clock ticks since boot), to tell it from a
+    later process that got the same id; None where this is not known."""
+    fields = _stat(pid)
+    return fields[19] if fields and len(fields) > 19 else None
 
 
 def _windows_process_alive(pid: int) -> bool:  # pragma: no cover - Windows only
