@@ -230,6 +230,7 @@ def portfolio_kpis(book: KamWorkbook) -> PortfolioKpis:
     in_portfolio = {"account_id": None}
     surveys = book["Surveys"]
     answers = _numbers(surveys, "nps")
+    answers_bad = bad.selection("Surveys", in_portfolio, ["nps"])
     current = (book["Revenue"]["period"] == book.period).to_numpy()
     revenue_rows = book["Revenue"][current]
     rag, tiers, quadrants = (of_accounts(c) for c in ("rag", "tier", "quadrant"))
@@ -269,10 +270,10 @@ def portfolio_kpis(book: KamWorkbook) -> PortfolioKpis:
             day_numbers_of(opportunities["closed"]),
             bad=bad.selection("Opportunities", in_portfolio, ["created", "closed"]),
         ),
-        nps=figure(core.nps, answers, bad=bad.selection("Surveys", in_portfolio, ["nps"])),
+        nps=figure(core.nps, answers, bad=answers_bad),
         nps_answers=count(
             int(np.count_nonzero(~np.isnan(answers))),
-            bad.selection("Surveys", in_portfolio, ["nps"]),
+            answers_bad,
         ),
         forecast_accuracy=figure(
             core.forecast_accuracy,
