@@ -21,6 +21,8 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -29,7 +31,16 @@ from xlwings.conversion import Converter
 from kamxl.core.cells import first_error_text
 from kamxl.errors import KamxlError
 
-__all__ = ["ExcelErrors", "com_error_code", "excel_function", "udf"]
+__all__ = [
+    "Argument",
+    "Declaration",
+    "ExcelErrors",
+    "com_error_code",
+    "declaration",
+    "declarations",
+    "excel_function",
+    "udf",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,24 +141,88 @@ class ExcelErrors(Converter):
         return _with_errors(value, cls.make_error)
 
 
-def udf(*, arguments: dict[str, str], rowwise: tuple[str, ...] = ()) -> Callable[[F], F]:
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """One argument of a worksheet function, as Excel's Insert Function dialog shows it."""
+
+    name: str
+    doc: str
+    optional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """What Excel is told about a worksheet function, whatever brings it there: the VBA
+    module of the Windows add-in (:mod:`kamxl.excel.vba`) or xlwings Lite
+    (:mod:`kamxl.excel.lite`). Kept on the function, so it exists on every platform,
+    where xlwings' own decorators record nothing."""
+
+    name: str
+    doc: str
+    category: str
+    volatile: bool
+    arguments: tuple[Argument, ...]
+
+
+_DECLARATION = "__kamxl_udf__"
+
+
+def declaration(func: Callable[..., Any]) -> Declaration | None:
+    """The :class:`Declaration` of a ``KAM_*`` function, ``None`` for any other callable."""
+    found = getattr(func, _DECLARATION, None)
+    return found if isinstance(found, Declaration) else None
+
+
+def declarations(module: ModuleType) -> list[Declaration]:
+    """The declared worksheet functions of ``module``, in the order xlwings' generator
+    meets them (``dir(module)``: sorted by name)."""
+    found = (declaration(getattr(module, name)) for name in dir(module))
+    return [d for d in found if d is not None]
+
+
+def udf(
+    *, arguments: dict[str, str], rowwise: tuple[str, ...] = (), volatile: bool = False
+) -> Callable[[F], F]:
     """Declare a worksheet function: :func:`excel_function` plus its xlwings declarations.
 
     ``arguments`` gives the description Excel shows for each argument (every argument of
     the function must have one). Each argument arrives as a 2-D list (``ndim=2``) with error
-    cells as their text (``err_to_str``), as :mod:`kamxl.core.cells` expects.
+    cells as their text (``err_to_str``), as :mod:`kamxl.core.cells` expects. A
+    ``volatile`` function is recalculated by Excel at every recalculation (one that reads
+    today's date).
     """
     import xlwings as xw
 
     def decorate(func: F) -> F:
-        names = list(inspect.signature(func).parameters)
+        parameters = inspect.signature(func).parameters
+        names = list(parameters)
         missing = set(names) - set(arguments)
         if missing:
             raise TypeError(f"{func.__name__}: no description for {sorted(missing)}")
         declared: Any = excel_function(rowwise=rowwise)(func)
+        setattr(
+            declared,
+            _DECLARATION,
+            Declaration(
+                name=func.__name__,
+                doc=inspect.getdoc(func) or "",
+                category=CATEGORY,
+                volatile=volatile,
+                arguments=tuple(
+                    Argument(
+                        name,
+                        arguments[name],
+                        parameters[name].default is not inspect.Parameter.empty,
+                    )
+                    for name in names
+                ),
+            ),
+        )
         for name in reversed(names):
             declared = xw.arg(name, ndim=2, err_to_str=True, doc=arguments[name])(declared)
         declared = xw.ret(ExcelErrors)(declared)
+        if volatile:
+            return xw.func(category=CATEGORY, volatile=True)(declared)
         return xw.func(category=CATEGORY)(declared)
 
     return decorate

@@ -78,8 +78,8 @@ ARGUMENTS: dict[str, str] = {
     "revenues": "Revenue per account (blanks ignored, negatives count 0).",
     "share": "Share of total revenue to reach (default 0.8).",
     "top": "Fraction of accounts at the top (default 0.2).",
-    "start": "Revenue of each account at the start of the period.",
-    "end": "Revenue of each account at the end of the period (blank or 0 = churned).",
+    "start_revenue": "Revenue of each account at the start of the period.",
+    "end_revenue": "Revenue of each account at the end of the period (blank or 0 = churned).",
     "revenue": "Our revenue (a cell, or a range summed).",
     "variable_costs": "Variable costs of that revenue (a cell or a range).",
     "cost_to_serve": "Cost to serve the account (optional, default 0).",
@@ -307,33 +307,33 @@ def KAM_EFFECTIVE_N(revenues: Cells) -> Any:
 # --- revenue retention --------------------------------------------------------------------
 
 
-@udf(arguments=_described("start", "end"))
-def KAM_NRR(start: Cells, end: Cells) -> Any:
+@udf(arguments=_described("start_revenue", "end_revenue"))
+def KAM_NRR(start_revenue: Cells, end_revenue: Cells) -> Any:
     """Net revenue retention: end revenue / start revenue of the accounts present at start.
 
     A blank or 0 end is a churned account; accounts with no start revenue are new and left
     out.
     """
-    return core.nrr(*_pairs(start, end, "start and end"))
+    return core.nrr(*_pairs(start_revenue, end_revenue, "start_revenue and end_revenue"))
 
 
-@udf(arguments=_described("start", "end"))
-def KAM_GRR(start: Cells, end: Cells) -> Any:
+@udf(arguments=_described("start_revenue", "end_revenue"))
+def KAM_GRR(start_revenue: Cells, end_revenue: Cells) -> Any:
     """Gross revenue retention: like KAM_NRR but each account counts at most its start
     revenue (expansion left out), so never above 1."""
-    return core.grr(*_pairs(start, end, "start and end"))
+    return core.grr(*_pairs(start_revenue, end_revenue, "start_revenue and end_revenue"))
 
 
-@udf(arguments=_described("start", "end"))
-def KAM_LOGO_RETENTION(start: Cells, end: Cells) -> Any:
+@udf(arguments=_described("start_revenue", "end_revenue"))
+def KAM_LOGO_RETENTION(start_revenue: Cells, end_revenue: Cells) -> Any:
     """Share of the accounts present at start that still buy at the end of the period."""
-    return core.logo_retention(*_pairs(start, end, "start and end"))
+    return core.logo_retention(*_pairs(start_revenue, end_revenue, "start_revenue and end_revenue"))
 
 
-@udf(arguments=_described("start", "end"))
-def KAM_EXPANSION(start: Cells, end: Cells) -> Any:
+@udf(arguments=_described("start_revenue", "end_revenue"))
+def KAM_EXPANSION(start_revenue: Cells, end_revenue: Cells) -> Any:
     """Expansion: growth of the accounts that grew, as a share of start revenue."""
-    return core.expansion(*_pairs(start, end, "start and end"))
+    return core.expansion(*_pairs(start_revenue, end_revenue, "start_revenue and end_revenue"))
 
 
 # --- profitability and value ----------------------------------------------------------------
@@ -499,7 +499,7 @@ def KAM_MAPE(forecast: Cells, actual: Cells) -> Any:
 # --- account plan hygiene -----------------------------------------------------------------
 
 
-@udf(arguments=_described("last_update", "as_of", "half_life_days"))
+@udf(arguments=_described("last_update", "as_of", "half_life_days"), volatile=True)
 def KAM_FRESHNESS(last_update: Cells, as_of: Cells = None, half_life_days: Cells = None) -> Any:
     """Plan freshness 0-100: 100 if updated on `as_of` (default today), halving every
     `half_life_days` (default 90)."""
