@@ -13,18 +13,28 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import olefile
 import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from lxml import etree
 from oletools.olevba import VBA_Parser
+from python_calamine import CalamineWorkbook
 
 from kamxl.cli import main
 from kamxl.excel import ribbon
-from kamxl.excel.addin import CALLBACK, UDF_MODULE, addin_template, build_addin, ribbon_xml
+from kamxl.excel.addin import (
+    CALLBACK,
+    CALLBACK_MODULE,
+    CONFIG_SHEET,
+    UDF_MODULE,
+    addin_template,
+    build_addin,
+    ribbon_xml,
+)
 from kamxl.excel.ribbon import ACTIONS, FileBook, LiveBook, dispatch
-from kamxl.excel.vbaproject import module_sources
+from kamxl.excel.vbaproject import decompress, module_sources
 from kamxl.workbook.reader import read_workbook
 from tests.conftest import SAMPLE
 
@@ -56,40 +66,82 @@ def test_ribbon_buttons_are_the_actions_with_one_callback(addin: Path) -> None:
 
 def test_the_callback_dispatches_and_the_project_is_named_kamxl(addin: Path) -> None:
     with zipfile.ZipFile(addin) as z:
-        sources = module_sources(z.read("xl/vbaProject.bin"))
+        project = z.read("xl/vbaProject.bin")
+        sources = module_sources(project)
     with zipfile.ZipFile(addin_template()) as z:
         template = module_sources(z.read("xl/vbaProject.bin"))
-    callback = sources["RibbonMyAddin"]
+    callback = sources[CALLBACK_MODULE]
+    assert callback.startswith(f'Attribute VB_Name = "{CALLBACK_MODULE}"')
     assert "Sub RunMain(control As IRibbonControl)" in callback
-    assert "kamxl.excel.ribbon.dispatch('\" & control.ID & \"')" in callback
+    assert (
+        "kamxl.excel.ribbon.dispatch('\" & control.ID & \"', "
+        "addin_xlwings='\" & XLWINGS_VERSION & \"')" in callback
+    )
     assert 'Public Const PROJECT_NAME As String = "kamxl"' in sources["xlwings"]
-    for name in set(sources) - {"RibbonMyAddin", "xlwings"}:
-        assert sources[name] == template[name]  # the other modules are xlwings' own
-    # An independent reader (oletools) sees the same sources in the add-in file.
+    assert sources["xlwings"].replace('"kamxl"', '"myaddin"') == template["xlwings"]
+    for name in {"Dictionary", "Sheet2"}:
+        assert sources[name] == template[name]  # xlwings' own, untouched
+    # An independent reader (olefile) sees the project named kamxl and the new modules.
+    with olefile.OleFileIO(project) as ole:
+        listing = ole.openstream("PROJECT").read().decode("cp1252")
+    assert 'Name="kamxl"' in listing and "MyAddin" not in listing
+    assert {"Module=KamRibbon", "Module=xlwings_udfs", "Module=KamHelp"} <= set(
+        listing.split("\r\n")
+    )
+    # ... and so does oletools, which finds every module with its code.
     parser = VBA_Parser(str(addin))
     found = {Path(path).stem: code for _, path, _, code in parser.extract_macros()}
-    assert "control.ID" in found["RibbonMyAddin"]
+    assert set(found) == set(sources)
+    assert "control.ID" in found[CALLBACK_MODULE]
+    assert "Function KAM_SCORE(ratings, weights, Optional scale_min" in found["xlwings_udfs"]
 
 
-def test_the_config_sheet_names_the_udf_module(addin: Path) -> None:
+def _decompressed_streams(project: bytes) -> list[bytes]:
+    """Every stream of a VBA project, and the dir and module streams decompressed."""
+    streams = []
+    with olefile.OleFileIO(project) as ole:
+        for entry in ole.listdir():
+            data = ole.openstream(entry).read()
+            streams.append(data)
+            if entry[-1] == "dir":
+                streams.append(decompress(data))
+    streams += [s.encode("utf-8") for s in module_sources(project).values()]
+    return streams
+
+
+def test_nothing_of_the_template_author_is_left(addin: Path) -> None:
+    """No part, VBA stream or module names a developer's machine, user or the template's
+    project name (workbook.xml's absPath, core.xml's author, MSForms' temp-folder cache)."""
+    personal = re.compile(  # xlwings' comments show "/Users/<User>": a placeholder, not a user
+        rb"(?i)\\users\\(?!<user>)|/users/(?!<user>)|felix|zumstein|myaddin|\\dev\\"
+    )
+    with zipfile.ZipFile(addin) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    for name, data in parts.items():
+        assert not personal.search(data), name
+    for stream in _decompressed_streams(parts["xl/vbaProject.bin"]):
+        assert not personal.search(stream)
+        assert not personal.search(stream.replace(b"\0", b""))  # UTF-16 text too
+    assert b"absPath" not in parts["xl/workbook.xml"]
+    assert b"<dc:creator>kamxl</dc:creator>" in parts["docProps/core.xml"]
+    # The template had all three: the check would have caught them.
+    with zipfile.ZipFile(addin_template()) as z:
+        assert personal.search(z.read("xl/workbook.xml"))
+        assert personal.search(z.read("docProps/core.xml"))
+        assert any(
+            personal.search(s.replace(b"\0", b""))
+            for s in _decompressed_streams(z.read("xl/vbaProject.bin"))
+        )
+
+
+def test_the_config_sheet_holds_only_what_kamxl_sets(addin: Path) -> None:
     with zipfile.ZipFile(addin) as z:
         workbook = z.read("xl/workbook.xml").decode()
-        sheet = etree.fromstring(z.read("xl/worksheets/sheet1.xml"))
-        strings = [
-            "".join(si.itertext()) for si in etree.fromstring(z.read("xl/sharedStrings.xml"))
-        ]
-    assert re.search(r'<sheet name="kamxl\.conf"', workbook)
-    main_ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rows = {}
-    for row in sheet.iter(f"{main_ns}row"):
-        cells = list(row.iter(f"{main_ns}c"))
-        first = cells[0].find(f"{main_ns}v")
-        if first is None:
-            continue
-        key = strings[int(first.text)]
-        value = "".join(cells[1].itertext()) if len(cells) > 1 else None
-        rows[key] = value
-    assert rows["UDF Modules"] == UDF_MODULE
+    assert re.search(rf'<sheet name="{re.escape(CONFIG_SHEET)}"', workbook)
+    rows = CalamineWorkbook.from_path(str(addin)).get_sheet_by_name(CONFIG_SHEET).to_python()
+    assert [row[0] for row in rows] == ["UDF Modules"]  # column A: the keys xlwings reads
+    assert rows[0][1] == UDF_MODULE
+    assert "kamxl.conf" in rows[0][3] and "Interpreter_Win" in rows[0][3]  # the note in D1
 
 
 def test_addin_commands(tmp_path: Path) -> None:

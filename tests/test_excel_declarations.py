@@ -1,88 +1,50 @@
-"""The xlwings declarations of the KAM_* functions, checked without Excel.
+"""The xlwings declarations of the KAM_* functions, made by xlwings' real decorators.
 
-On Linux, xlwings' ``func``/``arg``/``ret`` decorators do nothing (its real ones need
-pywin32), so these tests swap in recording stand-ins, reload the UDF module, and check what
-Windows xlwings would be told: category, a description per argument, raw 2-D arguments
-with error cells as text, and the error-value return converter.
+On Linux, xlwings' ``func``/``arg``/``ret`` do nothing (the real ones live in
+``xlwings.udfs``, which needs pywin32); tests/xlwings_real.py imports that real module with
+pywin32 stood in for, so the UDF module is decorated exactly as on Windows. What xlwings
+records is compared with kamxl's Declaration in tests/test_vba_udfs.py; here: every
+function is declared, still computes, and its errors reach Excel as error values.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import sys
 from collections.abc import Iterator
-from typing import Any
+from types import ModuleType
 
 import pytest
-import xlwings as xw
 
 import kamxl.excel.udfs as udfs
 from kamxl.excel.adapter import CATEGORY, ExcelErrors, com_error_code
-
-
-class Recorder:
-    """Stand-ins for xw.func / xw.arg / xw.ret that remember their calls per function."""
-
-    def __init__(self) -> None:
-        self.funcs: dict[str, dict[str, Any]] = {}
-        self.args: dict[str, dict[str, dict[str, Any]]] = {}
-        self.rets: dict[str, Any] = {}
-
-    def func(self, **options: Any) -> Any:
-        def decorate(f: Any) -> Any:
-            self.funcs[f.__name__] = options
-            return f
-
-        return decorate
-
-    def arg(self, name: str, convert: Any = None, **options: Any) -> Any:
-        def decorate(f: Any) -> Any:
-            self.args.setdefault(f.__name__, {})[name] = options
-            return f
-
-        return decorate
-
-    def ret(self, convert: Any = None, **options: Any) -> Any:
-        def decorate(f: Any) -> Any:
-            self.rets[f.__name__] = convert
-            return f
-
-        return decorate
+from tests.xlwings_real import declared_by_xlwings
 
 
 @pytest.fixture(scope="module")
-def declared() -> Iterator[Recorder]:
-    recorder = Recorder()
-    saved = (xw.func, xw.arg, xw.ret)
-    xw.func, xw.arg, xw.ret = recorder.func, recorder.arg, recorder.ret
-    try:
-        importlib.reload(udfs)
-        yield recorder
-    finally:
-        xw.func, xw.arg, xw.ret = saved
-        importlib.reload(udfs)
+def declared() -> Iterator[ModuleType]:
+    with declared_by_xlwings("kamxl.excel.udfs") as (module, _):
+        yield module
 
 
 @pytest.mark.parametrize("name", udfs.__all__)
-def test_every_function_is_declared_for_excel_with_its_help(declared: Recorder, name: str) -> None:
-    assert declared.funcs[name] == {"category": CATEGORY}
-    assert declared.rets[name] is ExcelErrors
-    function = getattr(udfs, name)
-    parameters = list(inspect.signature(function).parameters)
-    assert list(declared.args.get(name, {})) == list(reversed(parameters)) or set(
-        declared.args.get(name, {})
-    ) == set(parameters)
-    for parameter in parameters:
-        options = declared.args[name][parameter]
-        assert options["ndim"] == 2 and options["err_to_str"] is True
-        assert 10 <= len(options["doc"]) <= 255, (name, parameter)
-    assert inspect.getdoc(function)
+def test_every_function_is_declared_for_excel_with_its_help(
+    declared: ModuleType, name: str
+) -> None:
+    function = getattr(declared, name)
+    xlfunc = function.__xlfunc__
+    assert xlfunc["category"] == CATEGORY
+    assert xlfunc["ret"]["options"]["convert"] is ExcelErrors
+    assert [a["name"] for a in xlfunc["args"]] == list(inspect.signature(function).parameters)
+    for arg in xlfunc["args"]:
+        assert arg["options"]["ndim"] == 2 and arg["options"]["err_to_str"] is True
+        assert 10 <= len(arg["doc"]) <= 255, (name, arg["name"])
+    assert inspect.getdoc(function) and xlfunc["ret"]["doc"] == function.__doc__
 
 
-def test_declared_functions_still_compute(declared: Recorder) -> None:
-    assert udfs.KAM_SCORE([[4, 5, 3]], [[0.5], [0.3], [0.2]]) == 77.5
-    assert udfs.KAM_TIER(69.9) == "B"
+def test_declared_functions_still_compute(declared: ModuleType) -> None:
+    assert declared.KAM_SCORE([[4, 5, 3]], [[0.5], [0.3], [0.2]]) == 77.5
+    assert declared.KAM_TIER(69.9) == "B"
 
 
 def test_error_codes_are_those_excel_uses() -> None:

@@ -40,9 +40,11 @@ import olefile
 
 __all__ = [
     "VBA_PROJECT_STREAM",
+    "ProjectEdit",
     "Storage",
     "compress",
     "decompress",
+    "edit_project",
     "module_sources",
     "read_compound_file",
     "with_module_sources",
@@ -591,12 +593,14 @@ def _parse_dir(data: bytes) -> list[_Record]:
 
 @dataclass
 class _Module:
-    """What the ``dir`` stream says about one module."""
+    """What the ``dir`` stream says about one module: its MODULE records, MODULENAME to the
+    Terminator, in ``dir`` order."""
 
     name: str
     stream_name: str
     offset: int
     offset_record: _Record
+    records: list[_Record] = field(default_factory=list)
 
 
 def _python_codec(code_page: int) -> str:
@@ -617,10 +621,12 @@ def _modules(records: list[_Record]) -> tuple[str, list[_Module]]:
             break
     modules: list[_Module] = []
     current: dict[int, _Record] = {}
+    run: list[_Record] = []
     for record in records:
         if record.id == _MODULENAME:
-            current = {}
+            current, run = {}, []
         current.setdefault(record.id, record)
+        run.append(record)
         if record.id != _MODULE_TERMINATOR or _MODULENAME not in current:
             continue
         if _MODULESTREAMNAME not in current or _MODULEOFFSET not in current:
@@ -635,8 +641,8 @@ def _modules(records: list[_Record]) -> tuple[str, list[_Module]]:
             stream_name = current[_MODULESTREAMNAME].data.decode(codec)
         offset_record = current[_MODULEOFFSET]
         offset = struct.unpack("<I", offset_record.data)[0]
-        modules.append(_Module(name, stream_name, offset, offset_record))
-        current = {}
+        modules.append(_Module(name, stream_name, offset, offset_record, run))
+        current, run = {}, []
     return codec, modules
 
 
@@ -723,14 +729,192 @@ def with_module_sources(vba_project: bytes, sources: dict[str, str]) -> bytes:
     project's code page lacks, and for one the format cannot hold exactly (see
     :func:`compress`; real VBA source always compresses enough).
     """
+    return edit_project(vba_project, ProjectEdit(sources=sources))
+
+
+@dataclass(frozen=True)
+class ProjectEdit:
+    """What :func:`edit_project` changes in a VBA project; each part may be left empty.
+
+    - ``project_name``: the project's name (PROJECTNAME in ``dir``, ``Name=`` in PROJECT);
+    - ``renames``: module old name -> new name (its ``dir`` records, its stream, its
+      ``Attribute VB_Name`` line, PROJECT and PROJECTwm);
+    - ``added``: new standard (procedural) modules, name -> source;
+    - ``sources``: new source of existing modules, by their name after ``renames``;
+    - ``dropped_references``: names of library references to remove (REFERENCENAME and the
+      records of that reference), for a reference no module uses.
+    """
+
+    project_name: str | None = None
+    renames: dict[str, str] = field(default_factory=dict)
+    added: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    dropped_references: tuple[str, ...] = ()
+
+
+_PROJECTNAME = 0x0004
+_PROJECTMODULES = 0x000F
+_REFERENCENAME = 0x0016
+_MODULETYPE_PROCEDURAL = 0x0021
+_DIR_TERMINATOR = 0x0010
+_PROJECT_MODULE_KEYS = ("document=", "module=", "class=", "baseclass=", "package=")
+
+
+def _text_record(record_id: int, text: str, codec: str) -> _Record:
+    data = text.encode(codec)
+    return _Record(record_id, len(data), data)
+
+
+def _module_records(name: str, codec: str) -> list[_Record]:
+    """The MODULE records of a new standard module ([MS-OVBA] 2.3.4.2.3.2): no doc
+    string, source at offset 0, help context 0, cookie 0xFFFF (as a writer must write)."""
+    return [
+        _text_record(_MODULENAME, name, codec),
+        _text_record(_MODULENAMEUNICODE, name, "utf-16-le"),
+        _text_record(_MODULESTREAMNAME, name, codec),
+        _text_record(_MODULESTREAMNAMEUNICODE, name, "utf-16-le"),
+        _Record(0x001C, 0, b""),  # MODULEDOCSTRING
+        _Record(0x0048, 0, b""),  # its Unicode form
+        _Record(_MODULEOFFSET, 4, struct.pack("<I", 0)),
+        _Record(0x001E, 4, struct.pack("<I", 0)),  # MODULEHELPCONTEXT
+        _Record(0x002C, 2, struct.pack("<H", 0xFFFF)),  # MODULECOOKIE
+        _Record(_MODULETYPE_PROCEDURAL, 0, b""),
+        _Record(_MODULE_TERMINATOR, 0, b""),
+    ]
+
+
+def _check_module_name(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,30}", name):
+        raise ValueError(
+            f"{name!r} is not a VBA module name (a letter, then letters, digits or _, "
+            "at most 31 characters)"
+        )
+
+
+def _renamed_source(source: str, new: str) -> str:
+    return _VB_NAME.sub(f'Attribute VB_Name = "{new}"', source, count=1)
+
+
+def _drop_references(records: list[_Record], names: tuple[str, ...], codec: str) -> None:
+    """Remove each named reference: its REFERENCENAME record and every record up to the next
+    reference of another name or the PROJECTMODULES record."""
+    for name in names:
+        wanted = name.encode(codec)
+        starts = [i for i, r in enumerate(records) if r.id == _REFERENCENAME and r.data == wanted]
+        if not starts:
+            raise ValueError(f"the VBA project has no reference named {name!r}")
+        end = starts[0]
+        while (
+            end < len(records)
+            and records[end].id != _PROJECTMODULES
+            and not (records[end].id == _REFERENCENAME and records[end].data != wanted)
+        ):
+            end += 1
+        del records[starts[0] : end]
+
+
+def _project_stream(
+    text: str, project_name: str | None, renames: dict[str, str], added: list[str]
+) -> str:
+    """The PROJECT stream ([MS-OVBA] 2.3.1) with the new project name, renamed modules
+    (their ``Module=`` and ``[Workspace]`` lines) and a ``Module=`` line per added module."""
+    lower = {old.lower(): new for old, new in renames.items()}
+    lines = text.split("\r\n")
+    out: list[str] = []
+    last_module_line = -1
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and key.lower() == "name" and project_name is not None:
+            line = f'Name="{project_name}"'
+        elif sep and (key.lower() + "=") in _PROJECT_MODULE_KEYS:
+            module, slash, rest = value.partition("/")
+            if module.lower() in lower:
+                line = f"{key}={lower[module.lower()]}{slash}{rest}"
+            last_module_line = len(out)
+        elif sep and key.lower() in lower:  # a [Workspace] line
+            line = f"{lower[key.lower()]}={value}"
+        out.append(line)
+    if added and last_module_line < 0:
+        raise ValueError("the PROJECT stream lists no module")
+    out[last_module_line + 1 : last_module_line + 1] = [f"Module={name}" for name in added]
+    return "\r\n".join(out)
+
+
+def _name_map(modules: list[_Module], codec: str) -> bytes:
+    """The PROJECTwm stream ([MS-OVBA] 2.3.3): each module's name in MBCS and UTF-16."""
+    return (
+        b"".join(
+            m.name.encode(codec) + b"\0" + m.name.encode("utf-16-le") + b"\0\0" for m in modules
+        )
+        + b"\0\0"
+    )
+
+
+def edit_project(vba_project: bytes, edit: ProjectEdit) -> bytes:
+    """A copy of ``vba_project`` (a vbaProject.bin) changed as ``edit`` says, written source
+    only as :func:`with_module_sources` describes.
+
+    Raises :class:`ValueError` for a module to rename or edit that the project lacks, a new
+    name that is taken or is not a VBA name, and for what :func:`with_module_sources` refuses.
+    """
     root, vba, records, codec, modules = _open_project(vba_project)
     by_name = {module.name.lower(): module for module in modules}
-    unknown = sorted(name for name in sources if name.lower() not in by_name)
+    for old, new in edit.renames.items():
+        if old.lower() not in by_name:
+            known = ", ".join(module.name for module in modules)
+            raise ValueError(f"no module named {old} in the VBA project ({known})")
+        _check_module_name(new)
+    renamed = {by_name[old.lower()].name: new for old, new in edit.renames.items()}
+    names_after = [renamed.get(m.name, m.name).lower() for m in modules]
+    for name in edit.added:
+        _check_module_name(name)
+        if name.lower() in names_after:
+            raise ValueError(f"the VBA project already has a module named {name}")
+        names_after.append(name.lower())
+    if len(set(names_after)) != len(names_after):
+        raise ValueError("two modules of the VBA project would have the same name")
+
+    sources = module_sources(vba_project)
+    wanted = {name.lower(): text for name, text in edit.sources.items()}
+    spelled = {name.lower(): name for name in edit.sources}
+    for module in modules:
+        new = renamed.get(module.name)
+        if new is None:
+            continue
+        for record in module.records:
+            if record.id in (_MODULENAME, _MODULESTREAMNAME):
+                record.data = new.encode(codec)
+            elif record.id in (_MODULENAMEUNICODE, _MODULESTREAMNAMEUNICODE):
+                record.data = new.encode("utf-16-le")
+            else:
+                continue
+            record.size_field = len(record.data)
+        old_stream, _ = _stream(vba, module.stream_name)
+        del vba.children[old_stream]
+        wanted.setdefault(new.lower(), _renamed_source(sources[module.name], new))
+        module.name = module.stream_name = new
+        vba.children[new] = b""  # filled below from its source
+
+    for name, source in edit.added.items():
+        new_records = _module_records(name, codec)
+        terminator = max(i for i, r in enumerate(records) if r.id == _DIR_TERMINATOR)
+        records[terminator:terminator] = new_records
+        modules.append(_Module(name, name, 0, new_records[6], new_records))
+        vba.children[name] = b""
+        wanted[name.lower()] = source
+    for record in records:
+        if record.id == _PROJECTMODULES:
+            record.data = struct.pack("<H", len(modules))
+        elif record.id == _PROJECTNAME and edit.project_name is not None:
+            record.data = edit.project_name.encode(codec)
+            record.size_field = len(record.data)
+    _drop_references(records, edit.dropped_references, codec)
+
+    by_name = {module.name.lower(): module for module in modules}
+    unknown = sorted(spelled.get(name, name) for name in wanted if name not in by_name)
     if unknown:
         known = ", ".join(module.name for module in modules)
         raise ValueError(f"no module named {', '.join(unknown)} in the VBA project ({known})")
-    wanted = {name.lower(): text for name, text in sources.items()}
-
     for module in modules:
         stream_name, stream = _stream(vba, module.stream_name)
         if module.name.lower() in wanted:
@@ -754,4 +938,35 @@ def with_module_sources(vba_project: bytes, sources: dict[str, str]) -> bytes:
     vba.children[found[0] if found else "_VBA_PROJECT"] = VBA_PROJECT_STREAM
     for name in [n for n in vba.children if n.lower().startswith(_SRP_PREFIX)]:
         del vba.children[name]
+    if edit.project_name is not None or edit.renames or edit.added:
+        _rewrite_project_streams(root, vba, edit, renamed, modules, codec)
     return write_compound_file(root)
+
+
+def _rewrite_project_streams(
+    root: Storage,
+    vba: Storage,
+    edit: ProjectEdit,
+    renamed: dict[str, str],
+    modules: list[_Module],
+    codec: str,
+) -> None:
+    """PROJECT and PROJECTwm, which sit beside the VBA storage, told of the changes."""
+    parent = _parent_of(root, vba)
+    project_name, project = _stream(parent, "PROJECT")
+    parent.children[project_name] = _project_stream(
+        project.decode(codec), edit.project_name, renamed, list(edit.added)
+    ).encode(codec)
+    found = _child(parent, "PROJECTwm")
+    if found is not None:
+        parent.children[found[0]] = _name_map(modules, codec)
+
+
+def _parent_of(root: Storage, target: Storage) -> Storage:
+    pending = [root]
+    while pending:
+        storage = pending.pop(0)
+        if any(child is target for child in storage.children.values()):
+            return storage
+        pending.extend(c for c in storage.children.values() if isinstance(c, Storage))
+    raise ValueError("the VBA storage has no parent storage")
