@@ -17,6 +17,7 @@ import olefile
 import openpyxl
 import pandas as pd
 import pytest
+import xlwings
 from click.testing import CliRunner
 from lxml import etree
 from oletools.olevba import VBA_Parser
@@ -30,8 +31,10 @@ from kamxl.excel.addin import (
     CONFIG_SHEET,
     UDF_MODULE,
     addin_template,
+    addin_xlwings_version,
     build_addin,
     ribbon_xml,
+    xlwings_mismatch,
 )
 from kamxl.excel.ribbon import ACTIONS, FileBook, LiveBook, dispatch
 from kamxl.excel.vbaproject import decompress, module_sources
@@ -155,6 +158,56 @@ def test_addin_commands(tmp_path: Path) -> None:
     assert "Excel is not available on linux" in install.stderr
 
 
+def _with_xlwings_version(addin: Path, version: str, target: Path) -> Path:
+    """A copy of the add-in whose VBA names another xlwings (as one built elsewhere would)."""
+    from kamxl.excel.vbaproject import with_module_sources
+
+    with zipfile.ZipFile(addin) as z:
+        parts = {info: z.read(info.filename) for info in z.infolist()}
+    for info, data in parts.items():
+        if info.filename == "xl/vbaProject.bin":
+            xlwings_module = module_sources(data)["xlwings"]
+            changed = xlwings_module.replace(xlwings.__version__, version)
+            parts[info] = with_module_sources(data, {"xlwings": changed})
+    with zipfile.ZipFile(target, "w") as z:
+        for info, data in parts.items():
+            z.writestr(info, data)
+    return target
+
+
+def test_the_addin_names_the_installed_xlwings(addin: Path) -> None:
+    assert addin_xlwings_version(addin) == xlwings.__version__
+    with zipfile.ZipFile(addin) as z:
+        xlwings_module = module_sources(z.read("xl/vbaProject.bin"))["xlwings"]
+    assert f'"xlwings64-{xlwings.__version__}.dll"' in xlwings_module
+    assert '"xlwings-" & XLWINGS_VERSION & ".applescript"' in xlwings_module
+    assert xlwings_mismatch(xlwings.__version__) is None
+
+
+def test_install_refuses_an_addin_of_another_xlwings_and_says_why(
+    addin: Path, tmp_path: Path
+) -> None:
+    other = _with_xlwings_version(addin, "0.30.0", tmp_path / "kamxl.xlam")
+    assert addin_xlwings_version(other) == "0.30.0"
+    result = CliRunner().invoke(main, ["addin", "install", "--file", str(other)])
+    assert result.exit_code == 1
+    assert "built with xlwings 0.30.0" in result.stderr
+    assert f"has xlwings {xlwings.__version__}" in result.stderr
+    assert (
+        "xlwings64-0.30.0.dll" in result.stderr and 'pip install "xlwings==0.30.0"' in result.stderr
+    )
+
+
+def test_about_compares_the_addins_xlwings_with_the_installed_one() -> None:
+    fake = FakeBook(SAMPLE)
+    same = dispatch("kam_about", LiveBook(fake, addin_xlwings=xlwings.__version__))
+    assert f"xlwings {xlwings.__version__}" in same and "built for this xlwings" in same
+    other = dispatch("kam_about", LiveBook(fake, addin_xlwings="0.30.0"))
+    assert "Warning: this kamxl.xlam was built with xlwings 0.30.0" in other
+    assert fake.app._alerts[-1] == ("info", other)
+    assert "Warning" not in dispatch("kam_about", FileBook(SAMPLE))
+
+
 # --- the actions, headless -----------------------------------------------------------------
 
 
@@ -222,6 +275,10 @@ def test_deck_buttons_build_nothing_from_a_workbook_that_fails_the_check(tmp_pat
 
 
 # --- LiveBook on stand-ins for xlwings objects ------------------------------------------------
+#
+# A stand-in offers only what xlwings offers on BOTH Windows and macOS: its public names are
+# checked against xlwings' real classes below, and none is ``api`` (the platform's own
+# object model: COM on Windows, appscript on macOS). Bookkeeping of the tests is private.
 
 
 def _address(a1: str) -> tuple[int, int]:
@@ -234,7 +291,7 @@ def _address(a1: str) -> tuple[int, int]:
 
 class FakeRange:
     def __init__(self, sheet: FakeSheet, first: tuple[int, int], last: tuple[int, int]) -> None:
-        self.sheet, self.first, self.last = sheet, first, last
+        self._sheet, self._first, self._last = sheet, first, last
         self.row, self.column = first
         self._options: dict[str, Any] = {}
 
@@ -244,18 +301,18 @@ class FakeRange:
 
     @property
     def last_cell(self) -> FakeRange:
-        return FakeRange(self.sheet, self.last, self.last)
+        return FakeRange(self._sheet, self._last, self._last)
 
     @property
     def formula(self) -> str:
-        value = self.sheet.formulas.get(self.first)
+        value = self._sheet._formulas.get(self._first)
         return value or ""
 
     @property
     def value(self) -> Any:
-        (r1, c1), (r2, c2) = self.first, self.last
+        (r1, c1), (r2, c2) = self._first, self._last
         grid = [
-            [self.sheet.cells.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)
+            [self._sheet._cells.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)
         ]
         if self._options.get("ndim") == 1:
             return [row[0] for row in grid]
@@ -265,19 +322,19 @@ class FakeRange:
     def value(self, values: Any) -> None:
         if self._options.get("transpose"):
             for i, value in enumerate(values):
-                self.sheet.cells[(self.first[0] + i, self.first[1])] = value
+                self._sheet._cells[(self._first[0] + i, self._first[1])] = value
         else:
-            self.sheet.cells[self.first] = values
+            self._sheet._cells[self._first] = values
 
 
 class FakeSheet:
     def __init__(self, name: str, cells: dict[tuple[int, int], Any], formulas: dict) -> None:
-        self.name, self.cells, self.formulas = name, cells, formulas
+        self.name, self._cells, self._formulas = name, cells, formulas
 
     @property
     def used_range(self) -> FakeRange:
-        rows = max(r for r, _ in self.cells) if self.cells else 1
-        columns = max(c for _, c in self.cells) if self.cells else 1
+        rows = max(r for r, _ in self._cells) if self._cells else 1
+        columns = max(c for _, c in self._cells) if self._cells else 1
         return FakeRange(self, (1, 1), (rows, columns))
 
     def range(self, first: Any, last: Any = None) -> FakeRange:
@@ -288,31 +345,31 @@ class FakeSheet:
         return FakeRange(self, start, end)
 
 
-class FakeSheets(list):
-    active: FakeSheet
+class FakeSheets:
+    def __init__(self, sheets: list[FakeSheet]) -> None:
+        self._sheets = sheets
+        self.active = sheets[0]
+
+    def __iter__(self) -> Any:
+        return iter(self._sheets)
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
-            return next(s for s in self if s.name == key)
-        return super().__getitem__(key)
-
-
-class FakeApi:
-    def __init__(self) -> None:
-        self.calculated = 0
-
-    def CalculateFull(self) -> None:
-        self.calculated += 1
+            return next(s for s in self._sheets if s.name == key)
+        return self._sheets[key]
 
 
 class FakeApp:
     def __init__(self) -> None:
-        self.api = FakeApi()
-        self.alerts: list[tuple[str, str]] = []
+        self._calculated = 0
+        self._alerts: list[tuple[str, str]] = []
         self.selection: FakeRange | None = None
 
-    def alert(self, message: str, title: str = "", mode: str = "info") -> None:
-        self.alerts.append((mode, message))
+    def calculate(self) -> None:
+        self._calculated += 1
+
+    def alert(self, prompt: str, title: str | None = None, mode: str | None = None) -> None:
+        self._alerts.append((mode or "info", prompt))
 
 
 class FakeBook:
@@ -323,7 +380,7 @@ class FakeBook:
         formulas = openpyxl.load_workbook(path)
         self.name, self.fullname = path.name, str(path)
         self.app = FakeApp()
-        self.sheets = FakeSheets()
+        sheets = []
         for ws in values.worksheets:
             cells, found = {}, {}
             for row in ws.iter_rows():
@@ -338,8 +395,43 @@ class FakeBook:
                     text = getattr(cell.value, "text", cell.value)
                     if isinstance(text, str) and text.startswith("=") and not drop_formulas:
                         found[(cell.row, cell.column)] = text
-            self.sheets.append(FakeSheet(ws.title, cells, found))
+            sheets.append(FakeSheet(ws.title, cells, found))
+        self.sheets = FakeSheets(sheets)
         self.sheets.active = self.sheets["Accounts"]
+
+
+def _public(instance: object) -> set[str]:
+    return {name for name in dir(instance) if not name.startswith("_")}
+
+
+def test_the_stand_ins_offer_only_what_xlwings_offers_on_both_platforms() -> None:
+    import inspect as inspect_module
+
+    import xlwings.main as real
+
+    fake = FakeBook(SAMPLE)
+    fake.app.selection = fake.sheets["Accounts"].range("A2")
+    pairs = [
+        (fake, real.Book),
+        (fake.app, real.App),
+        (fake.sheets, real.Sheets),
+        (fake.sheets["Accounts"], real.Sheet),
+        (fake.app.selection, real.Range),
+    ]
+    for stand_in, xlwings_class in pairs:
+        assert "api" not in _public(stand_in)
+        assert _public(stand_in) <= set(dir(xlwings_class)), (stand_in, xlwings_class)
+    # Same call shapes as xlwings' own methods.
+    alert = inspect_module.signature(real.App.alert).parameters
+    assert list(alert)[:4] == ["self", "prompt", "title", "buttons"]
+    assert list(inspect_module.signature(real.App.calculate).parameters) == ["self"]
+
+
+def test_the_ribbon_calls_no_platform_object_model() -> None:
+    """``.api`` is COM on Windows and appscript on macOS: an action using it fails on one."""
+    source = Path(ribbon.__file__).read_text()
+    code = "\n".join(line.split("#")[0] for line in source.splitlines())
+    assert not re.search(r"\.api\b", code.replace("``app.api``", ""))
 
 
 def test_livebook_reads_what_the_file_reader_reads() -> None:
@@ -359,7 +451,7 @@ def test_livebook_active_row_caller_and_alerts(tmp_path: Path) -> None:
     assert book.active_account() == "ACC-004"  # row 5 of Accounts
     book.output_dir = lambda: tmp_path  # type: ignore[method-assign]
     message = dispatch("kam_handshake", book)
-    assert fake.app.alerts == [("info", message)]
+    assert fake.app._alerts == [("info", message)]
     assert (tmp_path / "ACC-004 Nordfjell Logistics - Handshake 2026-Q3.pptx").exists()
     # Called from the add-in's ribbon, Book.caller() is the add-in: the active book is used.
     addin_book = type(
@@ -376,14 +468,14 @@ def test_livebook_active_row_caller_and_alerts(tmp_path: Path) -> None:
 def test_livebook_recalculate_fills_value_columns(tmp_path: Path) -> None:
     fake = FakeBook(SAMPLE, drop_formulas=True)
     accounts = fake.sheets["Accounts"]
-    header = {accounts.cells[(1, c)]: c for c in range(1, 40) if (1, c) in accounts.cells}
+    header = {accounts._cells[(1, c)]: c for c in range(1, 40) if (1, c) in accounts._cells}
     column = header["score"]
     for row in range(2, 32):
-        accounts.cells[(row, column)] = 0.0  # stale values, no formulas
+        accounts._cells[(row, column)] = 0.0  # stale values, no formulas
     message = LiveBook(fake).recalculate()
-    assert fake.app.api.calculated == 1
+    assert fake.app._calculated == 1
     expected = read_workbook(SAMPLE).computed["score"].to_list()  # numbers, "#N/A" for one
-    assert [accounts.cells[(row, column)] for row in range(2, 32)] == expected
+    assert [accounts._cells[(row, column)] for row in range(2, 32)] == expected
     assert message.startswith("Recalculated 30 accounts; values written in attractiveness")
 
 

@@ -53,6 +53,8 @@ class KamBook(Protocol):
     """What a ribbon action needs from a workbook."""
 
     name: str
+    #: The xlwings version of the add-in whose button called (None when run headless).
+    addin_xlwings: str | None
 
     def read(self) -> KamWorkbook:
         """The workbook's content, typed and checked."""
@@ -101,6 +103,7 @@ class FileBook:
     ) -> None:
         self.path = Path(path)
         self.name = self.path.name
+        self.addin_xlwings: str | None = None
         self.account = account
         self.out = out
         self.messages: list[str] = []
@@ -181,24 +184,25 @@ def _live_cell(value: Any) -> Any:
 class LiveBook:
     """The workbook open in Excel that called the ribbon (through xlwings)."""
 
-    def __init__(self, book: Any) -> None:
+    def __init__(self, book: Any, *, addin_xlwings: str | None = None) -> None:
         self.book = book
         self.name = book.name
+        self.addin_xlwings = addin_xlwings
         self._read: KamWorkbook | None = None
 
     @classmethod
-    def caller(cls) -> LiveBook:
+    def caller(cls, *, addin_xlwings: str | None = None) -> LiveBook:
         """The workbook the user is working in. Called from the add-in's ribbon, xlwings'
         ``Book.caller()`` is the add-in itself: the user's workbook is the active one."""
         import xlwings as xw
 
-        return cls.of(xw.Book.caller())
+        return cls.of(xw.Book.caller(), addin_xlwings=addin_xlwings)
 
     @classmethod
-    def of(cls, caller: Any) -> LiveBook:
+    def of(cls, caller: Any, *, addin_xlwings: str | None = None) -> LiveBook:
         if str(caller.name).lower().endswith((".xlam", ".xla")):
-            return cls(caller.app.books.active)
-        return cls(caller)
+            return cls(caller.app.books.active, addin_xlwings=addin_xlwings)
+        return cls(caller, addin_xlwings=addin_xlwings)
 
     def read(self) -> KamWorkbook:
         if self._read is None:
@@ -218,12 +222,9 @@ class LiveBook:
         return None if match.empty else match.iloc[0]["account_id"]
 
     def ask_account(self, choices: list[str]) -> str | None:
-        if platform.system() != "Windows":  # no input box through xlwings on macOS
-            return None
-        answer = self.book.app.api.InputBox(
-            "Account id (for example " + ", ".join(choices[:3]) + "):", "kamxl", choices[0]
-        )
-        return answer if isinstance(answer, str) and answer in choices else None
+        """No question asked: xlwings has no input box on both Windows and macOS (only
+        ``app.api``, which differs), so the user is told to select a row instead."""
+        return None
 
     def output_dir(self) -> Path:
         if self.book.fullname and Path(self.book.fullname).parent.exists():
@@ -233,9 +234,11 @@ class LiveBook:
         return folder
 
     def recalculate(self) -> str:
-        """Excel recalculates every formula (the KAM_* ones included); a computed column that
-        holds values instead of formulas gets kamxl's values, one write per column."""
-        self.book.app.api.CalculateFull()
+        """Excel recalculates (``app.calculate()``, which xlwings offers on Windows and
+        macOS: every formula whose inputs changed, and the volatile ``KAM_FRESHNESS``); a
+        computed column that holds values instead of formulas gets kamxl's values, one
+        write per column."""
+        self.book.app.calculate()
         book = read_grids(LiveGrids(self.book))
         accounts = book.sheets["Accounts"]
         sheet = self.book.sheets[accounts.title]
@@ -347,16 +350,23 @@ def open_output_folder(book: KamBook) -> str:
 
 
 def about(book: KamBook) -> str:
-    try:
-        import xlwings
+    """The versions that answer the add-in, and whether the add-in's xlwings (the one its
+    VBA was built for, sent by the button) is the installed one."""
+    addin_xlwings = book.addin_xlwings
+    import xlwings
 
-        xlwings_version = xlwings.__version__
-    except ImportError:  # pragma: no cover - xlwings is a dependency
-        xlwings_version = "not installed"
-    return (
-        f"kamxl {kamxl.__version__} (xlwings {xlwings_version}, Python "
+    text = (
+        f"kamxl {kamxl.__version__} (xlwings {xlwings.__version__}, Python "
         f"{platform.python_version()}, {sys.platform}) - {date.today().isoformat()}"
     )
+    if addin_xlwings is None:
+        return text
+    from kamxl.excel.addin import xlwings_mismatch
+
+    mismatch = xlwings_mismatch(addin_xlwings)
+    if mismatch is None:
+        return f"{text}\nThe add-in was built for this xlwings ({addin_xlwings})."
+    return f"{text}\nWarning: {mismatch}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,12 +456,16 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def dispatch(control_id: str, book: KamBook | None = None) -> str:
+def dispatch(
+    control_id: str, book: KamBook | None = None, *, addin_xlwings: str | None = None
+) -> str:
     """Run the action of ``control_id`` on ``book`` (default: the workbook that called).
+    ``addin_xlwings`` is the xlwings version the calling add-in was built for (its VBA
+    sends it), which *About* compares with the installed one.
 
     Whatever happens, the user is told: the action's message, or the error in one line.
     """
-    target = book if book is not None else LiveBook.caller()
+    target = book if book is not None else LiveBook.caller(addin_xlwings=addin_xlwings)
     action = ACTIONS.get(control_id)
     if action is None:
         message = f"unknown kamxl action {control_id!r}: reinstall the add-in (kamxl addin build)"
