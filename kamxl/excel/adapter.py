@@ -195,35 +195,25 @@ def udf(
 
     def decorate(func: F) -> F:
         parameters = inspect.signature(func).parameters
-        names = list(parameters)
-        missing = set(names) - set(arguments)
+        missing = set(parameters) - set(arguments)
         if missing:
             raise TypeError(f"{func.__name__}: no description for {sorted(missing)}")
-        declared: Any = excel_function(rowwise=rowwise)(func)
-        setattr(
-            declared,
-            _DECLARATION,
-            Declaration(
-                name=func.__name__,
-                doc=inspect.getdoc(func) or "",
-                category=CATEGORY,
-                volatile=volatile,
-                arguments=tuple(
-                    Argument(
-                        name,
-                        arguments[name],
-                        parameters[name].default is not inspect.Parameter.empty,
-                    )
-                    for name in names
-                ),
+        declared = Declaration(
+            name=func.__name__,
+            doc=inspect.getdoc(func) or "",
+            category=CATEGORY,
+            volatile=volatile,
+            arguments=tuple(
+                Argument(name, arguments[name], p.default is not inspect.Parameter.empty)
+                for name, p in parameters.items()
             ),
         )
-        for name in reversed(names):
-            declared = xw.arg(name, ndim=2, err_to_str=True, doc=arguments[name])(declared)
-        declared = xw.ret(ExcelErrors)(declared)
-        if volatile:
-            return xw.func(category=CATEGORY, volatile=True)(declared)
-        return xw.func(category=CATEGORY)(declared)
+        wrapped: Any = excel_function(rowwise=rowwise)(func)
+        setattr(wrapped, _DECLARATION, declared)
+        for argument in reversed(declared.arguments):
+            wrapped = xw.arg(argument.name, ndim=2, err_to_str=True, doc=argument.doc)(wrapped)
+        wrapped = xw.ret(ExcelErrors)(wrapped)
+        return xw.func(category=declared.category, volatile=declared.volatile)(wrapped)
 
     return decorate
 

@@ -146,8 +146,9 @@ def _with_code(source: str, code: str, *, keep_code: bool = False) -> str:
     lines = source.splitlines()
     header = [line for line in lines if line.startswith("Attribute ")]
     kept = [line for line in lines if not line.startswith("Attribute ")] if keep_code else []
-    body = [line for line in kept if line.strip()]
-    return end.join([*header, *body, *code.splitlines()]) + end
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return end.join([*header, *kept, *code.splitlines()]) + end
 
 
 def _with_project_name(source: str) -> str:
@@ -174,12 +175,7 @@ def _vba(project: bytes) -> bytes:
                 HELP_MODULE: help_module(functions),
             },
             sources={
-                CALLBACK_MODULE: _with_code(
-                    sources[_TEMPLATE_CALLBACK_MODULE].replace(
-                        f'"{_TEMPLATE_CALLBACK_MODULE}"', f'"{CALLBACK_MODULE}"', 1
-                    ),
-                    _CALLBACK_SOURCE,
-                ),
+                CALLBACK_MODULE: _with_code(sources[_TEMPLATE_CALLBACK_MODULE], _CALLBACK_SOURCE),
                 "xlwings": _with_project_name(sources["xlwings"]),
                 "ThisWorkbook": _with_code(sources["ThisWorkbook"], _OPEN_SOURCE, keep_code=True),
             },

@@ -352,20 +352,19 @@ def open_output_folder(book: KamBook) -> str:
 def about(book: KamBook) -> str:
     """The versions that answer the add-in, and whether the add-in's xlwings (the one its
     VBA was built for, sent by the button) is the installed one."""
-    addin_xlwings = book.addin_xlwings
     import xlwings
 
     text = (
         f"kamxl {kamxl.__version__} (xlwings {xlwings.__version__}, Python "
         f"{platform.python_version()}, {sys.platform}) - {date.today().isoformat()}"
     )
-    if addin_xlwings is None:
+    if book.addin_xlwings is None:
         return text
     from kamxl.excel.addin import xlwings_mismatch
 
-    mismatch = xlwings_mismatch(addin_xlwings)
+    mismatch = xlwings_mismatch(book.addin_xlwings)
     if mismatch is None:
-        return f"{text}\nThe add-in was built for this xlwings ({addin_xlwings})."
+        return f"{text}\nThe add-in was built for this xlwings ({book.addin_xlwings})."
     return f"{text}\nWarning: {mismatch}"
 
 

@@ -689,6 +689,10 @@ def module_sources(vba_project: bytes) -> dict[str, str]:
     the ``Attribute VB_...`` lines and the line ends are part of it.
     """
     _, vba, _, codec, modules = _open_project(vba_project)
+    return _sources(vba, modules, codec)
+
+
+def _sources(vba: Storage, modules: list[_Module], codec: str) -> dict[str, str]:
     sources = {}
     for module in modules:
         stream = _stream(vba, module.stream_name)[1]
@@ -874,7 +878,7 @@ def edit_project(vba_project: bytes, edit: ProjectEdit) -> bytes:
     if len(set(names_after)) != len(names_after):
         raise ValueError("two modules of the VBA project would have the same name")
 
-    sources = module_sources(vba_project)
+    sources = _sources(vba, modules, codec)
     wanted = {name.lower(): text for name, text in edit.sources.items()}
     spelled = {name.lower(): name for name in edit.sources}
     for module in modules:
@@ -891,7 +895,8 @@ def edit_project(vba_project: bytes, edit: ProjectEdit) -> bytes:
             record.size_field = len(record.data)
         old_stream, _ = _stream(vba, module.stream_name)
         del vba.children[old_stream]
-        wanted.setdefault(new.lower(), _renamed_source(sources[module.name], new))
+        # Its VB_Name line names the new module, in its old source or in the one given.
+        wanted[new.lower()] = _renamed_source(wanted.get(new.lower(), sources[module.name]), new)
         module.name = module.stream_name = new
         vba.children[new] = b""  # filled below from its source
 
