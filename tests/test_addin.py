@@ -198,6 +198,18 @@ def test_install_refuses_an_addin_of_another_xlwings_and_says_why(
     )
 
 
+def test_install_refuses_a_file_that_is_not_the_addin(tmp_path: Path) -> None:
+    text = tmp_path / "kamxl.xlam"
+    text.write_text("not a workbook")
+    for path, said in [
+        (SAMPLE, "has no VBA project: it is not an add-in"),
+        (text, "is not an Excel workbook"),
+    ]:
+        result = CliRunner().invoke(main, ["addin", "install", "--file", str(path)])
+        assert result.exit_code == 1 and said in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_about_compares_the_addins_xlwings_with_the_installed_one() -> None:
     fake = FakeBook(SAMPLE)
     same = dispatch("kam_about", LiveBook(fake, addin_xlwings=xlwings.__version__))

@@ -281,11 +281,13 @@ def addin_xlwings_version(path: Path | str) -> str:
     (Windows) and calls ``xlwings-<it>.applescript`` (macOS), which only that xlwings
     version installs."""
     with Package.open(Path(path)) as package:
+        if not package.has("xl/vbaProject.bin"):
+            raise AddinError(f"{path} has no VBA project: it is not an add-in (kamxl.xlam)")
         for source in module_sources(package.read("xl/vbaProject.bin")).values():
             found = _XLWINGS_VERSION.search(source)
             if found:
                 return found.group(1)
-    raise AddinError(f"{path} has no xlwings VBA module: is it kamxl.xlam?")
+    raise AddinError(f"{path} has no xlwings VBA module: it is not kamxl.xlam")
 
 
 def xlwings_mismatch(addin_version: str) -> str | None:
