@@ -490,6 +490,18 @@ def addin_install(path: Path | None) -> None:
         click.echo(install_addin(path))
 
 
+@addin.command("lite")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--force", is_flag=True, help="Replace an existing main.py, requirements.txt.")
+@_reports_errors
+def addin_lite(output: Path, force: bool) -> None:
+    """Write main.py and requirements.txt for xlwings Lite (Mac, Excel on the web) into -o."""
+    from kamxl.excel.lite import write_lite
+
+    for path in write_lite(output, overwrite=force):
+        click.echo(f"Wrote {path}")
+
+
 @main.command()
 @click.argument("book", type=_EXISTING)
 @_keep_going
