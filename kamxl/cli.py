@@ -21,6 +21,7 @@ import click
 
 import kamxl
 from kamxl.errors import KamxlError
+from kamxl.interrupts import catch_interrupts, raise_if_interrupted
 from kamxl.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,10 +71,13 @@ class _Commands(click.Group):
     line on stderr and exit code 130, leaving no temporary file behind."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        catch_interrupts()
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            raise_if_interrupted()  # one a finaliser swallowed
         except KeyboardInterrupt:
             _interrupted()
+        return result
 
 
 def _interrupted() -> NoReturn:

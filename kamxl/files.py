@@ -41,6 +41,7 @@ from typing import BinaryIO
 
 from kamxl.characters import clean_text
 from kamxl.errors import OutputError
+from kamxl.interrupts import raise_if_interrupted
 
 __all__ = [
     "atomic_write",
@@ -347,6 +348,7 @@ def atomic_write(
         except OSError as error:
             raise OutputError(path, f"cannot be written: {error.strerror or error}") from error
     try:
+        raise_if_interrupted()  # a Ctrl-C swallowed while writing: no output appears
         _copy_mode(path, temp)
         _publish(temp, path, overwrite=overwrite)
     except OutputError:

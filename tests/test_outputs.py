@@ -25,7 +25,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator, Set
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from click.testing import CliRunner
@@ -425,3 +425,33 @@ def test_sigint_while_reading_exits_130(command: str, big_book: Path, tmp_path: 
     code, stdout, stderr = finished(run, timeout=60)
     assert (code, stdout, stderr) == (130, "", INTERRUPTED)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_a_finaliser_swallowed_still_stops_the_output(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C landing in a ``__del__`` is swallowed by Python ("Exception ignored"); kamxl
+    recorded it, so the file being written never takes its name, and nothing is printed."""
+    from kamxl import interrupts
+    from kamxl.files import atomic_write
+
+    class Finaliser:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here, inside __del__
+            time.sleep(0.01)
+
+    def write(stream: BinaryIO) -> None:
+        stream.write(b"half")
+        Finaliser()  # collected at once: its KeyboardInterrupt is swallowed
+        stream.write(b" and the rest")
+
+    handler, hook = signal.getsignal(signal.SIGINT), sys.unraisablehook
+    try:
+        interrupts.catch_interrupts()
+        with pytest.raises(KeyboardInterrupt):
+            atomic_write(tmp_path / "out.txt", write)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        sys.unraisablehook = hook
+    assert list(tmp_path.iterdir()) == []
+    assert "KeyboardInterrupt" not in capfd.readouterr().err
