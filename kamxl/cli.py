@@ -21,7 +21,7 @@ import click
 
 import kamxl
 from kamxl.errors import KamxlError
-from kamxl.interrupts import catch_interrupts, raise_if_interrupted
+from kamxl.interrupts import interrupts_caught, raise_if_interrupted
 from kamxl.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,10 +71,10 @@ class _Commands(click.Group):
     line on stderr and exit code 130, leaving no temporary file behind."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        catch_interrupts()
         try:
-            result = super().invoke(ctx)
-            raise_if_interrupted()  # one a finaliser swallowed
+            with interrupts_caught():
+                result = super().invoke(ctx)
+                raise_if_interrupted()  # one a finaliser swallowed
         except KeyboardInterrupt:
             _interrupted()
         return result

@@ -11,24 +11,35 @@ swallowed interrupt prints nothing.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
 _pending = threading.Event()
 
 
-def catch_interrupts() -> None:
-    """Handle SIGINT in this process (main thread only): record it, raise KeyboardInterrupt."""
+@contextlib.contextmanager
+def interrupts_caught() -> Iterator[None]:
+    """While inside, SIGINT (main thread only) is recorded as well as raised, and an
+    interrupt a finaliser swallowed prints nothing; on leaving, the previous handler and hook
+    are back and the record is cleared, so a later run in the same process starts clean."""
     if threading.current_thread() is not threading.main_thread():
+        yield
         return
     _pending.clear()
-    signal.signal(signal.SIGINT, _on_interrupt)
-    if not isinstance(sys.unraisablehook, _QuietAboutInterrupts):
-        sys.unraisablehook = _QuietAboutInterrupts(sys.unraisablehook)
+    handler = signal.signal(signal.SIGINT, _on_interrupt)
+    hook = sys.unraisablehook
+    sys.unraisablehook = _QuietAboutInterrupts(hook)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        sys.unraisablehook = hook
+        _pending.clear()
 
 
 def _on_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -49,7 +60,7 @@ class _QuietAboutInterrupts:
 
 
 def raise_if_interrupted() -> None:
-    """Raise KeyboardInterrupt if SIGINT arrived since :func:`catch_interrupts`, even if the
+    """Raise KeyboardInterrupt if SIGINT arrived inside :func:`interrupts_caught`, even if the
     KeyboardInterrupt it raised then was swallowed somewhere."""
     if _pending.is_set():
         raise KeyboardInterrupt

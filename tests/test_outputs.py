@@ -446,12 +446,10 @@ def test_an_interrupt_a_finaliser_swallowed_still_stops_the_output(
         stream.write(b" and the rest")
 
     handler, hook = signal.getsignal(signal.SIGINT), sys.unraisablehook
-    try:
-        interrupts.catch_interrupts()
-        with pytest.raises(KeyboardInterrupt):
-            atomic_write(tmp_path / "out.txt", write)
-    finally:
-        signal.signal(signal.SIGINT, handler)
-        sys.unraisablehook = hook
+    with interrupts.interrupts_caught(), pytest.raises(KeyboardInterrupt):
+        atomic_write(tmp_path / "out.txt", write)
     assert list(tmp_path.iterdir()) == []
     assert "KeyboardInterrupt" not in capfd.readouterr().err
+    # left behind as found: the handler, the hook, and no interrupt recorded
+    assert (signal.getsignal(signal.SIGINT), sys.unraisablehook) == (handler, hook)
+    assert atomic_write(tmp_path / "after.txt", b"later").read_bytes() == b"later"
