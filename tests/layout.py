@@ -53,7 +53,8 @@ INK_PIXELS = 12
 _XHTML = "{http://www.w3.org/1999/xhtml}"
 _PUNCTUATION = "\"'()[]{}«»“”‘’.,;:!?…•·–—"
 _NUMBER = re.compile(r"[-+−]?\d[\d.,\u00a0\u202f]*")
-_UNIT = re.compile(r"(?:[kKM]|Md|bn|Mds)?€|%|pts?|EUR|[kKM]|Md|bn")
+_SCALES = ("k", "K", "M", "Md", "Mds", "bn")
+_UNIT = re.compile(r"(?:[kKM]|Md|bn|Mds)?€|%|pts?|EUR|[kKM]|Md|Mds|bn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,7 @@ class Frame:
     kind: str  # "text", "table", "chart" or "other"
     points: int = 0
     words: frozenset[str] = frozenset()
-    texts: tuple[str, ...] = ()  # a chart's texts: its labels, one whole label each
+    texts: tuple[str, ...] = ()  # a chart's labels or a table's cells, each whole
 
 
 @dataclass(slots=True)
@@ -169,8 +170,8 @@ def _frame(shape: Any) -> Frame:
         texts = tuple(" ".join(t.split()) for t in chart_texts(chart))
         return Frame(shape.name, box, "chart", chart_points(chart), frozenset(words(texts)), texts)
     if getattr(shape, "has_table", False) and shape.has_table:
-        cells = [cell.text for row in shape.table.rows for cell in row.cells]
-        return Frame(shape.name, box, "table", words=frozenset(words(cells)))
+        cells = tuple(" ".join(c.text.split()) for row in shape.table.rows for c in row.cells)
+        return Frame(shape.name, box, "table", words=frozenset(words(cells)), texts=cells)
     if shape.has_text_frame and shape.text_frame.text.strip():
         return Frame(shape.name, box, "text", words=frozenset(words([shape.text_frame.text])))
     return Frame(shape.name, box, "other")
@@ -203,21 +204,25 @@ def words(texts: Iterable[str]) -> set[str]:
     return found
 
 
-def place_lines(page: Page) -> None:
-    """Give each line of ``page`` the frame (text, table or chart) it was drawn in: of the
-    frames holding its centre, one whose text has the line's words (two frames drawn over
-    each other both hold it), the smallest if several."""
-    candidates = [
+def _frame_of(page: Page, box: Box, text: str) -> int | None:
+    """The frame (text, table or chart) ``text`` drawn in ``box`` belongs to: of the frames
+    holding its centre, one whose text has its words (two frames drawn over each other both
+    hold it), the smallest if several."""
+    x, y = box.centre
+    holding = [
         (frame.box.area, index)
         for index, frame in enumerate(page.frames)
-        if frame.kind in ("text", "table", "chart")
+        if frame.kind in ("text", "table", "chart") and frame.box.holds(x, y, slack=1.0)
     ]
+    own_words = words([text])
+    own = [(a, i) for a, i in holding if own_words <= page.frames[i].words]
+    return min(own or holding)[1] if holding else None
+
+
+def place_lines(page: Page) -> None:
+    """Give each line of ``page`` the frame it was drawn in (:func:`_frame_of`)."""
     for line in page.lines:
-        x, y = line.box.centre
-        holding = [(a, i) for a, i in candidates if page.frames[i].box.holds(x, y, slack=1.0)]
-        line_words = words([line.text])
-        own = [(a, i) for a, i in holding if line_words <= page.frames[i].words]
-        line.shape = min(own or holding)[1] if holding else None
+        line.shape = _frame_of(page, line.box, line.text)
 
 
 def overlaps(page: Page) -> list[str]:
@@ -239,12 +244,17 @@ def overlaps(page: Page) -> list[str]:
     return found
 
 
-def _one_label(frame: Frame, first: Line, second: Line) -> bool:
-    """Whether two lines are one label of a chart, wrapped (the renderer wraps labels with a
-    tight line spacing)."""
+def _one_label(frame: Frame, first: Line | Run, second: Line | Run) -> bool:
+    """Whether two lines are one label of a chart or one cell of a table, wrapped (the
+    renderer wraps chart labels with a tight line spacing)."""
     upper, lower = sorted((first, second), key=lambda line: line.box.y0)
-    joined = (upper.text + " " + lower.text, upper.text + lower.text)
+    up, low = _text(upper), _text(lower)
+    joined = (f"{up} {low}", up + low)
     return any(j in text for text in frame.texts for j in joined)
+
+
+def _text(line: Line | Run) -> str:
+    return " ".join(" ".join(w.text for w in line.words).split())
 
 
 def off_page(page: Page) -> list[str]:
@@ -308,11 +318,66 @@ def empty_charts(page: Page) -> list[str]:
     return found
 
 
-def _consecutive(page: Page) -> Iterable[tuple[Line, Line]]:
-    """Each line and the next one of the same flow (the same text read on)."""
-    for first, second in zip(page.lines, page.lines[1:], strict=False):
-        if first.flow == second.flow and first.words and second.words:
-            yield first, second
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The words of one line that belong to one frame: pdftotext joins the texts of frames
+    side by side (three tiles, two columns) into one line; a run is one frame's part."""
+
+    words: tuple[Word, ...]
+    box: Box
+    key: tuple[str, int]  # the frame, or the pdftotext flow of words in no frame
+
+
+def _runs(page: Page) -> list[Run]:
+    """The runs of every line; a word outside every frame (text overflowing its box) goes
+    with the frame its flow was last in."""
+    runs = []
+    last_frame: dict[int, int] = {}
+    for line in page.lines:
+        groups: dict[tuple[str, int], list[Word]] = {}
+        for word in line.words:
+            frame = _frame_of(page, word.box, word.text)
+            frame = last_frame.get(line.flow) if frame is None else frame
+            if frame is not None:
+                last_frame[line.flow] = frame
+            key = ("frame", frame) if frame is not None else ("flow", line.flow)
+            groups.setdefault(key, []).append(word)
+        for key, grouped in groups.items():
+            box = Box(
+                min(w.box.x0 for w in grouped),
+                min(w.box.y0 for w in grouped),
+                max(w.box.x1 for w in grouped),
+                max(w.box.y1 for w in grouped),
+            )
+            runs.append(Run(tuple(grouped), box, key))
+    return runs
+
+
+def _consecutive(page: Page) -> Iterable[tuple[Run, Run]]:
+    """Each run of words and the run that continues it: in the same frame, on the next line
+    down, overlapping it horizontally (the same column of text read on)."""
+    runs = sorted(_runs(page), key=lambda run: (run.box.y0, run.box.x0))
+    for i, first in enumerate(runs):
+        height = first.box.height
+        for second in runs[i + 1 :]:
+            if second.box.y0 > first.box.y1 + height:
+                break
+            below = second.box.y0 >= first.box.y0 + 0.5 * height
+            width, _ = first.box.intersection(Box(second.box.x0, 0, second.box.x1, 1e9))
+            if second.key == first.key and below and width > 0:
+                if _continues(page, first, second):
+                    yield first, second
+                break
+
+
+def _continues(page: Page, first: Run, second: Run) -> bool:
+    """Whether ``second`` reads on from ``first``: in a text frame, or in words of no frame,
+    always; in a table or a chart only within one cell or one label (the next row of a
+    column, the next label down are other texts)."""
+    kind, index = first.key
+    if kind != "frame" or page.frames[index].kind == "text":
+        return True
+    return _one_label(page.frames[index], first, second)
 
 
 def broken_words(page: Page, vocabulary: set[str]) -> list[str]:
@@ -343,16 +408,19 @@ def _has_letter(text: str) -> bool:
 
 
 def split_units(page: Page) -> list[str]:
-    """A number ending a line whose unit starts the next (``16,8`` / ``M€``), or a currency
-    sign ending a line whose number starts the next (``€`` / ``16.8M``)."""
+    """An amount ending a line whose unit starts the next (``16,8`` / ``M€``, ``16,9 M`` /
+    ``€``, ``98`` / ``%``), or a currency sign ending a line whose number starts the next
+    (``€`` / ``16.8M``)."""
+    keep = _PUNCTUATION.replace("%", "")
     found = []
     for first, second in _consecutive(page):
-        end = first.words[-1].text.strip(_PUNCTUATION.replace("%", ""))
-        start = second.words[0].text.strip(_PUNCTUATION.replace("%", ""))
-        number_then_unit = _NUMBER.fullmatch(end) and _UNIT.fullmatch(start)
+        tail = [w.text.strip(keep) for w in first.words[-2:]]
+        end, start = tail[-1], second.words[0].text.strip(keep)
+        scaled = len(tail) == 2 and bool(_NUMBER.fullmatch(tail[0])) and end in _SCALES
+        amount = " ".join(tail) if scaled else end
         sign_then_number = end in ("€", "$", "£", "EUR") and start[:1].isdigit()
-        if number_then_unit or sign_then_number:
-            found.append(f"slide {page.number}: {end!r} / {start!r}")
+        if ((scaled or _NUMBER.fullmatch(end)) and _UNIT.fullmatch(start)) or sign_then_number:
+            found.append(f"slide {page.number}: {amount!r} / {start!r}")
     return found
 
 
@@ -364,6 +432,7 @@ class Rendered:
     pdf: Path
     pages: list[Page]
     vocabulary: list[set[str]]
+    found: dict[str, list[str]] = field(default_factory=dict)  # check -> defects, once
 
 
 def convert_to_pdf(pptx_files: Sequence[Path], out_dir: Path, profile: Path) -> None:
@@ -413,7 +482,13 @@ CHECKS = ("overlap", "border", "chart", "broken_word", "unit_split")
 
 
 def run_check(check: str, deck: Rendered) -> list[str]:
-    """The defects ``check`` finds on every page of ``deck``."""
+    """The defects ``check`` finds on every page of ``deck`` (worked out once per deck)."""
+    if check not in deck.found:
+        deck.found[check] = _check_pages(check, deck)
+    return list(deck.found[check])
+
+
+def _check_pages(check: str, deck: Rendered) -> list[str]:
     found: list[str] = []
     for page in deck.pages:
         if check == "overlap":

@@ -388,6 +388,8 @@ def _quarter(revenue: list[Row], account: str, period: str) -> float:
 
 
 def _accounts(text: dict[str, Any], revenue: list[Row]) -> list[Row]:
+    """The three accounts; amounts are of one quarter, as revenue_curr (wallet, costs)."""
+
     def both(account: str) -> Row:
         return {
             "revenue_prev": _quarter(revenue, account, "2026-Q2"),
@@ -403,9 +405,9 @@ def _accounts(text: dict[str, Any], revenue: list[Row]) -> list[Row]:
             "kam": "Claire Dumont-Vasseur",
             "exec_sponsor": "Henrik Lund",
             **both(_LONG),
-            "wallet": 41_500_000,
-            "variable_costs": 10_120_000,
-            "cost_to_serve": 1_380_000,
+            "wallet": 9_600_000,
+            "variable_costs": 2_650_000,
+            "cost_to_serve": 340_000,
             "plan_updated": date(2026, 9, 28),
         },
         {
@@ -417,9 +419,9 @@ def _accounts(text: dict[str, Any], revenue: list[Row]) -> list[Row]:
             "exec_sponsor": "Henrik Lund",
             "status": "key",
             **both(_NORMAL),
-            "wallet": 9_800_000,
-            "variable_costs": 2_050_000,
-            "cost_to_serve": 240_000,
+            "wallet": 2_300_000,
+            "variable_costs": 520_000,
+            "cost_to_serve": 60_000,
             "plan_updated": date(2026, 7, 2),
         },
         # Almost nothing: the required columns of its row, and one revenue line.

@@ -82,7 +82,43 @@ DECKS: tuple[DeckSpec, ...] = (
 
 #: The defects the current decks have, (deck id, check) -> what exactly is wrong. Strict:
 #: when the product code fixes one, its test fails until the entry is removed.
-KNOWN: dict[tuple[str, str], str] = {}
+_PILED = "relationship map (slide 7): stakeholder labels drawn over each other"
+_SPLIT_PERCENT = "objectives (slide 8): '30' ends a line and its '%' starts the next"
+KNOWN: dict[tuple[str, str], str] = {
+    **{
+        (f"stress-{lang}_qbr_STR-001_internal", "overlap"): f"{_PILED} (25 stakeholders: "
+        "'Christophe de La Rochefoucauld-Montmorency' over 'Jean-Baptiste ...', 'Guillaume "
+        "Vasseur' over 'Anne-Sophie Hennequin', 13 pairs)"
+        for lang in ("en", "fr")
+    },
+    **{
+        (f"stress-{lang}_qbr_STR-002_internal", "overlap"): f"{_PILED} (6 stakeholders: "
+        "'Clémence Kessler' over 'Barthélemy de La Rochefoucauld-Montmorency')"
+        for lang in ("en", "fr")
+    },
+    **{
+        (f"stress-{lang}_portfolio_all_internal", "chart"): "portfolio matrix (slide 2) of 3 "
+        "accounts (2 rated) draws no bubble: 'Chart 5' has 7 points, 0 coloured pixels"
+        for lang in ("en", "fr")
+    },
+    ("stress-fr_handshake_STR-001_internal", "unit_split"): "handshake: the ambition tiles "
+    "'16,9 M' / '€', '21,4 M' / '€', '34,9 M' / '€' (the € wraps under each amount), and "
+    "in the priorities '98' / '%'",
+    ("many_qbr_M0001_internal", "overlap"): f"{_PILED} (40 stakeholders: 38 pairs)",
+    ("sample_qbr_ACC-001_internal", "overlap"): f"{_PILED} ('Matthias Kessler' over "
+    "'Florian Brenner')",
+    ("sample_qbr_ACC-004_internal", "overlap"): f"{_PILED} ('Johan Haugen' over 'Lars Nyberg')",
+    ("sample_qbr_ACC-004_internal_fr", "overlap"): f"{_PILED} ('Johan Haugen' over 'Lars Nyberg')",
+    **{
+        (deck, "unit_split"): _SPLIT_PERCENT
+        for deck in (
+            "sample_qbr_ACC-001_internal",
+            "sample_qbr_ACC-004_internal",
+            "sample_qbr_ACC-004_client",
+            "sample_qbr_ACC-004_internal_fr",
+        )
+    },
+}
 
 
 def _params() -> list[object]:
@@ -217,8 +253,11 @@ def _blank_deck() -> Presentation:
     return prs
 
 
-def _text_box(slide: object, text: str, left: float, top: float, width: float, size: int = 18):
-    box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(0.6))
+def _text_box(
+    slide: object, text: str, left: float, top: float, width: float, size: int = 18, lines: int = 1
+):
+    height = Inches(0.6) if lines == 1 else Pt(size * 1.25 * lines + 8)
+    box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), height)
     box.text_frame.word_wrap = True
     box.text_frame.text = text
     for paragraph in box.text_frame.paragraphs:
@@ -279,6 +318,8 @@ def _defect_unit_split(path: Path) -> Path:
     prs = _blank_deck()
     slide = prs.slides.add_slide(prs.slide_layouts[6])
     _text_box(slide, "Revenue grew to 16,8\vM€ this year", 1, 1, 6)
+    for left in (1, 3, 5):  # three tiles side by side, their "€" wrapped away
+        _text_box(slide, "21,4 M\v€", left, 3, 1.8, size=28, lines=2)
     prs.save(str(path))
     return path
 
@@ -320,6 +361,7 @@ DEFECT_DECKS: dict[str, Callable[[Path], Path]] = {
         ("chart", "chart 'Chart 1' has 3 points but draws"),
         ("broken_word", "'Établis' / 'semen' (a word broken)"),
         ("unit_split", "'16,8' / 'M€'"),
+        ("unit_split", "'21,4 M' / '€'"),
     ],
 )
 def test_each_check_finds_its_defect(layout_run: LayoutRun, check: str, expected: str) -> None:
