@@ -229,8 +229,11 @@ def overlaps(page: Page) -> list[str]:
     """Pairs of lines of different shapes (or of a table's cells, or of a chart's labels)
     drawn over each other: sharing more than :data:`OVERLAP_TOLERANCE` of the smaller box."""
     found = []
-    for i, first in enumerate(page.lines):
-        for second in page.lines[i + 1 :]:
+    lines = sorted(page.lines, key=lambda line: line.box.y0)
+    for i, first in enumerate(lines):
+        for second in lines[i + 1 :]:
+            if second.box.y0 >= first.box.y1:
+                break  # this line and every later one start below ``first``
             width, height = first.box.intersection(second.box)
             smaller = min(first.box.area, second.box.area)
             if width <= 1.0 or width * height <= OVERLAP_TOLERANCE * smaller:
@@ -287,6 +290,8 @@ def empty_charts(page: Page) -> list[str]:
     """Charts whose data has points but whose frame, on the page's PNG, has almost no
     coloured pixel outside its texts (labels, legend entries and their keys): nothing of
     the data was drawn."""
+    if not any(frame.kind == "chart" and frame.points for frame in page.frames):
+        return []
     if page.png is None:
         raise ValueError(f"page {page.number} has no PNG to look at")
     image = np.asarray(Image.open(page.png).convert("RGB")).astype(np.int16)

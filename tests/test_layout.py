@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +193,7 @@ def _build(spec: DeckSpec, books: dict[str, object], folder: Path) -> Path:
 @pytest.fixture(scope="session")
 def layout_run(tmp_path_factory: pytest.TempPathFactory) -> LayoutRun:
     """Build, convert (one soffice run, own profile) and read every deck of the session."""
+    started = time.monotonic()
     folder = _layout_folder(tmp_path_factory)
     paths = _workbooks(folder / "workbooks")
     books = {name: read_workbook(path) for name, path in paths.items()}
@@ -213,7 +215,11 @@ def layout_run(tmp_path_factory: pytest.TempPathFactory) -> LayoutRun:
             path, folder / "pdf" / f"{deck_id}.pdf", folder / "png", vocabulary.get(source, set())
         )
     _write_report(folder, decks, refused)
-    print(f"\nlayout: PNGs of every page in {folder / 'png'} (defects: {folder / 'defects.txt'})")
+    pages = sum(len(deck.pages) for deck in decks.values())
+    print(
+        f"\nlayout: {len(decks)} decks, {pages} pages in {time.monotonic() - started:.0f} s; "
+        f"PNGs of every page in {folder / 'png'}, defects in {folder / 'defects.txt'}"
+    )
     return LayoutRun(folder, decks, refused)
 
 
