@@ -446,7 +446,13 @@ def _ratings() -> list[Row]:
     ]
 
 
-def _revenue(rng: random.Random) -> list[Row]:
+_PRODUCT_LINES = {
+    "en": ("Equipment", "Services", "Spare parts"),
+    "fr": ("Équipements", "Services", "Pièces détachées"),
+}
+
+
+def _revenue(rng: random.Random, language: str) -> list[Row]:
     rows = []
     for account, base in ((_LONG, 3_950_000), (_NORMAL, 820_000)):
         for i, period in enumerate(PERIODS):
@@ -457,7 +463,7 @@ def _revenue(rng: random.Random) -> list[Row]:
                     "period": period,
                     "revenue": round(level, -3),
                     "forecast": round(level * rng.uniform(0.92, 1.08), -3),
-                    "product_line": rng.choice(("Equipment", "Services", "Spare parts")),
+                    "product_line": rng.choice(_PRODUCT_LINES[language]),
                 }
             )
     rows.append({"account_id": _BARE, "period": PERIOD, "revenue": 185_000})
@@ -688,7 +694,7 @@ def stress_rows(language: str = "en") -> dict[str, list[Row]]:
     long_people = _stakeholders(rng, language, _LONG, 25, used)
     normal_people = _stakeholders(rng, language, _NORMAL, 6, used)
     names = [p["name"] for p in long_people]
-    revenue = _revenue(rng)
+    revenue = _revenue(rng, language)
     return {
         "Settings": _settings(language),
         "Accounts": _accounts(text, revenue),
