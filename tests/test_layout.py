@@ -105,7 +105,7 @@ KNOWN: dict[tuple[str, str], str] = {
     ("stress-fr_handshake_STR-001_internal", "unit_split"): "handshake: the ambition tiles "
     "'16,9 M' / '€', '21,4 M' / '€', '34,9 M' / '€' (the € wraps under each amount), and "
     "in the priorities '98' / '%'",
-    ("many_qbr_M0001_internal", "overlap"): f"{_PILED} (40 stakeholders: 38 pairs)",
+    ("many_qbr_M0001_internal", "overlap"): f"{_PILED} (40 stakeholders: 36 pairs)",
     ("sample_qbr_ACC-001_internal", "overlap"): f"{_PILED} ('Matthias Kessler' over "
     "'Florian Brenner')",
     ("sample_qbr_ACC-004_internal", "overlap"): f"{_PILED} ('Johan Haugen' over 'Lars Nyberg')",
