@@ -34,6 +34,7 @@ What it does NOT catch, and only Excel does (found by trying each here, LibreOff
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -297,6 +298,17 @@ def _libreoffice_missing() -> str | None:
     return None
 
 
+def _system_environment() -> dict[str, str]:
+    """The environment of the system Python and the soffice it starts: the system's PATH and
+    no variable of another Python. With a pyenv interpreter's folder first on the PATH (as
+    ``pyenv``'s shims run pytest), soffice's Python script provider fails ("C++ code threw
+    std::bad_alloc") and the error reader never runs."""
+    foreign = ("PYENV", "_PYENV", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(foreign)}
+    environment["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    return environment
+
+
 @pytest.fixture(scope="module")
 def compiled(addin_sources: dict[str, str]) -> dict[str, dict[str, Any]]:
     """LibreOffice's verdict on every module for every platform, and on the bad modules;
@@ -320,6 +332,7 @@ def compiled(addin_sources: dict[str, str]) -> dict[str, dict[str, Any]]:
     run = subprocess.run(
         [str(SYSTEM_PYTHON), str(DRIVER)],
         input=json.dumps({"modules": modules, "timeout": DRIVER_TIMEOUT}),
+        env=_system_environment(),
         capture_output=True,
         text=True,
         timeout=DRIVER_TIMEOUT + 30,
