@@ -804,7 +804,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             ctx.forecast,
             names=(t.label("actual"), t.label("forecast")),
             value_axis_title=t("revenue_axis", symbol=f.symbol),
-            number_format="#,##0",
+            number_format=charts.chart_formats(f.language).integer,
         ),
         left_out=any(key.startswith(("revenue:", "forecast:")) for key in left_out),
     )
@@ -1062,6 +1062,12 @@ def _required_roles() -> tuple[str, ...]:
     return REQUIRED_ROLES
 
 
+def _matrix_tiers(ctx: PortfolioContext) -> list[str | None]:
+    """The tier of each point of the matrix (None where the tier is unknown or in doubt)."""
+    tiers = {row["account_id"]: row["tier"] for row in ctx.accounts}
+    return [tiers.get(account_id) for account_id in ctx.matrix_accounts]
+
+
 def _relationship_chart(slide: Slide, box: Box, ctx: QbrContext, text: DeckText) -> None:
     """Stakeholders placed by attitude (x, -2..2) and power (y, 1..5), labelled by name."""
     data = XyChartData()
@@ -1270,6 +1276,16 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             x_title=t.label("strength"),
             y_title=t.label("attractiveness"),
             quadrant_labels={q: t.status(q) for q in ("Strategic", "Star", "Status", "Streamline")},
+            series_name=t.label("no_tier"),
+            groups=_matrix_tiers(ctx),
+            group_names={tier: t("matrix_tier", tier=tier) for tier in ctx.tier_labels},
+            caption=lambda shown: t(
+                "matrix_caption",
+                labelled=len(shown.labelled),
+                shown=shown.shown,
+                biggest=max(size for *_, size in ctx.matrix),
+                name=max(ctx.matrix, key=lambda p: p[3])[0],
+            ),
         ),
         left_out="matrix" in ctx.left_out,
     )
@@ -1296,7 +1312,8 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             ctx.pareto[1],
             x_title=t.label("accounts_share"),
             y_title=t.label("revenue_share"),
-            marker=(0.2, k.top20_share.value) if k.top20_share.ok else None,
+            marker_x=0.2 if k.top20_share.ok else None,
+            language=f.language,
         ),
         left_out=k.top20_share.from_bad_input,
     )
@@ -1413,6 +1430,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
                 [n for n, _ in ctx.kam_load],
                 [c for _, c in ctx.kam_load],
                 value_axis_title=t.label("key_accounts"),
+                number_format=charts.chart_formats(f.language).integer,
                 band=(low, high),
             ),
         )

@@ -37,10 +37,11 @@ checked against both renderers (PowerPoint and LibreOffice 7):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import IO, Any, Final
 
 from lxml import etree
@@ -71,12 +72,16 @@ from kamxl.deck import style
 __all__ = [
     "MAX_LABELLED_POINTS",
     "QUADRANTS",
+    "ChartFormats",
+    "MatrixLabels",
     "add_bar_chart",
     "add_health_chart",
     "add_matrix_chart",
     "add_pareto_chart",
     "add_revenue_chart",
     "chart_data_values",
+    "chart_formats",
+    "curve_value",
 ]
 
 #: Text inside charts: tick labels, axis titles and legends.
@@ -89,6 +94,38 @@ MAX_LABELLED_POINTS: Final = 30
 MAX_LABELLED_PERIODS: Final = 8
 #: The four quadrants of the portfolio matrix, keyed as the caller's ``quadrant_labels``.
 QUADRANTS: Final = ("Strategic", "Star", "Status", "Streamline")
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFormats:
+    """The number formats of one language for chart axes and data labels (decks.md "One
+    number format per language everywhere, chart axes and data labels included").
+
+    Excel number format strings, which PowerPoint and LibreOffice render the same on any
+    machine: a separator written as ``,`` would follow the reader's system locale, so the
+    French thousands separator is a literal narrow no-break space (U+202F, as the deck's
+    text writes it), grouped by conditional sections (every group up to 999 999 999; the
+    leading group of bigger numbers runs on).
+    """
+
+    integer: str
+    percent: str
+
+
+_NNBSP: Final = "\u202f"
+_FORMATS: Final = {
+    "en": ChartFormats("#,##0", "0%"),
+    "fr": ChartFormats(f"[>=1000000]#{_NNBSP}###{_NNBSP}##0;[>=1000]#{_NNBSP}##0;0", f"0{_NNBSP}%"),
+}
+
+
+def chart_formats(language: str) -> ChartFormats:
+    """The chart number formats of ``language`` (``en`` or ``fr``)."""
+    try:
+        return _FORMATS[language]
+    except KeyError:
+        raise ValueError(f"no chart number formats for language {language!r}") from None
+
 
 _MAIN_LINE: Final = Pt(2.25)
 _THIN_LINE: Final = Pt(1.25)
@@ -782,8 +819,9 @@ _LABEL_POSITIONS: Final = (
 
 
 def _label_size(text: str, size: Length) -> tuple[float, float]:
-    """Rough width and height of a one-line label in EMU (Calibri averages ~0.5 em a char)."""
-    return (len(text) * 0.5 + 0.6) * size, 1.35 * size
+    """Rough width and height of a one-line label in EMU (Calibri averages ~0.5 em a char;
+    a little more is counted so that the rectangle holds the rendered text)."""
+    return (len(text) * 0.52 + 0.8) * size, 1.4 * size
 
 
 def _label_rect(
@@ -799,15 +837,28 @@ def _label_rect(
     return _Rect(cx - w / 2, cy + radius + gap, cx + w / 2, cy + radius + gap + h)
 
 
+@dataclass(frozen=True, slots=True)
+class _PlacedLabel:
+    """A label the placement model kept: which point, on which side, and where (EMU)."""
+
+    index: int
+    position: XL_LABEL_POSITION
+    rect: _Rect
+
+
 def _place_labels(
     points: Sequence[tuple[str, float, float, float]],
     radii: Sequence[float],
     plot: _Rect,
-    bounds: _Rect,
     reserved: Sequence[_Rect],
-) -> list[XL_LABEL_POSITION]:
-    """A position for each point's label that keeps labels off each other, off other bubbles
-    and inside the chart: greedy, biggest bubbles first, in order right, left, above, below."""
+    *,
+    limit: int,
+) -> list[_PlacedLabel]:
+    """The labels that fit: at most ``limit``, biggest bubbles first, each on the first side
+    (right, left, above, below) where it overlaps no label already placed, no reserved
+    rectangle (the quadrant names), no other bubble and stays inside the plot. A point with
+    no such side stays unlabelled: labels never overlap (decks.md "Charts stay readable").
+    """
     centres = [
         (
             plot.left + x / 100 * (plot.right - plot.left),
@@ -816,28 +867,47 @@ def _place_labels(
         for _, x, y, _ in points
     ]
     bubbles = [
-        _Rect(cx - r * 0.8, cy - r * 0.8, cx + r * 0.8, cy + r * 0.8)
+        _Rect(cx - r * 0.7, cy - r * 0.7, cx + r * 0.7, cy + r * 0.7)
         for (cx, cy), r in zip(centres, radii, strict=True)
     ]
-    placed: list[_Rect] = list(reserved)
-    chosen: list[XL_LABEL_POSITION] = [XL_LABEL_POSITION.RIGHT] * len(points)
-    order = sorted(range(len(points)), key=lambda i: -points[i][3])
-    for i in order:
+    taken: list[_Rect] = list(reserved)
+    kept: list[_PlacedLabel] = []
+    for i in sorted(range(len(points)), key=lambda i: -points[i][3]):
+        if len(kept) >= limit:
+            break
         w, h = _label_size(points[i][0], LABEL_TEXT)
         cx, cy = centres[i]
-        best: tuple[float, int] | None = None
-        for rank, position in enumerate(_LABEL_POSITIONS):
+        for position in _LABEL_POSITIONS:
             rect = _label_rect(position, cx, cy, radii[i], w, h)
-            cost = 4 * sum(rect.overlap(other) for other in placed)
-            cost += sum(rect.overlap(b) for j, b in enumerate(bubbles) if j != i)
-            cost += 8 * rect.outside(bounds)
-            cost += rank * 0.02 * w * h  # a slight preference for the earlier positions
-            if best is None or cost < best[0]:
-                best = (cost, rank)
-        assert best is not None
-        chosen[i] = _LABEL_POSITIONS[best[1]]
-        placed.append(_label_rect(chosen[i], cx, cy, radii[i], w, h))
-    return chosen
+            if rect.outside(plot) > 0 or any(rect.overlap(other) > 0 for other in taken):
+                continue
+            if any(rect.overlap(b) > 0 for j, b in enumerate(bubbles) if j != i):
+                continue
+            kept.append(_PlacedLabel(i, position, rect))
+            taken.append(rect)
+            break
+    return kept
+
+
+#: Bubble colours of the groups (tiers), best first: brand, a lighter brand, greys.
+_GROUP_COLOURS: Final = (
+    style.BRAND,
+    _blend(style.BRAND, RGBColor(0xFF, 0xFF, 0xFF), 0.45),
+    _blend(style.GREY, RGBColor(0xFF, 0xFF, 0xFF), 0.25),
+    style.LINE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixLabels:
+    """What the matrix labelled: the names on the chart, and how many accounts it shows."""
+
+    labelled: tuple[str, ...]
+    shown: int
+
+
+def _pad(values: list[Any], length: int, blank: Any) -> list[Any]:
+    return values + [blank] * (length - len(values))
 
 
 def add_matrix_chart(
@@ -851,78 +921,90 @@ def add_matrix_chart(
     y_title: str,
     quadrant_labels: dict[str, str] | None = None,
     series_name: str = "",
+    groups: Sequence[str | None] | None = None,
+    group_names: dict[str, str] | None = None,
+    caption: Callable[[MatrixLabels], str] | None = None,
 ) -> GraphicFrame:
     """The portfolio matrix as a bubble chart: one bubble per ``(name, x, y, size)`` with x =
     strength and y = attractiveness (both 0-100, clamped to the axes) and size = current
     revenue (a size of zero or less, or a missing one, is drawn as the smallest bubble, 1 %
     of the biggest). Points without x or y cannot be placed and are left out.
 
+    ``groups`` gives each point's group (its tier), ``group_names`` the legend name of each
+    group in legend order (brand for the first, lighter shades after; a point whose group is
+    not named falls in a last group named ``series_name``). Without groups, one series named
+    ``series_name`` and no legend.
+
     Techniques, all inside the chart so everything moves and resizes with it:
 
+    - **Every series has the same number of points** (padded with blank points): LibreOffice
+      (7.x) draws no bubble, or a dot, for a series when a later series has more points
+      (the 3-account matrix rendered empty because of the 5-point helper series).
     - **Quadrant lines are the axes.** The horizontal axis crosses the vertical one at
       ``cut_y`` and the vertical axis crosses at ``cut_x`` (``c:crossesAt``), drawn as thin
       grey lines, with their tick labels kept at the plot edges (``tickLblPos="low"``); a
-      thin grey frame closes the plot. Both PowerPoint and LibreOffice draw this;
-      LibreOffice draws no error bars on bubble charts, which rules out the error-bar way.
+      thin grey frame closes the plot. LibreOffice draws no error bars on bubble charts.
     - **Bubble size.** Renderers draw the biggest bubble of a chart at a quarter of the
       plot's smaller side; PowerPoint would shrink that with ``c:bubbleScale`` but
-      LibreOffice ignores it. So a helper series holds one invisible "scale" bubble (at the
-      cut point) whose size makes the biggest account a bubble of 40 % of the default
-      diameter in both, and ``c:bubbleScale`` stays 100.
+      LibreOffice ignores it. So a helper series (the last) holds one invisible "scale"
+      bubble (at the cut point) whose size makes the biggest account a bubble of
+      :data:`_BUBBLE_FRACTION` of the default diameter in both, down to a quarter of that
+      for hundreds of accounts so that they stay apart.
     - **Quadrant names** (``quadrant_labels`` keyed by :data:`QUADRANTS`): labels of
-      invisible points of the same helper series in the outer corners (Star top left,
-      Strategic top right, Streamline bottom left, Status bottom right), small grey bold
-      type. Not text boxes, so they follow the chart; the trade-off is that the helper rows
-      (named after the joined labels) show in the embedded data when a reader edits it.
+      invisible points of the helper series in the outer corners, small grey bold type.
     - **Account labels**: custom label text per point (names also in column D of the
-      embedded sheet), on the :data:`MAX_LABELLED_POINTS` biggest accounts only. The plot
-      area has a pinned inner layout (``c:manualLayout``), so label sides (right, left,
-      above, below) can be chosen in slide units to keep labels off each other, off other
-      bubbles and inside the chart.
-
-    The accounts series (``series_name``) is brand at 35 % transparency so overlaps show.
+      embedded sheet) on the biggest accounts that can be labelled without any overlap (at
+      most :data:`MAX_LABELLED_POINTS`); the others are unlabelled points. ``caption``
+      receives what was labelled and returns the line written under the chart (the size
+      legend and "N accounts unlabelled"), in the deck's language.
     """
-    accounts = [
-        (
-            _one_line(str(name)),  # as labelled: its size places the label
-            min(max(fx, 0.0), 100.0),
-            min(max(fy, 0.0), 100.0),
-            _clean(size) or 0.0,
-        )
-        for name, x, y, size in points
-        if (fx := _clean(x)) is not None and (fy := _clean(y)) is not None
-    ]
+    accounts, kinds = _matrix_points(points, groups)
     if not accounts:
         raise ValueError("matrix chart: no account with both x and y")
-    biggest = max((size for *_, size in accounts), default=0.0)
-    biggest = biggest if biggest > 0 else 1.0
-    accounts = [(n, x, y, size if size > 0 else biggest * 0.01) for n, x, y, size in accounts]
+    biggest = max(size for *_, size in accounts)
+    names = dict(group_names or {})
+    order = [key for key in names if key in kinds] + (
+        [None] if any(kind not in names for kind in kinds) else []
+    )
+    members = {
+        key: [i for i, kind in enumerate(kinds) if (kind if kind in names else None) == key]
+        for key in order
+    }
 
-    # The pinned plot rectangle, as fractions of the frame: room for ticks and titles.
-    margin_left, margin_right, margin_top, margin_bottom = Inches(0.7), Pt(14), Pt(10), Inches(0.6)
-    fx, fy = margin_left / box.width, margin_top / box.height
-    fw = (box.width - margin_left - margin_right) / box.width
-    fh = (box.height - margin_top - margin_bottom) / box.height
+    caption_h = Pt(18) if caption is not None else 0
+    legend_h = Pt(22) if groups is not None else 0
+    chart_box = style.Box(box.left, box.top, box.width, box.height - caption_h)
+    margin_left, margin_right, margin_top = Inches(0.7), Pt(14), Pt(10)
+    margin_bottom = Inches(0.6) + legend_h
+    fx, fy = margin_left / chart_box.width, margin_top / chart_box.height
+    fw = (chart_box.width - margin_left - margin_right) / chart_box.width
+    fh = (chart_box.height - margin_top - margin_bottom) / chart_box.height
     plot = _Rect(
-        box.left + fx * box.width,
-        box.top + fy * box.height,
-        box.left + (fx + fw) * box.width,
-        box.top + (fy + fh) * box.height,
+        chart_box.left + margin_left,
+        chart_box.top + margin_top,
+        chart_box.left + margin_left + fw * chart_box.width,
+        chart_box.top + margin_top + fh * chart_box.height,
     )
     plot_w, plot_h = plot.right - plot.left, plot.bottom - plot.top
+    fraction = _bubble_fraction(len(accounts))
 
     corners = [(key, quadrant_labels[key]) for key in QUADRANTS if (quadrant_labels or {}).get(key)]
+    length = max([1 + len(corners), *(len(m) for m in members.values())])
     data = _BubbleData(number_format="0")
-    # The accounts first: LibreOffice drops the first series of a bubble chart when it is the
-    # helper (seen with LibreOffice 7), and the helper draws nothing anyway.
-    bubbles = data.add_series(series_name, number_format="#,##0")
-    for _, x, y, size in accounts:
-        bubbles.add_data_point(x, y, size)
-    data.point_labels[bubbles.index] = [name for name, *_ in accounts]
-    helper = data.add_series(" / ".join(text for _, text in corners), number_format="0")
-    helper.add_data_point(cut_x, cut_y, biggest / _BUBBLE_FRACTION**2)
-    corner_positions: list[XL_LABEL_POSITION] = []
+    for key in order:
+        series = data.add_series(
+            names.get(key, series_name) if key else series_name, number_format="#,##0"
+        )
+        chosen = members[key]
+        for i in chosen:
+            series.add_data_point(*accounts[i][1:])
+        for _ in range(length - len(chosen)):
+            series.add_data_point(None, None, None)
+        data.point_labels[series.index] = _pad([accounts[i][0] for i in chosen], length, "")
+    helper = data.add_series(" / ".join(text for _, text in corners) or " ", number_format="0")
+    helper.add_data_point(cut_x, cut_y, biggest / fraction**2)
     reserved: list[_Rect] = []
+    corner_positions: list[XL_LABEL_POSITION] = []
     _, label_h = _label_size("X", LABEL_TEXT)
     dy = (label_h / 2 + Pt(4)) / plot_h * 100
     dx = Pt(4) / plot_w * 100
@@ -939,17 +1021,18 @@ def add_matrix_chart(
         w, h = _label_size(text, LABEL_TEXT)
         cx, cy = plot.left + x / 100 * plot_w, plot.bottom - y / 100 * plot_h
         reserved.append(_label_rect(position, cx, cy, 0, w, h))
-    data.point_labels[helper.index] = ["", *(text for _, text in corners)]
+    for _ in range(length - 1 - len(corners)):
+        helper.add_data_point(None, None, None)
+    data.point_labels[helper.index] = _pad(["", *(text for _, text in corners)], length, "")
 
-    frame = _new_chart(slide, box, XL_CHART_TYPE.BUBBLE, data)
+    frame = _new_chart(slide, chart_box, XL_CHART_TYPE.BUBBLE, data)
     chart = frame.chart
     _set_plot_layout(chart, fx, fy, fw, fh)
     # Written out although 100 is the default: the size comes from the scale bubble.
     _plot_area(chart).find(qn("c:bubbleChart")).get_or_add_bubbleScale().set("val", "100")
-    account_ser, helper_ser = chart._chartSpace.findall(
+    *group_sers, helper_ser = chart._chartSpace.findall(
         ".//" + qn("c:bubbleChart") + "/" + qn("c:ser")
     )
-
     _hide_series(helper_ser)
     if corners:
         _series_dlbls(helper_ser)
@@ -958,25 +1041,19 @@ def add_matrix_chart(
                 helper_ser, idx + 1, text=text, position=position, colour=style.GREY, bold=True
             )
 
-    sp_pr = account_ser.get_or_add_spPr()
-    sp_pr.append(
-        parse_xml(
-            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(style.BRAND)}">'
-            f'<a:alpha val="{_BUBBLE_ALPHA}"/></a:srgbClr></a:solidFill>'
-        )
-    )
-    sp_pr.append(parse_xml(f"<a:ln {nsdecls('a')}><a:noFill/></a:ln>"))
-
-    # Labels on the biggest accounts; radii as both renderers draw them (area-true).
-    labelled = sorted(range(len(accounts)), key=lambda i: -accounts[i][3])[:MAX_LABELLED_POINTS]
-    labelled.sort()
-    max_radius = _BUBBLE_FRACTION * 0.25 * min(plot_w, plot_h) / 2
-    radii = [max_radius * math.sqrt(accounts[i][3] / biggest) for i in labelled]
-    frame_rect = _Rect(box.left, box.top, box.right, box.bottom)
-    positions = _place_labels([accounts[i] for i in labelled], radii, plot, frame_rect, reserved)
-    _series_dlbls(account_ser)
-    for i, position in zip(labelled, positions, strict=True):
-        _point_label(account_ser, i, text=accounts[i][0], position=position, colour=style.TEXT)
+    max_radius = fraction * 0.25 * min(plot_w, plot_h) / 2
+    radii = [max_radius * math.sqrt(size / biggest) for *_, size in accounts]
+    placed = _place_labels(accounts, radii, plot, reserved, limit=MAX_LABELLED_POINTS)
+    where = {label.index: label.position for label in placed}
+    for n, (key, ser) in enumerate(zip(order, group_sers, strict=True)):
+        colour = _GROUP_COLOURS[min(n, len(_GROUP_COLOURS) - 1)] if key else style.LINE
+        if groups is None:
+            colour = style.BRAND
+        _bubble_fill(ser, colour)
+        _series_dlbls(ser)
+        for idx, i in enumerate(members[key]):
+            if i in where:
+                _point_label(ser, idx, text=accounts[i][0], position=where[i], colour=style.TEXT)
 
     x_axis, y_axis = _x_axis(chart), chart.value_axis
     for axis, title, vertical in ((x_axis, x_title, False), (y_axis, y_title, True)):
@@ -995,8 +1072,76 @@ def add_matrix_chart(
     y_axis.crosses_at = float(cut_y)  # the horizontal axis crosses the vertical at cut_y
     x_axis.crosses_at = float(cut_x)  # and the vertical axis crosses at cut_x
     _frame_plot_area(chart)
-    _set_legend(chart, show=False)
+    _set_legend(chart, show=groups is not None)
+    if groups is not None:
+        _hide_legend_entries(chart, keep=set(range(len(order))))
+    if caption is not None:
+        result = MatrixLabels(tuple(accounts[p.index][0] for p in placed), len(accounts))
+        _caption(
+            slide, style.Box(box.left, chart_box.bottom, box.width, caption_h), caption(result)
+        )
     return frame
+
+
+def _matrix_points(
+    points: list[tuple[str, float, float, float]], groups: Sequence[str | None] | None
+) -> tuple[list[tuple[str, float, float, float]], list[str | None]]:
+    """The points that can be placed (x and y present), clamped to 0-100, with a size of at
+    least 1 % of the biggest; and the group of each."""
+    if groups is not None and len(groups) != len(points):
+        raise ValueError(f"matrix chart: {len(groups)} groups for {len(points)} points")
+    kinds = list(groups) if groups is not None else [None] * len(points)
+    kept = [
+        (
+            (
+                _one_line(str(name)),  # as labelled: its size places the label
+                min(max(fx, 0.0), 100.0),
+                min(max(fy, 0.0), 100.0),
+                _clean(size) or 0.0,
+            ),
+            kind,
+        )
+        for (name, x, y, size), kind in zip(points, kinds, strict=True)
+        if (fx := _clean(x)) is not None and (fy := _clean(y)) is not None
+    ]
+    biggest = max((p[3] for p, _ in kept), default=0.0)
+    biggest = biggest if biggest > 0 else 1.0
+    accounts = [(n, x, y, s if s > 0 else biggest * 0.01) for (n, x, y, s), _ in kept]
+    return accounts, [kind for _, kind in kept]
+
+
+def _bubble_fraction(count: int) -> float:
+    """The biggest bubble's diameter as a fraction of the renderers' default: smaller as
+    accounts get many (40 % up to 40 accounts, down to 15 % at 500 and more)."""
+    if count <= 40:
+        return _BUBBLE_FRACTION
+    return max(0.15, _BUBBLE_FRACTION * math.sqrt(40 / count) * 1.5)
+
+
+def _bubble_fill(ser: etree._Element, colour: RGBColor) -> None:
+    """A bubble series' fill: ``colour`` at :data:`_BUBBLE_ALPHA`, a thin white outline so
+    overlapping bubbles stay apart."""
+    sp_pr = ser.get_or_add_spPr()
+    for child in list(sp_pr):
+        sp_pr.remove(child)
+    sp_pr.append(
+        parse_xml(
+            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(colour)}">'
+            f'<a:alpha val="{_BUBBLE_ALPHA}"/></a:srgbClr></a:solidFill>'
+        )
+    )
+    sp_pr.append(parse_xml(_ln_xml(RGBColor(0xFF, 0xFF, 0xFF), Pt(0.5), declare=True)))
+
+
+def _caption(slide: Any, box: style.Box, text: str) -> None:
+    """A one-line grey note under a chart (what it leaves unlabelled, its size key)."""
+    shape = slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
+    frame = shape.text_frame
+    frame.word_wrap = True
+    frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
+    frame.text = _one_line(text)
+    for run in frame.paragraphs[0].runs:
+        _set_font(run.font, LABEL_TEXT, style.GREY)
 
 
 def _frame_plot_area(chart: Chart) -> None:
@@ -1028,20 +1173,25 @@ def add_pareto_chart(
     *,
     x_title: str,
     y_title: str,
-    marker: tuple[float, float] | None = None,
+    marker_x: float | None = None,
     names: tuple[str, str] = ("", ""),
     marker_label: str | None = None,
+    language: str = "en",
 ) -> GraphicFrame:
     """Cumulative revenue share (y) over the share of accounts (x), both 0-100 %.
 
     The curve is a brand line through the given points, starting at (0, 0) (added when the
     caller's first point is not the origin); a thin grey dashed diagonal shows an equal
-    distribution. ``marker`` (x, y), e.g. the top-20 % point, is a brand dot labelled with
-    ``marker_label`` (or its y value as a percentage), with thin dashed guide lines to both
-    axes drawn as error bars. ``names`` are the legend entries of the curve and the diagonal;
-    the legend shows only when both are given. Shares are fractions (0.2 = 20 %).
+    distribution. ``marker_x``, e.g. 0.2 for the top 20 % of accounts, puts a brand dot *on
+    the curve*: its y is the curve's value there, interpolated linearly between the two
+    points around it exactly as the straight segments are drawn (:func:`curve_value`). The
+    dot is labelled with ``marker_label`` (or its y as a percentage) and has thin dashed
+    guide lines to both axes, drawn as error bars. ``names`` are the legend entries of the
+    curve and the diagonal; the legend shows only when both are given. Shares are fractions
+    (0.2 = 20 %); the percent format is ``language``'s (:func:`chart_formats`).
     """
     _check_lengths("pareto chart", len(account_share), revenue_share)
+    percent = chart_formats(language).percent
     pairs = [
         (fx, fy)
         for x, y in zip(account_share, revenue_share, strict=True)
@@ -1049,18 +1199,19 @@ def add_pareto_chart(
     ]
     if not pairs or pairs[0] != (0.0, 0.0):
         pairs.insert(0, (0.0, 0.0))
+    marker = None if marker_x is None else (float(marker_x), curve_value(pairs, marker_x))
 
     curve_name, diagonal_name = names
-    data = _XyData(number_format="0%")
-    curve = data.add_series(curve_name or y_title, number_format="0%")
+    data = _XyData(number_format=percent)
+    curve = data.add_series(curve_name or y_title, number_format=percent)
     for x, y in pairs:
         curve.add_data_point(x, y)
-    diagonal = data.add_series(diagonal_name or x_title, number_format="0%")
+    diagonal = data.add_series(diagonal_name or x_title, number_format=percent)
     diagonal.add_data_point(0.0, 0.0)
     diagonal.add_data_point(1.0, 1.0)
     if marker is not None:
-        point = data.add_series(marker_label or " ", number_format="0%")
-        point.add_data_point(float(marker[0]), float(marker[1]))
+        point = data.add_series(marker_label or " ", number_format=percent)
+        point.add_data_point(*marker)
 
     frame = _new_chart(slide, box, XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, data)
     chart = frame.chart
@@ -1089,13 +1240,13 @@ def add_pareto_chart(
             size=CHART_TEXT,
             bold=True,
             background=True,
-            number_format="0%",
+            number_format=percent,
         )
         _add_err_bars(
-            ser, _err_bars_xml("x", "minus", float(marker[0]), style.GREY, _HAIR_LINE, "sysDash")
+            ser, _err_bars_xml("x", "minus", marker[0], style.GREY, _HAIR_LINE, "sysDash")
         )
         _add_err_bars(
-            ser, _err_bars_xml("y", "minus", float(marker[1]), style.GREY, _HAIR_LINE, "sysDash")
+            ser, _err_bars_xml("y", "minus", marker[1], style.GREY, _HAIR_LINE, "sysDash")
         )
 
     for axis, title, vertical in (
@@ -1105,7 +1256,7 @@ def add_pareto_chart(
         _style_value_axis(
             axis,
             title=title,
-            number_format="0%",
+            number_format=percent,
             vertical=vertical,
             minimum=0,
             maximum=1,
@@ -1116,6 +1267,19 @@ def add_pareto_chart(
     if chart.has_legend:
         _hide_legend_entries(chart, keep={0, 1})
     return frame
+
+
+def curve_value(points: Sequence[tuple[float, float]], x: float) -> float:
+    """The y of a curve of straight segments through ``points`` (sorted by x) at ``x``:
+    linear between the two points around it, the end value beyond either end."""
+    if not points:
+        raise ValueError("curve_value: no points")
+    if x <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in pairwise(points):
+        if x0 <= x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return points[-1][1]
 
 
 # ---------------------------------------------------------------------------------------------
