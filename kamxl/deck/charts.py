@@ -70,14 +70,18 @@ from kamxl.characters import clean_text
 from kamxl.deck import style
 
 __all__ = [
+    "ATTITUDES",
+    "MAX_LABELLED_PEOPLE",
     "MAX_LABELLED_POINTS",
     "QUADRANTS",
     "ChartFormats",
+    "MapLabels",
     "MatrixLabels",
     "add_bar_chart",
     "add_health_chart",
     "add_matrix_chart",
     "add_pareto_chart",
+    "add_relationship_chart",
     "add_revenue_chart",
     "chart_data_values",
     "chart_formats",
@@ -568,13 +572,18 @@ def _brand_bars(plot: Any, *, gap_width: int) -> Any:
     return bars
 
 
-def _marker(series: Any, colour: RGBColor | None, size: int = 7) -> None:
-    """A filled circle marker in ``colour``, or no marker at all."""
+def _marker(
+    series: Any,
+    colour: RGBColor | None,
+    size: int = 7,
+    shape: XL_MARKER_STYLE = XL_MARKER_STYLE.CIRCLE,
+) -> None:
+    """A filled marker (a circle unless told) in ``colour``, or no marker at all."""
     marker = series.marker
     if colour is None:
         marker.style = XL_MARKER_STYLE.NONE
         return
-    marker.style = XL_MARKER_STYLE.CIRCLE
+    marker.style = shape
     marker.size = size
     marker.format.fill.solid()
     marker.format.fill.fore_color.rgb = colour
@@ -675,28 +684,35 @@ def add_revenue_chart(
     return frame
 
 
-def _move_series_to_line_chart(chart: Chart, series_index: int) -> etree._Element:
-    """Move one ``c:ser`` of the chart's ``c:barChart`` into a new ``c:lineChart`` sharing the
-    bar chart's axes, placed right after it (CT_PlotArea: layout, the xCharts, the axes, spPr).
+def _move_series_to_line_chart(
+    chart: Chart, series_index: int | list[int], group: str = "c:barChart"
+) -> etree._Element:
+    """Move ``c:ser`` elements (by position) of the chart's ``group`` (``c:barChart`` or
+    ``c:areaChart``) into a new ``c:lineChart`` sharing its axes, placed right after it
+    (CT_PlotArea: layout, the xCharts, the axes, spPr), so the lines draw on top.
 
     CT_LineChart order: grouping, varyColors, ser*, dLbls, dropLines, hiLowLines, upDownBars,
-    marker, smooth, axId{2}. The series loses its bar-only ``c:invertIfNegative``; python-pptx
-    adds the line-series parts (``c:marker``, ``c:smooth``) in CT_LineSer order afterwards.
+    marker, smooth, axId{2}. A series loses its bar-only parts (``c:invertIfNegative``,
+    ``c:pictureOptions``, ``c:shape``); python-pptx adds the line-series parts
+    (``c:marker``, ``c:smooth``) in CT_LineSer order afterwards.
     """
     plot_area = _plot_area(chart)
-    bar_chart = plot_area.find(qn("c:barChart"))
-    ser = bar_chart.findall(qn("c:ser"))[series_index]
+    source = plot_area.find(qn(group))
+    every = source.findall(qn("c:ser"))
+    indices = [series_index] if isinstance(series_index, int) else series_index
     line_chart = parse_xml(
         f'<c:lineChart {nsdecls("c")}><c:grouping val="standard"/><c:varyColors val="0"/>'
         f'<c:marker val="1"/></c:lineChart>'
     )
-    for tag in ("c:invertIfNegative", "c:pictureOptions", "c:shape"):
-        for child in ser.findall(qn(tag)):
-            ser.remove(child)
-    line_chart.find(qn("c:marker")).addprevious(ser)
-    for ax_id in bar_chart.findall(qn("c:axId")):
+    for index in indices:
+        ser = every[index]
+        for tag in ("c:invertIfNegative", "c:pictureOptions", "c:shape"):
+            for child in ser.findall(qn(tag)):
+                ser.remove(child)
+        line_chart.find(qn("c:marker")).addprevious(ser)
+    for ax_id in source.findall(qn("c:axId")):
         line_chart.append(deepcopy(ax_id))
-    bar_chart.addnext(line_chart)
+    source.addnext(line_chart)
     return line_chart
 
 
@@ -704,12 +720,16 @@ def _move_series_to_line_chart(chart: Chart, series_index: int) -> etree._Elemen
 # 2. Health trend: the health score in brand, its components in thin greys.
 # ---------------------------------------------------------------------------------------------
 
-_COMPONENT_DASHES: Final = (
-    MSO_LINE_DASH_STYLE.SOLID,
-    MSO_LINE_DASH_STYLE.SQUARE_DOT,
-    MSO_LINE_DASH_STYLE.LONG_DASH,
-    MSO_LINE_DASH_STYLE.DASH_DOT,
+#: The components' lines: muted hues apart from the brand and the RAG colours, each with its
+#: own dash and marker, so they stay apart in print and for colour-blind readers.
+_COMPONENT_STYLES: Final = (
+    (RGBColor(0x6B, 0x5B, 0x95), MSO_LINE_DASH_STYLE.DASH, XL_MARKER_STYLE.SQUARE),
+    (RGBColor(0x2F, 0x85, 0x80), MSO_LINE_DASH_STYLE.ROUND_DOT, XL_MARKER_STYLE.TRIANGLE),
+    (RGBColor(0x8C, 0x6D, 0x4F), MSO_LINE_DASH_STYLE.LONG_DASH, XL_MARKER_STYLE.DIAMOND),
+    (style.GREY, MSO_LINE_DASH_STYLE.DASH_DOT, XL_MARKER_STYLE.X),
 )
+#: RAG bands are the RAG colours this transparent (alpha, 1/1000 %): a tint behind the lines.
+_BAND_ALPHA: Final = 14_000
 
 
 def add_health_chart(
@@ -720,25 +740,44 @@ def add_health_chart(
     *,
     value_axis_title: str,
     highlight_first: bool = True,
+    rag_cuts: tuple[float, float] | None = None,
+    band_names: tuple[str, str, str] = ("Red", "Amber", "Green"),
 ) -> GraphicFrame:
-    """Health (0-100) over the periods with its components.
+    """Health (0-100) over the periods with its components, over RAG bands.
 
     With ``highlight_first`` the first series is the health score: a thick brand line with
-    markers and its latest value labelled. The others are components: thin lines without
-    markers in shades from :data:`style.GREY` to :data:`style.LINE`, each with its own dash
-    pattern so they stay apart in print and for colour-blind readers. The value axis is fixed
-    at 0-100; the legend sits below the plot. ``None`` is a gap.
+    markers and its latest value labelled. The others are components: thinner lines, each
+    in its own muted hue with its own dash and marker (:data:`_COMPONENT_STYLES`). The value
+    axis is fixed at 0-100 in steps of 20; the legend sits below the plot. ``None`` is a gap.
+
+    ``rag_cuts`` (red_max, amber_max), the workbook's health thresholds, draws the red,
+    amber and green zones (0 to red_max, to amber_max, to 100) behind the lines, named
+    ``band_names`` in the legend: a stacked area chart of three band series (light tints of
+    the RAG colours) with the lines moved into a ``c:lineChart`` on the same axes after it,
+    so they draw on top (the technique of :func:`add_revenue_chart`).
     """
     if not series:
         raise ValueError("health chart: no series")
     _check_lengths("health chart", len(periods), *(values for _, values in series))
     data = _CategoryData(number_format="0")
     data.categories = periods
+    bands = _rag_band_heights(rag_cuts) if rag_cuts is not None else []
+    for name, height in zip(band_names, bands, strict=False):
+        data.add_series(name, [height] * len(periods))
     for name, values in series:
         data.add_series(name, [_clean(v) for v in values])
-    frame = _new_chart(slide, box, XL_CHART_TYPE.LINE_MARKERS, data)
+    chart_type = XL_CHART_TYPE.AREA_STACKED if bands else XL_CHART_TYPE.LINE_MARKERS
+    frame = _new_chart(slide, box, chart_type, data)
     chart = frame.chart
-    plot = chart.plots[0]
+    if bands:
+        _move_series_to_line_chart(
+            chart,
+            series_index=list(range(len(bands), len(bands) + len(series))),
+            group="c:areaChart",
+        )
+        for band, colour in zip(chart.plots[0].series, _RAG_ORDER, strict=True):
+            _tint(band._element, style.RAG[colour])
+    plot = chart.plots[-1]
     plot.vary_by_categories = False
 
     lines = list(plot.series)
@@ -763,11 +802,10 @@ def add_health_chart(
                 background=True,
                 number_format="0",
             )
-    count = len(components)
     for i, line in enumerate(components):
-        shade = _blend(style.GREY, style.LINE, i / (count - 1)) if count > 1 else style.GREY
-        _solid_line(line, shade, _THIN_LINE, _COMPONENT_DASHES[i % len(_COMPONENT_DASHES)])
-        _marker(line, None)
+        colour, dash, shape = _COMPONENT_STYLES[i % len(_COMPONENT_STYLES)]
+        _solid_line(line, colour, Pt(1.5), dash)
+        _marker(line, colour, size=5, shape=shape)
         line.smooth = False
 
     _style_category_axis(chart.category_axis)
@@ -779,9 +817,36 @@ def add_health_chart(
         minimum=0,
         maximum=100,
         major_unit=20,
+        gridlines=not bands,
     )
     _set_legend(chart, show=True)
     return frame
+
+
+#: The order of the RAG bands from the bottom of the health axis.
+_RAG_ORDER: Final = ("Red", "Amber", "Green")
+
+
+def _rag_band_heights(cuts: tuple[float, float]) -> list[float]:
+    """The heights of the stacked red, amber and green bands on a 0-100 axis: 0 to
+    red_max, red_max to amber_max, amber_max to 100 (thresholds clamped to 0-100)."""
+    red, amber = (min(max(float(c), 0.0), 100.0) for c in cuts)
+    amber = max(amber, red)
+    return [red, amber - red, 100.0 - amber]
+
+
+def _tint(ser: etree._Element, colour: RGBColor) -> None:
+    """A band series' fill: ``colour`` very transparent, no outline."""
+    sp_pr = ser.get_or_add_spPr()
+    for child in list(sp_pr):
+        sp_pr.remove(child)
+    sp_pr.append(
+        parse_xml(
+            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(colour)}">'
+            f'<a:alpha val="{_BAND_ALPHA}"/></a:srgbClr></a:solidFill>'
+        )
+    )
+    sp_pr.append(parse_xml(f"<a:ln {nsdecls('a')}><a:noFill/></a:ln>"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -853,10 +918,12 @@ def _place_labels(
     reserved: Sequence[_Rect],
     *,
     limit: int,
+    bubble_scale: float = 0.7,
 ) -> list[_PlacedLabel]:
     """The labels that fit: at most ``limit``, biggest bubbles first, each on the first side
     (right, left, above, below) where it overlaps no label already placed, no reserved
-    rectangle (the quadrant names), no other bubble and stays inside the plot. A point with
+    rectangle (the quadrant names), no other bubble (its inner square, ``bubble_scale`` of the
+    radius: a label may graze a round bubble's corner) and stays inside the plot. A point with
     no such side stays unlabelled: labels never overlap (decks.md "Charts stay readable").
     """
     centres = [
@@ -867,7 +934,12 @@ def _place_labels(
         for _, x, y, _ in points
     ]
     bubbles = [
-        _Rect(cx - r * 0.7, cy - r * 0.7, cx + r * 0.7, cy + r * 0.7)
+        _Rect(
+            cx - r * bubble_scale,
+            cy - r * bubble_scale,
+            cx + r * bubble_scale,
+            cy + r * bubble_scale,
+        )
         for (cx, cy), r in zip(centres, radii, strict=True)
     ]
     taken: list[_Rect] = list(reserved)
@@ -971,7 +1043,7 @@ def add_matrix_chart(
         for key in order
     }
 
-    caption_h = Pt(18) if caption is not None else 0
+    caption_h = _CAPTION_LINE * 2 if caption is not None else 0
     legend_h = Pt(22) if groups is not None else 0
     chart_box = style.Box(box.left, box.top, box.width, box.height - caption_h)
     margin_left, margin_right, margin_top = Inches(0.7), Pt(14), Pt(10)
@@ -1133,8 +1205,14 @@ def _bubble_fill(ser: etree._Element, colour: RGBColor) -> None:
     sp_pr.append(parse_xml(_ln_xml(RGBColor(0xFF, 0xFF, 0xFF), Pt(0.5), declare=True)))
 
 
+#: The height of a line of caption under a chart (9 pt type); a chart keeps two.
+_CAPTION_LINE: Final = Pt(13)
+
+
 def _caption(slide: Any, box: style.Box, text: str) -> None:
     """A one-line grey note under a chart (what it leaves unlabelled, its size key)."""
+    if not text.strip():
+        return
     shape = slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
     frame = shape.text_frame
     frame.word_wrap = True
@@ -1398,7 +1476,184 @@ def _hide_legend_entries(chart: Chart, *, keep: set[int]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. Reading a chart back.
+# 6. Relationship map: stakeholders by attitude (x, in words) and power (y).
+# ---------------------------------------------------------------------------------------------
+
+#: The attitude scale of the Stakeholders sheet (schema: -2 opponent ... 2 mentor).
+ATTITUDES: Final = (-2, -1, 0, 1, 2)
+#: The map names at most this many people (the most powerful); the others are points.
+MAX_LABELLED_PEOPLE: Final = 20
+#: Power tick labels 1-5 only: the axis runs 0-6 to leave room for labels at both ends.
+_POWER_FORMAT: Final = '[<0.5]"";[>5.5]"";0'
+
+
+@dataclass(frozen=True, slots=True)
+class MapLabels:
+    """What the relationship map labelled: the names on the chart, and how many it shows."""
+
+    labelled: tuple[str, ...]
+    shown: int
+
+
+def _spread(people: Sequence[tuple[str, float, float, bool]]) -> list[tuple[float, float]]:
+    """Each person's point, people on the same (attitude, power) spread side by side around
+    it (at most half a step wide), so that no point hides another."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, (_, attitude, power, _) in enumerate(people):
+        groups.setdefault((attitude, power), []).append(i)
+    points: list[tuple[float, float]] = [(0.0, 0.0)] * len(people)
+    for (attitude, power), members in groups.items():
+        step = min(0.16, 0.5 / max(len(members) - 1, 1))
+        for j, i in enumerate(members):
+            points[i] = (attitude + (j - (len(members) - 1) / 2) * step, power)
+    return points
+
+
+def add_relationship_chart(
+    slide: Any,
+    box: style.Box,
+    people: Sequence[tuple[str, float, float, bool]],
+    *,
+    attitude_names: Sequence[str],
+    x_title: str,
+    y_title: str,
+    stale_name: str = "",
+    caption: Callable[[MapLabels], str] | None = None,
+) -> GraphicFrame:
+    """The relationship map: one point per ``(name, attitude, power, stale)``, attitude (x)
+    on the workbook's scale -2 (opponent) to 2 (mentor), power (y) 1 to 5; people not seen
+    for 90+ days (``stale``) in grey (their own series, named ``stale_name``), the others in
+    brand (named ``y_title``).
+
+    - **Attitude in words.** The x axis has no tick labels; the five ``attitude_names``
+      (for -2 ... 2, in the deck's language) are the labels of an invisible helper series
+      on the bottom edge, written below it, so they stand under their columns outside the
+      plot. The columns are split by light grey gridlines at the half steps.
+    - **Integer power ticks outside the plot.** The y axis runs 0-6 in steps of 1 with its
+      labels at the plot's left edge; a conditional number format hides 0 and 6.
+    - **Labels never overlap.** Points sharing a spot are spread side by side
+      (:func:`_spread`); names go on the most powerful people first, each on the first side
+      (right, left, above, below) free of other labels and points and inside the plot, at
+      most :data:`MAX_LABELLED_PEOPLE`; the rest stay unlabelled points. ``caption``
+      receives what was labelled and returns the line written under the chart.
+    """
+    if not people:
+        raise ValueError("relationship chart: no stakeholder with attitude and power")
+    if len(attitude_names) != len(ATTITUDES):
+        raise ValueError(f"relationship chart: {len(attitude_names)} attitude names, not 5")
+    people = [(_one_line(str(n)), float(a), float(p), bool(s)) for n, a, p, s in people]
+    points = _spread(people)
+    caption_h = _CAPTION_LINE * 2 if caption is not None else 0
+    chart_box = style.Box(box.left, box.top, box.width, box.height - caption_h)
+    margin_left, margin_right, margin_top, margin_bottom = Inches(0.6), Pt(10), Pt(6), Inches(0.55)
+    fx, fy = margin_left / chart_box.width, margin_top / chart_box.height
+    fw = (chart_box.width - margin_left - margin_right) / chart_box.width
+    fh = (chart_box.height - margin_top - margin_bottom) / chart_box.height
+    plot = _Rect(
+        chart_box.left + margin_left,
+        chart_box.top + margin_top,
+        chart_box.left + margin_left + fw * chart_box.width,
+        chart_box.top + margin_top + fh * chart_box.height,
+    )
+
+    seen = [i for i, (*_, stale) in enumerate(people) if not stale]
+    stale = [i for i, (*_, stale) in enumerate(people) if stale]
+    groups = [
+        (name, members, colour)
+        for name, members, colour in (
+            (y_title, seen, style.BRAND),
+            (stale_name or y_title, stale, style.GREY),
+        )
+        if members
+    ]
+    data = _XyData(number_format="0")
+    for name, members, _ in groups:
+        series = data.add_series(name)
+        for i in members:
+            series.add_data_point(*points[i])
+    words = data.add_series(x_title)
+    for attitude in ATTITUDES:
+        words.add_data_point(float(attitude), 0.0)
+    frame = _new_chart(slide, chart_box, XL_CHART_TYPE.XY_SCATTER, data)
+    chart = frame.chart
+    _set_plot_layout(chart, fx, fy, fw, fh)
+    *people_series, word_series = chart.plots[0].series
+    for series, (_, _, colour) in zip(people_series, groups, strict=True):
+        series.format.line.fill.background()
+        _marker(series, colour, size=9)
+    word_series.format.line.fill.background()
+    _marker(word_series, None)
+    _series_dlbls(word_series._element)
+    for idx, name in enumerate(attitude_names):
+        _point_label(
+            word_series._element,
+            idx,
+            text=name,
+            position=XL_LABEL_POSITION.BELOW,
+            colour=style.GREY,
+            size=CHART_TEXT,
+        )
+
+    placed = _place_map_labels(people, points, plot)
+    where = {label.index: label.position for label in placed}
+    for series, (_, members, _) in zip(people_series, groups, strict=True):
+        _series_dlbls(series._element)
+        for idx, i in enumerate(members):
+            if i in where:
+                _point_label(
+                    series._element, idx, text=people[i][0], position=where[i], colour=style.TEXT
+                )
+
+    x_axis, y_axis = _x_axis(chart), chart.value_axis
+    _style_value_axis(
+        x_axis,
+        title="",
+        number_format="0",
+        vertical=False,
+        minimum=-2.5,
+        maximum=2.5,
+        major_unit=1,
+    )
+    x_axis.tick_label_position = XL_TICK_LABEL_POSITION.NONE
+    _style_value_axis(
+        y_axis,
+        title=y_title,
+        number_format=_POWER_FORMAT,
+        vertical=True,
+        minimum=0,
+        maximum=6,
+        major_unit=1,
+    )
+    y_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    x_axis.crosses_at = -2.5  # the power axis at the left edge,
+    y_axis.crosses_at = 0.0  # the attitude axis at the bottom
+    _frame_plot_area(chart)
+    _set_legend(chart, show=False)
+    if caption is not None:
+        shown = MapLabels(tuple(people[p.index][0] for p in placed), len(people))
+        _caption(slide, style.Box(box.left, chart_box.bottom, box.width, caption_h), caption(shown))
+    return frame
+
+
+def _place_map_labels(
+    people: Sequence[tuple[str, float, float, bool]],
+    points: Sequence[tuple[float, float]],
+    plot: _Rect,
+) -> list[_PlacedLabel]:
+    """The map's labels, most powerful people first (:func:`_place_labels` on the map's
+    axes: attitude -2.5..2.5 and power 0..6 as 0-100)."""
+    scaled = [
+        (name, (x + 2.5) / 5 * 100, y / 6 * 100, power)
+        for (name, _, power, _), (x, y) in zip(people, points, strict=True)
+    ]
+    radius = Pt(4.5)
+    return _place_labels(
+        scaled, [radius] * len(scaled), plot, [], limit=MAX_LABELLED_PEOPLE, bubble_scale=1.0
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Reading a chart back.
 # ---------------------------------------------------------------------------------------------
 
 
