@@ -837,16 +837,7 @@ def _rag_band_heights(cuts: tuple[float, float]) -> list[float]:
 
 def _tint(ser: etree._Element, colour: RGBColor) -> None:
     """A band series' fill: ``colour`` very transparent, no outline."""
-    sp_pr = ser.get_or_add_spPr()
-    for child in list(sp_pr):
-        sp_pr.remove(child)
-    sp_pr.append(
-        parse_xml(
-            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(colour)}">'
-            f'<a:alpha val="{_BAND_ALPHA}"/></a:srgbClr></a:solidFill>'
-        )
-    )
-    sp_pr.append(parse_xml(f"<a:ln {nsdecls('a')}><a:noFill/></a:ln>"))
+    _fill(ser, colour, _BAND_ALPHA)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1379,52 +1370,56 @@ def add_bar_chart(
 ) -> GraphicFrame:
     """Brand bars with value labels; horizontal bars read top to bottom in the given order.
 
-    ``band`` (low, high), e.g. the norm of 5-15 key accounts per KAM, is drawn on every bar as
-    a range marker: a thin grey line with end caps from ``low`` to ``high`` running along the
-    bar, just off its centre line. It is a second bar series with the band's middle as value,
-    invisible and overlapping the real bars (60 %, so the line clears the value label at the
-    bar's end), carrying fixed error bars of plus and minus half the band (``c:errBars``,
-    ``errValType="fixedVal"``, no ``c:errDir`` in a bar chart).
+    ``band`` (low, high), e.g. the norm of 5-15 key accounts per KAM, is drawn as a shaded
+    band from ``low`` to ``high`` behind every bar. All series are one clustered bar group
+    whose bars overlap fully (``c:overlap`` 100, later series drawn on top) with a narrow
+    gap, so the rows' bands read as one stripe: first the band series (``high``, a
+    translucent grey), then a white base series (``low``) that blanks the band below
+    ``low``, then the values (brand) over both.
 
     Why this way: it is native chart content (it moves, resizes and reorders with the bars
-    and survives "Edit data") and renders the same for columns and horizontal bars in
-    PowerPoint and LibreOffice. A combo with line series cannot do horizontal bars
-    (PowerPoint cannot combine them with a line chart), and a shaded band behind the bars
-    needs a second chart group on secondary axes, which LibreOffice scales and draws wrongly
-    (tried). The value axis maximum is fixed to leave room for the band's upper end and the
-    labels, with gridlines every fifth of it. The band has no legend entry (its key would be
-    empty): the slide or axis title states the norm. ``names`` are the series names of the
-    values and of the band in the embedded sheet.
+    and survives "Edit data") and it renders the same in PowerPoint and LibreOffice: a
+    stacked band needs a second bar group on secondary axes, which LibreOffice scales and
+    draws on its own (it shows the hidden axes and shares one gap width per axis group;
+    tried again), and error-bar whiskers are a line, not a band. The value axis maximum is
+    fixed to leave room for the band's upper end and the labels, with gridlines every fifth
+    of it. ``names`` are the series names of the values and of the band (in the legend and
+    the embedded sheet).
     """
     _check_lengths("bar chart", len(categories), values)
     cleaned = [_clean(v) for v in values]
     value_name, band_name = names
     data = _CategoryData(number_format=number_format)
     data.categories = categories
-    data.add_series(value_name or value_axis_title, cleaned)
     maximum = None
     if band is not None:
         low, high = sorted((float(band[0]), float(band[1])))
-        data.add_series(band_name, [(low + high) / 2] * len(categories))
+        data.add_series(band_name or f"{low:g}-{high:g}", [high] * len(categories))
+        data.add_series(" ", [low] * len(categories))
         top = max([high, *(v for v in cleaned if v is not None)])
         maximum = _nice_ceiling(top * 1.1)
+    data.add_series(value_name or value_axis_title, cleaned)
     chart_type = XL_CHART_TYPE.BAR_CLUSTERED if horizontal else XL_CHART_TYPE.COLUMN_CLUSTERED
     frame = _new_chart(slide, box, chart_type, data)
     chart = frame.chart
     plot = chart.plots[0]
-    bars = _brand_bars(plot, gap_width=80)
+    plot.vary_by_categories = False
+    if band is not None:
+        plot.overlap = 100
+        shade, base, bars = plot.series
+        for series, colour, alpha in ((shade, style.GREY, 20_000), (base, _WHITE, 100_000)):
+            series.invert_if_negative = False
+            _fill(series._element, colour, alpha)
+    else:
+        (bars,) = plot.series
+    plot.gap_width = 20 if band is not None else 80
+    bars.invert_if_negative = False
+    bars.format.fill.solid()
+    bars.format.fill.fore_color.rgb = style.BRAND
+    bars.format.line.fill.background()
     _label_series(
         bars.data_labels, number_format=number_format, position=XL_LABEL_POSITION.OUTSIDE_END
     )
-    if band is not None:
-        plot.overlap = _BAND_OVERLAP
-        marker = plot.series[1]
-        marker.invert_if_negative = False
-        _hide_series(marker._element)
-        _add_err_bars(
-            marker._element,
-            _err_bars_xml(None, "both", (high - low) / 2, style.GREY, Pt(1.5), end_caps=True),
-        )
 
     category_axis, value_axis = chart.category_axis, chart.value_axis
     _style_category_axis(category_axis)
@@ -1441,13 +1436,27 @@ def add_bar_chart(
         # First category on top; the value axis then crosses at the last (bottom) category.
         category_axis.reverse_order = True
         value_axis._element.find(qn("c:crosses")).set("val", "max")
-    _set_legend(chart, show=False)
+    _set_legend(chart, show=band is not None)
+    if band is not None:
+        _hide_legend_entries(chart, keep={0, 2})
     return frame
 
 
-#: The band marker's invisible bar overlaps the real one by this much (%), so the band line
-#: runs along the bar off its centre line, clear of the value label at the bar's end.
-_BAND_OVERLAP: Final = 60
+_WHITE: Final = RGBColor(0xFF, 0xFF, 0xFF)
+
+
+def _fill(ser: etree._Element, colour: RGBColor, alpha: int) -> None:
+    """A series' fill: ``colour`` at ``alpha`` (1/1000 %), no outline."""
+    sp_pr = ser.get_or_add_spPr()
+    for child in list(sp_pr):
+        sp_pr.remove(child)
+    sp_pr.append(
+        parse_xml(
+            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(colour)}">'
+            f'<a:alpha val="{alpha}"/></a:srgbClr></a:solidFill>'
+        )
+    )
+    sp_pr.append(parse_xml(f"<a:ln {nsdecls('a')}><a:noFill/></a:ln>"))
 
 
 def _nice_ceiling(value: float) -> float:
