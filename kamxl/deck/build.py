@@ -1428,6 +1428,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
                 value_axis_title=t.label("key_accounts"),
                 number_format=charts.chart_formats(f.language).integer,
                 band=(low, high),
+                names=(t.label("key_accounts"), f"{t.label('norm')} {f.num(low)}–{f.num(high)}"),
             ),
         )
 

@@ -955,7 +955,7 @@ def _place_labels(
 #: Bubble colours of the groups (tiers), best first: brand, a lighter brand, greys.
 _GROUP_COLOURS: Final = (
     style.BRAND,
-    _blend(style.BRAND, RGBColor(0xFF, 0xFF, 0xFF), 0.45),
+    _blend(style.BRAND, RGBColor(0xFF, 0xFF, 0xFF), 0.35),
     _blend(style.GREY, RGBColor(0xFF, 0xFF, 0xFF), 0.25),
     style.LINE,
 )
