@@ -19,19 +19,31 @@ checked against both renderers (PowerPoint and LibreOffice 7):
   chart with both series, then the forecast ``c:ser`` is moved into a new ``c:lineChart``
   placed right after the ``c:barChart`` in ``c:plotArea`` and sharing its two ``c:axId``
   values, so both plots use the same axes and the embedded sheet keeps one table.
+- **Combo stacked area + lines** (:func:`add_health_chart`): the same move from a stacked
+  ``c:areaChart`` whose three series are the red, amber and green bands at the workbook's
+  health thresholds, so the lines draw over RAG zones.
 - **Crossing axes as quadrant lines** (:func:`add_matrix_chart`): the matrix's axes cross at
   the cuts (``c:crossesAt``) with their labels kept at the plot edges, so the quadrant lines
   are the axes themselves. LibreOffice draws no error bars on bubble charts, so error bars,
   the usual trick, would leave the quadrants invisible there.
-- **Error bars as reference lines** (:func:`add_pareto_chart`, :func:`add_bar_chart`):
-  ``c:errBars`` with ``c:errValType val="fixedVal"`` on helper series draw the Pareto guide
-  lines and the norm band *inside* the chart, so they move and resize with it and survive
-  "Edit data".
-- **Manual plot-area layout** (:func:`add_matrix_chart`): ``c:plotArea/c:layout/c:manualLayout``
-  pins the inner plot rectangle, so the sides of the bubble labels can be chosen in slide
-  units to keep them apart.
+- **Bubble series of one length** (:func:`add_matrix_chart`): LibreOffice draws nothing (or a
+  dot) for a bubble series when a later series has more points, so every series (one per
+  tier, then the helper) is padded with blank points to the same count.
+- **Error bars as guide lines** (:func:`add_pareto_chart`): ``c:errBars`` with
+  ``c:errValType val="fixedVal"`` on the marker draw its dashed guides to both axes.
+- **A band of overlapping bars** (:func:`add_bar_chart`): the norm band, a white base and
+  the values are one clustered group with ``c:overlap`` 100, drawn in that order.
+- **Manual plot-area layout** (:func:`add_matrix_chart`, :func:`add_relationship_chart`):
+  ``c:plotArea/c:layout/c:manualLayout`` pins the inner plot rectangle, so labels can be
+  placed in slide units by a model that keeps them apart (:func:`_place_labels`): a label
+  that fits nowhere is left out, and a caption under the chart says so.
 - **A scale bubble** (:func:`add_matrix_chart`): LibreOffice ignores ``c:bubbleScale``, so an
   invisible helper bubble sets the size of the biggest account bubble in both renderers.
+- **Words on a value axis** (:func:`add_relationship_chart`): the attitude scale's words are
+  labels of invisible points on the plot's bottom edge; conditional number formats hide
+  tick labels outside the scale.
+- **Number formats per language** (:func:`chart_formats`): literal narrow no-break spaces
+  for French, so axes and labels read as the deck's text in every renderer and locale.
 """
 
 from __future__ import annotations
