@@ -26,6 +26,7 @@ from pptx.enum.chart import (
     XL_LEGEND_POSITION,
     XL_TICK_LABEL_POSITION,
 )
+from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.oxml.ns import qn
 from pptx.util import Pt
 
@@ -822,6 +823,33 @@ def test_matrix_at_500_accounts_names_some_and_says_so() -> None:
     ser = ser_elements(frame, "bubbleChart")[0]
     assert sorted(_label_texts(ser).values()) == sorted(shown.labelled)
     assert len(numbers(ser, "xVal")) == 500
+
+
+def test_matrix_size_key_draws_revenues_at_their_bubble_sizes() -> None:
+    prs = new_presentation()
+    slide = blank_slide(prs)
+    points = [("Big", 70.0, 70.0, 2_400_000.0), ("Small", 30.0, 30.0, 100_000.0)]
+    charts.add_matrix_chart(
+        slide,
+        style.CONTENT,
+        points,
+        cut_x=50,
+        cut_y=50,
+        x_title="x",
+        y_title="y",
+        size_label=lambda value: f"{value / 1000:,.0f}k",
+    )
+    assert charts._size_key_values(2_400_000.0) == [2_400_000.0, 500_000.0]
+    assert charts._size_key_values(1_990_000.0) == [1_990_000.0, 200_000.0]
+    circles = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.AUTO_SHAPE]
+    texts = [s.text_frame.text for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.TEXT_BOX]
+    assert texts == ["2,400k", "500k"]
+    big, small = circles
+    assert big.width == big.height and small.width == small.height
+    assert small.width / big.width == pytest.approx((500_000 / 2_400_000) ** 0.5, rel=0.01)
+    for shape in slide.shapes:
+        assert shape.left + shape.width <= style.CONTENT.right
+        assert shape.top + shape.height <= style.SLIDE_HEIGHT
 
 
 def test_matrix_label_sides_avoid_neighbours() -> None:

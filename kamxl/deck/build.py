@@ -1282,6 +1282,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
                 biggest=max(size for *_, size in ctx.matrix),
                 name=max(ctx.matrix, key=lambda p: p[3])[0],
             ),
+            size_label=f.money,
         ),
         left_out="matrix" in ctx.left_out,
     )

@@ -71,6 +71,8 @@ from pptx.enum.chart import (
     XL_TICK_MARK,
 )
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
 from pptx.shapes.graphfrm import GraphicFrame
@@ -999,6 +1001,7 @@ def add_matrix_chart(
     groups: Sequence[str | None] | None = None,
     group_names: dict[str, str] | None = None,
     caption: Callable[[MatrixLabels], str] | None = None,
+    size_label: Callable[[float], str] | None = None,
 ) -> GraphicFrame:
     """The portfolio matrix as a bubble chart: one bubble per ``(name, x, y, size)`` with x =
     strength and y = attractiveness (both 0-100, clamped to the axes) and size = current
@@ -1032,6 +1035,10 @@ def add_matrix_chart(
       most :data:`MAX_LABELLED_POINTS`); the others are unlabelled points. ``caption``
       receives what was labelled and returns the line written under the chart (the size
       legend and "N accounts unlabelled"), in the deck's language.
+    - **Size key** (``size_label`` formats a revenue): at the right of the caption line,
+      circles for the biggest revenue and a round value below it, drawn at the diameters
+      the renderers give those revenues (the same radius model that places the labels,
+      checked against LibreOffice's rendering), each with its revenue beside it.
     """
     accounts, kinds = _matrix_points(points, groups)
     if not accounts:
@@ -1046,7 +1053,7 @@ def add_matrix_chart(
         for key in order
     }
 
-    caption_h = _CAPTION_LINE * 2 if caption is not None else 0
+    caption_h = _CAPTION_LINE * 2 if caption is not None or size_label is not None else 0
     legend_h = Pt(22) if groups is not None else 0
     chart_box = style.Box(box.left, box.top, box.width, box.height - caption_h)
     margin_left, margin_right, margin_top = Inches(0.7), Pt(14), Pt(10)
@@ -1150,12 +1157,69 @@ def add_matrix_chart(
     _set_legend(chart, show=groups is not None)
     if groups is not None:
         _hide_legend_entries(chart, keep=set(range(len(order))))
+    line = style.Box(box.left, chart_box.bottom, box.width, caption_h)
+    if size_label is not None:
+        keys = [(value, size_label(value)) for value in _size_key_values(biggest)]
+        width = _size_key(slide, line, keys, max_radius, biggest)
+        line = style.Box(line.left, line.top, max(line.width - width - Pt(12), 0), line.height)
     if caption is not None:
         result = MatrixLabels(tuple(accounts[p.index][0] for p in placed), len(accounts))
-        _caption(
-            slide, style.Box(box.left, chart_box.bottom, box.width, caption_h), caption(result)
-        )
+        _caption(slide, line, caption(result))
     return frame
+
+
+def _size_key_values(biggest: float) -> list[float]:
+    """The revenues of the size key: the biggest, and the round value (1, 2 or 5 x 10^k)
+    at or below a quarter of it (a bubble of half its diameter)."""
+    quarter = biggest / 4
+    if quarter <= 0:
+        return [biggest]
+    power = 10.0 ** math.floor(math.log10(quarter))
+    round_value = max(step * power for step in (1, 2, 5) if step * power <= quarter)
+    return [biggest, round_value]
+
+
+def _size_key(
+    slide: Any,
+    line: style.Box,
+    keys: Sequence[tuple[float, str]],
+    max_radius: float,
+    biggest: float,
+) -> int:
+    """Draw the size key right-aligned in ``line``: per (revenue, text) a grey circle of the
+    bubble diameter of that revenue and its text; returns the width used (EMU)."""
+    gap = Pt(4)
+    items = []
+    for value, text in keys:
+        diameter = 2 * max_radius * math.sqrt(value / biggest)
+        width, _ = _label_size(text, LABEL_TEXT)
+        items.append((diameter, _one_line(text), width))
+    total = int(sum(d + gap + w + 2 * gap for d, _, w in items))
+    x = line.right - total
+    middle = line.top + line.height / 2
+    for diameter, text, width in items:
+        circle = slide.shapes.add_shape(
+            MSO_SHAPE.OVAL,
+            int(x),
+            int(middle - diameter / 2),
+            max(int(diameter), 1),
+            max(int(diameter), 1),
+        )
+        circle.fill.solid()
+        circle.fill.fore_color.rgb = _blend(style.GREY, _WHITE, 0.45)
+        circle.line.fill.background()
+        circle.shadow.inherit = False
+        x += diameter + gap
+        label = slide.shapes.add_textbox(int(x), int(line.top), int(width), int(line.height))
+        frame = label.text_frame
+        frame.word_wrap = False
+        frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+        frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
+        frame.text = text
+        for run in frame.paragraphs[0].runs:
+            _set_font(run.font, LABEL_TEXT, style.GREY)
+        x += width + 2 * gap
+    return total
 
 
 def _matrix_points(
