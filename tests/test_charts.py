@@ -766,6 +766,34 @@ def test_matrix_labels_at_most_thirty_accounts_the_biggest() -> None:
     assert not frame.chart.has_legend  # no tiers: one series, no legend
 
 
+def test_matrix_names_key_accounts_first() -> None:
+    prs = new_presentation()
+    points = [(f"A{i}", 6.0 + (i % 8) * 12, 8.0 + (i // 8) * 20, float(i + 1)) for i in range(40)]
+    frame = charts.add_matrix_chart(
+        blank_slide(prs),
+        style.CONTENT,
+        points,
+        cut_x=50,
+        cut_y=50,
+        x_title="x",
+        y_title="y",
+        key=[i < 5 for i in range(40)],  # the five smallest are key accounts
+    )
+    labels = set(_label_texts(ser_elements(frame, "bubbleChart")[0]).values())
+    assert labels == {f"A{i}" for i in (*range(5), *range(15, 40))}
+    with pytest.raises(ValueError, match="key flags"):
+        charts.add_matrix_chart(
+            blank_slide(prs),
+            style.CONTENT,
+            points,
+            cut_x=50,
+            cut_y=50,
+            x_title="x",
+            y_title="y",
+            key=[True],
+        )
+
+
 def _crowd(count: int, seed: int) -> list[tuple[str, float, float, float]]:
     import random
 

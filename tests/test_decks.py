@@ -211,7 +211,7 @@ def test_portfolio_matrix_and_paginated_tiering(decks: dict[str, Path], book: An
     caption = [s.text_frame.text for s in prs.slides[1].shapes if s.has_text_frame][-1]
     assert caption.startswith("Bubble area = current revenue")
     if named != names:  # the others are said to be unlabelled
-        assert f"Names shown for {len(named)} of the largest accounts" in caption
+        assert f"Names shown for {len(named)} accounts, key accounts and the largest" in caption
         assert f"the other {len(names) - len(named)} are unlabelled" in caption
     assert "Hollbrook Print Services" not in labels | bubbles  # churned: no revenue, no bubble
 

@@ -1073,10 +1073,11 @@ def _band_names(text: DeckText, cuts: tuple[float, float] | None) -> tuple[str, 
     )
 
 
-def _matrix_tiers(ctx: PortfolioContext) -> list[str | None]:
-    """The tier of each point of the matrix (None where the tier is unknown or in doubt)."""
-    tiers = {row["account_id"]: row["tier"] for row in ctx.accounts}
-    return [tiers.get(account_id) for account_id in ctx.matrix_accounts]
+def _matrix_column(ctx: PortfolioContext, column: str) -> list[Any]:
+    """A tiering-table value (tier, status) of each point of the matrix, None where it is
+    unknown or in doubt."""
+    rows = {row["account_id"]: row[column] for row in ctx.accounts}
+    return [rows.get(account_id) for account_id in ctx.matrix_accounts]
 
 
 def _relationship_chart(slide: Slide, box: Box, ctx: QbrContext, text: DeckText) -> None:
@@ -1273,7 +1274,8 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             y_title=t.label("attractiveness"),
             quadrant_labels={q: t.status(q) for q in ("Strategic", "Star", "Status", "Streamline")},
             series_name=t.label("no_tier"),
-            groups=_matrix_tiers(ctx),
+            groups=_matrix_column(ctx, "tier"),
+            key=[status == "key" for status in _matrix_column(ctx, "status")],
             group_names={tier: t("matrix_tier", tier=tier) for tier in ctx.tier_labels},
             caption=lambda shown: t(
                 "matrix_caption",

@@ -924,12 +924,14 @@ def _place_labels(
     *,
     limit: int,
     bubble_scale: float = 0.7,
+    first: Sequence[bool] | None = None,
 ) -> list[_PlacedLabel]:
     """The labels that fit: at most ``limit``, biggest bubbles first, each on the first side
     (right, left, above, below) where it overlaps no label already placed, no reserved
     rectangle (the quadrant names), no other bubble (its inner square, ``bubble_scale`` of the
     radius: a label may graze a round bubble's corner) and stays inside the plot. A point with
     no such side stays unlabelled: labels never overlap (decks.md "Charts stay readable").
+    Points marked in ``first`` (key accounts) are tried before the others, biggest first.
     """
     centres = [
         (
@@ -949,7 +951,8 @@ def _place_labels(
     ]
     taken: list[_Rect] = list(reserved)
     kept: list[_PlacedLabel] = []
-    for i in sorted(range(len(points)), key=lambda i: -points[i][3]):
+    ahead = first or [False] * len(points)
+    for i in sorted(range(len(points)), key=lambda i: (not ahead[i], -points[i][3])):
         if len(kept) >= limit:
             break
         w, h = _label_size(points[i][0], LABEL_TEXT)
@@ -1002,6 +1005,7 @@ def add_matrix_chart(
     group_names: dict[str, str] | None = None,
     caption: Callable[[MatrixLabels], str] | None = None,
     size_label: Callable[[float], str] | None = None,
+    key: Sequence[bool] | None = None,
 ) -> GraphicFrame:
     """The portfolio matrix as a bubble chart: one bubble per ``(name, x, y, size)`` with x =
     strength and y = attractiveness (both 0-100, clamped to the axes) and size = current
@@ -1031,8 +1035,9 @@ def add_matrix_chart(
     - **Quadrant names** (``quadrant_labels`` keyed by :data:`QUADRANTS`): labels of
       invisible points of the helper series in the outer corners, small grey bold type.
     - **Account labels**: custom label text per point (names also in column D of the
-      embedded sheet) on the biggest accounts that can be labelled without any overlap (at
-      most :data:`MAX_LABELLED_POINTS`); the others are unlabelled points. ``caption``
+      embedded sheet) on the accounts that can be labelled without any overlap, the ``key``
+      accounts (a flag per point) first, then the others, each biggest first (at most
+      :data:`MAX_LABELLED_POINTS`); the others are unlabelled points. ``caption``
       receives what was labelled and returns the line written under the chart (the size
       legend and "N accounts unlabelled"), in the deck's language.
     - **Size key** (``size_label`` formats a revenue): at the right of the caption line,
@@ -1040,7 +1045,7 @@ def add_matrix_chart(
       the renderers give those revenues (the same radius model that places the labels,
       checked against LibreOffice's rendering), each with its revenue beside it.
     """
-    accounts, kinds = _matrix_points(points, groups)
+    accounts, kinds, first = _matrix_points(points, groups, key)
     if not accounts:
         raise ValueError("matrix chart: no account with both x and y")
     biggest = max(size for *_, size in accounts)
@@ -1125,7 +1130,7 @@ def add_matrix_chart(
 
     max_radius = fraction * 0.25 * min(plot_w, plot_h) / 2
     radii = [max_radius * math.sqrt(size / biggest) for *_, size in accounts]
-    placed = _place_labels(accounts, radii, plot, reserved, limit=MAX_LABELLED_POINTS)
+    placed = _place_labels(accounts, radii, plot, reserved, limit=MAX_LABELLED_POINTS, first=first)
     where = {label.index: label.position for label in placed}
     for n, (key, ser) in enumerate(zip(order, group_sers, strict=True)):
         colour = _GROUP_COLOURS[min(n, len(_GROUP_COLOURS) - 1)] if key else style.LINE
@@ -1223,13 +1228,17 @@ def _size_key(
 
 
 def _matrix_points(
-    points: list[tuple[str, float, float, float]], groups: Sequence[str | None] | None
-) -> tuple[list[tuple[str, float, float, float]], list[str | None]]:
+    points: list[tuple[str, float, float, float]],
+    groups: Sequence[str | None] | None,
+    key: Sequence[bool] | None,
+) -> tuple[list[tuple[str, float, float, float]], list[str | None], list[bool]]:
     """The points that can be placed (x and y present), clamped to 0-100, with a size of at
-    least 1 % of the biggest; and the group of each."""
-    if groups is not None and len(groups) != len(points):
-        raise ValueError(f"matrix chart: {len(groups)} groups for {len(points)} points")
+    least 1 % of the biggest; and the group and the key flag of each."""
+    for what, values in (("groups", groups), ("key flags", key)):
+        if values is not None and len(values) != len(points):
+            raise ValueError(f"matrix chart: {len(values)} {what} for {len(points)} points")
     kinds = list(groups) if groups is not None else [None] * len(points)
+    flags = [bool(k) for k in key] if key is not None else [False] * len(points)
     kept = [
         (
             (
@@ -1239,14 +1248,15 @@ def _matrix_points(
                 _clean(size) or 0.0,
             ),
             kind,
+            flag,
         )
-        for (name, x, y, size), kind in zip(points, kinds, strict=True)
+        for (name, x, y, size), kind, flag in zip(points, kinds, flags, strict=True)
         if (fx := _clean(x)) is not None and (fy := _clean(y)) is not None
     ]
-    biggest = max((p[3] for p, _ in kept), default=0.0)
+    biggest = max((p[3] for p, _, _ in kept), default=0.0)
     biggest = biggest if biggest > 0 else 1.0
-    accounts = [(n, x, y, s if s > 0 else biggest * 0.01) for (n, x, y, s), _ in kept]
-    return accounts, [kind for _, kind in kept]
+    accounts = [(n, x, y, s if s > 0 else biggest * 0.01) for (n, x, y, s), _, _ in kept]
+    return accounts, [kind for _, kind, _ in kept], [flag for *_, flag in kept]
 
 
 def _bubble_fraction(count: int) -> float:
