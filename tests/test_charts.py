@@ -20,7 +20,13 @@ import pytest
 from lxml import etree
 from pptx import Presentation
 from pptx.chart.plot import BarPlot, BubblePlot, LinePlot, XyPlot
-from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+from pptx.enum.chart import (
+    XL_CHART_TYPE,
+    XL_LABEL_POSITION,
+    XL_LEGEND_POSITION,
+    XL_TICK_LABEL_POSITION,
+)
+from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.oxml.ns import qn
 from pptx.util import Pt
 
@@ -45,6 +51,15 @@ ACCOUNTS = [
     for i in range(20)
 ]
 QUADRANT_LABELS = {q: f"{q} quadrant" for q in charts.QUADRANTS}
+TIERS = ["A" if i % 3 == 0 else "B" if i % 3 == 1 else None for i in range(len(ACCOUNTS))]
+TIER_NAMES = {"A": "Tier A", "B": "Tier B", "C": "Tier C"}
+RAG_CUTS = (40.0, 70.0)
+BAND_NAMES = ("Red ≤ 40", "Amber ≤ 70", "Green > 70")
+ATTITUDE_NAMES = ["Opponent", "Non-supporter", "Neutral", "Supporter", "Mentor"]
+#: 40 stakeholders on 25 spots (attitude x power), every fifth not seen for 90+ days.
+PEOPLE = [
+    (f"Person {i:02d} Lastname", (i * 7) % 5 - 2, 1 + (i * 3) % 5, i % 5 == 0) for i in range(40)
+]
 
 # ---------------------------------------------------------------------------------------------
 # Element order from the chart schema: for each complex type, its children in sequence order.
@@ -87,6 +102,7 @@ ORDER: dict[str, list[Any]] = {
         "grouping", "varyColors", "ser", "dLbls", "dropLines", "hiLowLines", "upDownBars",
         "marker", "smooth", "axId", "extLst",
     ],
+    "areaChart": ["grouping", "varyColors", "ser", "dLbls", "dropLines", "axId", "extLst"],
     "scatterChart": ["scatterStyle", "varyColors", "ser", "dLbls", "axId", "extLst"],
     "bubbleChart": [
         "varyColors", "ser", "dLbls", "bubble3D", "bubbleScale", "showNegBubbles",
@@ -99,6 +115,10 @@ ORDER: dict[str, list[Any]] = {
     "lineChart/ser": [
         "idx", "order", "tx", "spPr", "marker", "dPt", "dLbls", "trendline", "errBars", "cat",
         "val", "smooth", "extLst",
+    ],
+    "areaChart/ser": [
+        "idx", "order", "tx", "spPr", "pictureOptions", "dPt", "dLbls", "trendline", "errBars",
+        "cat", "val", "extLst",
     ],
     "scatterChart/ser": [
         "idx", "order", "tx", "spPr", "marker", "dPt", "dLbls", "trendline", "errBars", "xVal",
@@ -186,7 +206,13 @@ BUILDERS: dict[str, Callable[[Any], Any]] = {
         number_format="#,##0",
     ),
     "health": lambda slide: charts.add_health_chart(
-        slide, style.CONTENT, PERIODS, HEALTH, value_axis_title="Health (0-100)"
+        slide,
+        style.CONTENT,
+        PERIODS,
+        HEALTH,
+        value_axis_title="Health (0-100)",
+        rag_cuts=RAG_CUTS,
+        band_names=BAND_NAMES,
     ),
     "matrix": lambda slide: charts.add_matrix_chart(
         slide,
@@ -197,7 +223,20 @@ BUILDERS: dict[str, Callable[[Any], Any]] = {
         x_title="Strength",
         y_title="Attractiveness",
         quadrant_labels=QUADRANT_LABELS,
-        series_name="Accounts",
+        series_name="No tier",
+        groups=TIERS,
+        group_names=TIER_NAMES,
+        caption=lambda shown: f"{len(shown.labelled)} of {shown.shown} named",
+    ),
+    "map": lambda slide: charts.add_relationship_chart(
+        slide,
+        style.CONTENT.split((0.64, 0.36))[0],
+        PEOPLE,
+        attitude_names=ATTITUDE_NAMES,
+        x_title="Attitude",
+        y_title="Power",
+        stale_name="Not seen for 90+ days",
+        caption=lambda shown: f"{len(shown.labelled)} of {shown.shown} named",
     ),
     "pareto": lambda slide: charts.add_pareto_chart(
         slide,
@@ -206,7 +245,7 @@ BUILDERS: dict[str, Callable[[Any], Any]] = {
         [0.6, 0.85, 0.95, 1.0],
         x_title="Share of accounts",
         y_title="Share of revenue",
-        marker=(0.25, 0.6),
+        marker_x=0.25,
         names=("Cumulative revenue", "Equal distribution"),
     ),
     "bar": lambda slide: charts.add_bar_chart(
@@ -493,11 +532,30 @@ def test_names_are_never_formulas_in_the_embedded_workbook() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_health_lines(deck: dict[str, Any]) -> None:
+def test_health_lines_over_rag_bands(deck: dict[str, Any]) -> None:
     chart = deck["health"].chart
-    (plot,) = chart.plots
-    assert isinstance(plot, LinePlot)
-    assert charts.chart_data_values(deck["health"]) == {name: v for name, v in HEALTH}
+    _, lines = chart.plots
+    assert isinstance(lines, LinePlot)
+    values = charts.chart_data_values(deck["health"])
+    assert values == {
+        "Red ≤ 40": [40.0] * 8,
+        "Amber ≤ 70": [30.0] * 8,
+        "Green > 70": [30.0] * 8,
+        **{name: v for name, v in HEALTH},
+    }
+    # The bands: a stacked area chart first (drawn under), the lines after it, same axes.
+    plot_area = xml_of(deck["health"]).find("c:chart/c:plotArea", NS)
+    groups = [etree.QName(child).localname for child in plot_area if "Chart" in child.tag]
+    assert groups == ["areaChart", "lineChart"]
+    assert plot_area.find("c:areaChart/c:grouping", NS).get("val") == "stacked"
+    ax_ids = [[a.get("val") for a in plot_area.findall(f"c:{g}/c:axId", NS)] for g in groups]
+    assert ax_ids[0] == ax_ids[1]
+    for band, rag in zip(
+        ser_elements(deck["health"], "areaChart"), ("Red", "Amber", "Green"), strict=True
+    ):
+        colour = band.find("c:spPr/a:solidFill/a:srgbClr", NS)
+        assert colour.get("val") == str(style.RAG[rag])
+        assert int(colour.find("a:alpha", NS).get("val")) <= 25_000  # a tint behind the lines
     health, *components = ser_elements(deck["health"], "lineChart")
     line = health.find("c:spPr/a:ln", NS)
     assert int(line.get("w")) == Pt(3)
@@ -506,24 +564,50 @@ def test_health_lines(deck: dict[str, Any]) -> None:
     (label,) = health.findall("c:dLbls/c:dLbl", NS)
     assert label.find("c:idx", NS).get("val") == "7"  # the last point
     assert label.find("c:numFmt", NS).get("formatCode") == "0"
+    looks = set()
     for ser in components:
-        assert ser.find("c:marker/c:symbol", NS).get("val") == "none"
-        assert int(ser.find("c:spPr/a:ln", NS).get("w")) < Pt(3)
-        colour = ser.find("c:spPr/a:ln/a:solidFill/a:srgbClr", NS).get("val")
-        red, green, blue = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
-        assert red == green == blue, colour  # a grey, from GREY to LINE
-        assert style.GREY[0] <= red <= style.LINE[0]
-        assert ser.find("c:dLbls", NS) is None
+        ln = ser.find("c:spPr/a:ln", NS)
+        assert int(ln.get("w")) < Pt(3)
+        colour = ln.find("a:solidFill/a:srgbClr", NS).get("val")
+        assert colour not in {str(style.BRAND), *(str(c) for c in style.RAG.values())}
+        looks.add(
+            (
+                colour,
+                ln.find("a:prstDash", NS).get("val"),
+                ser.find("c:marker/c:symbol", NS).get("val"),
+            )
+        )
+        assert ser.find("c:dLbls/c:dLbl", NS) is None
+    # Told apart: every component differs from every other in colour, dash and marker.
+    assert len({c for c, _, _ in looks}) == len({d for _, d, _ in looks}) == len(components)
+    assert len({m for _, _, m in looks}) == len(components) and "none" not in {m for *_, m in looks}
     adoption = ser_elements(deck["health"], "lineChart")[3]
     idx = [int(pt.get("idx")) for pt in adoption.findall("c:val/c:numRef/c:numCache/c:pt", NS)]
     assert 4 not in idx  # the gap
 
 
+def test_health_bands_follow_the_thresholds_clamped() -> None:
+    assert charts._rag_band_heights((50, 75)) == [50, 25, 25]
+    assert charts._rag_band_heights((-5, 120)) == [0, 100, 0]
+    prs = new_presentation()
+    frame = charts.add_health_chart(
+        blank_slide(prs),
+        style.CONTENT,
+        ["Q1", "Q2"],
+        [("Health", [60.0, 70.0])],
+        value_axis_title="",
+    )
+    assert ser_elements(frame, "areaChart") == []  # no thresholds, no bands
+    assert frame.chart.value_axis.has_major_gridlines  # gridlines only without bands
+
+
 def test_health_axis_is_fixed_and_legend_below(deck: dict[str, Any]) -> None:
     chart = deck["health"].chart
     assert (chart.value_axis.minimum_scale, chart.value_axis.maximum_scale) == (0, 100)
+    assert chart.value_axis.major_unit == 20
     assert chart.legend.position == XL_LEGEND_POSITION.BOTTOM
     assert not chart.legend.include_in_layout
+    assert xml_of(deck["health"]).find("c:chart/c:legend/c:legendEntry", NS) is None  # all named
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,36 +622,91 @@ def _label_texts(ser: etree._Element) -> dict[int, str]:
     }
 
 
-def test_matrix_bubbles_are_the_accounts_labelled_by_name(deck: dict[str, Any]) -> None:
+def _point_count(ser: etree._Element, part: str) -> int:
+    return int(ser.find(f"c:{part}/c:numRef/c:numCache/c:ptCount", NS).get("val"))
+
+
+def test_matrix_bubbles_are_one_series_per_tier_labelled_by_name(deck: dict[str, Any]) -> None:
     frame = deck["matrix"]
     (plot,) = frame.chart.plots
     assert isinstance(plot, BubblePlot)
     assert frame.chart.chart_type == XL_CHART_TYPE.BUBBLE
-    accounts = plot.series[0]
-    assert accounts.name == "Accounts"
-    assert list(accounts.values) == [pytest.approx(y) for _, _, y, _ in ACCOUNTS]
-    ser = ser_elements(frame, "bubbleChart")[0]
-    xs = numbers(ser, "xVal")
-    sizes = numbers(ser, "bubbleSize")
-    assert xs == [pytest.approx(x) for _, x, _, _ in ACCOUNTS]
-    assert sizes == [pytest.approx(s) for *_, s in ACCOUNTS]
-    assert _label_texts(ser) == {i: name for i, (name, *_) in enumerate(ACCOUNTS)}
-    positions = {d.find("c:dLblPos", NS).get("val") for d in ser.findall(".//c:dLbl", NS)}
-    assert positions <= {"r", "l", "t", "b"}
-    for dlbl in ser.findall(".//c:dLbl", NS):
-        assert dlbl.find("c:txPr", NS) is None and dlbl.find("c:spPr", NS) is None
-        assert dlbl.find(".//a:rPr", NS).get("sz") == "900"
-    fill = ser.find("c:spPr/a:solidFill/a:srgbClr", NS)
-    assert fill.get("val") == str(style.BRAND)
-    assert 60_000 <= int(fill.find("a:alpha", NS).get("val")) <= 70_000
+    *tiers, _ = ser_elements(frame, "bubbleChart")
+    assert [s.name for s in plot.series][:-1] == ["Tier A", "Tier B", "No tier"]
+    expected = {
+        "A": [a for a, t in zip(ACCOUNTS, TIERS, strict=True) if t == "A"],
+        "B": [a for a, t in zip(ACCOUNTS, TIERS, strict=True) if t == "B"],
+        None: [a for a, t in zip(ACCOUNTS, TIERS, strict=True) if t is None],
+    }
+    fills = []
+    for ser, members in zip(tiers, expected.values(), strict=True):
+        assert numbers(ser, "xVal") == [pytest.approx(x) for _, x, _, _ in members]
+        assert numbers(ser, "yVal") == [pytest.approx(y) for _, _, y, _ in members]
+        assert numbers(ser, "bubbleSize") == [pytest.approx(s) for *_, s in members]
+        names = {name for name, *_ in members}
+        assert set(_label_texts(ser).values()) <= names
+        for dlbl in ser.findall(".//c:dLbl", NS):
+            assert dlbl.find("c:dLblPos", NS).get("val") in {"r", "l", "t", "b"}
+            assert dlbl.find("c:txPr", NS) is None and dlbl.find("c:spPr", NS) is None
+            assert dlbl.find(".//a:rPr", NS).get("sz") == "900"
+        fill = ser.find("c:spPr/a:solidFill/a:srgbClr", NS)
+        assert 60_000 <= int(fill.find("a:alpha", NS).get("val")) <= 70_000
+        fills.append(fill.get("val"))
+    assert fills[0] == str(style.BRAND) and len(set(fills)) == 3
+    named = [name for ser in tiers for name in _label_texts(ser).values()]
+    assert len(named) == len(set(named)) >= 15  # most of 20 spread accounts are named
+    assert max(ACCOUNTS, key=lambda a: a[3])[0] in named  # the biggest first
+    # The legend names the tiers, not the helper.
+    assert frame.chart.has_legend
+    entries = xml_of(frame).findall("c:chart/c:legend/c:legendEntry", NS)
+    assert [
+        (e.find("c:idx", NS).get("val"), e.find("c:delete", NS).get("val")) for e in entries
+    ] == [("3", "1")]
+
+
+def test_matrix_series_all_have_the_same_point_count() -> None:
+    """LibreOffice draws no bubble for a series when a later one has more points: the one
+    account of a 1-account matrix would vanish behind the 5-point helper."""
+    groups = ["A", "B", "A", "C", "A", "A", "B"]
+    for count in (1, 3, 7):
+        prs = new_presentation()
+        points = [(f"A{i}", 10.0 + 20 * i, 50.0, 100.0 + i) for i in range(count)]
+        frame = charts.add_matrix_chart(
+            blank_slide(prs),
+            style.CONTENT,
+            points,
+            cut_x=50,
+            cut_y=50,
+            x_title="x",
+            y_title="y",
+            quadrant_labels=QUADRANT_LABELS,
+            groups=["A", "B", "A", "C", "A", "A", "B"][:count],
+            group_names=TIER_NAMES,
+        )
+        sers = ser_elements(frame, "bubbleChart")
+        counts = {
+            _point_count(ser, part) for ser in sers for part in ("xVal", "yVal", "bubbleSize")
+        }
+        sizes = [sum(1 for g in groups[:count] if g == k) for k in "ABC"]
+        assert counts == {max(*sizes, 5)}, count
+
+
+def test_matrix_caption_says_what_is_named(deck: dict[str, Any]) -> None:
+    slide = deck["matrix"]._parent._parent
+    texts = [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+    named = sum(len(_label_texts(ser)) for ser in ser_elements(deck["matrix"], "bubbleChart"))
+    named -= len(QUADRANT_LABELS)
+    assert texts == [f"{named} of {len(ACCOUNTS)} named"]
+    (box,) = [shape for shape in slide.shapes if shape.has_text_frame]
+    assert box.top >= deck["matrix"].top + deck["matrix"].height  # under the chart
+    assert box.top + box.height <= style.CONTENT.bottom
 
 
 def test_matrix_names_are_in_the_embedded_sheet(deck: dict[str, Any]) -> None:
     blob = deck["matrix"].chart.part.chart_workbook.xlsx_part.blob
     sheet = openpyxl.load_workbook(io.BytesIO(blob))["Sheet1"]
-    assert [sheet.cell(row=2 + i, column=4).value for i in range(len(ACCOUNTS))] == [
-        name for name, *_ in ACCOUNTS
-    ]
+    names = {sheet.cell(row=r, column=4).value for r in range(1, sheet.max_row + 1)}
+    assert {name for name, *_ in ACCOUNTS} <= names
 
 
 def test_matrix_quadrant_lines_are_the_axes_crossing_at_the_cuts(deck: dict[str, Any]) -> None:
@@ -586,7 +725,6 @@ def test_matrix_quadrant_lines_are_the_axes_crossing_at_the_cuts(deck: dict[str,
     chart = deck["matrix"].chart
     assert chart.value_axis.axis_title.text_frame.text == "Attractiveness"
     assert chart.category_axis.axis_title.text_frame.text == "Strength"
-    assert not chart.has_legend
 
 
 def test_matrix_layout_scale_and_quadrant_names(deck: dict[str, Any]) -> None:
@@ -597,7 +735,7 @@ def test_matrix_layout_scale_and_quadrant_names(deck: dict[str, Any]) -> None:
     assert box["x"] > 0 and box["y"] > 0
     assert box["x"] + box["w"] <= 1 and box["y"] + box["h"] <= 1
     assert root.find(".//c:bubbleScale", NS).get("val") == "100"
-    helper = ser_elements(deck["matrix"], "bubbleChart")[1]
+    helper = ser_elements(deck["matrix"], "bubbleChart")[-1]
     assert helper.find("c:spPr/a:noFill", NS) is not None
     sizes = numbers(helper, "bubbleSize")
     biggest = max(s for *_, s in ACCOUNTS)
@@ -615,7 +753,8 @@ def test_matrix_layout_scale_and_quadrant_names(deck: dict[str, Any]) -> None:
 
 def test_matrix_labels_at_most_thirty_accounts_the_biggest() -> None:
     prs = new_presentation()
-    points = [(f"A{i}", float(i * 2), float(100 - i * 2), float(i + 1)) for i in range(40)]
+    # 40 accounts on a grid with room for every label: the 30 biggest (largest i) are named.
+    points = [(f"A{i}", 6.0 + (i % 8) * 12, 8.0 + (i // 8) * 20, float(i + 1)) for i in range(40)]
     frame = charts.add_matrix_chart(
         blank_slide(prs), style.CONTENT, points, cut_x=50, cut_y=50, x_title="x", y_title="y"
     )
@@ -624,6 +763,121 @@ def test_matrix_labels_at_most_thirty_accounts_the_biggest() -> None:
     assert len(labels) == charts.MAX_LABELLED_POINTS
     assert set(labels.values()) == {f"A{i}" for i in range(10, 40)}
     assert len(ser_elements(frame, "bubbleChart")[1].findall(".//c:dLbl", NS)) == 0
+    assert not frame.chart.has_legend  # no tiers: one series, no legend
+
+
+def test_matrix_names_key_accounts_first() -> None:
+    prs = new_presentation()
+    points = [(f"A{i}", 6.0 + (i % 8) * 12, 8.0 + (i // 8) * 20, float(i + 1)) for i in range(40)]
+    frame = charts.add_matrix_chart(
+        blank_slide(prs),
+        style.CONTENT,
+        points,
+        cut_x=50,
+        cut_y=50,
+        x_title="x",
+        y_title="y",
+        key=[i < 5 for i in range(40)],  # the five smallest are key accounts
+    )
+    labels = set(_label_texts(ser_elements(frame, "bubbleChart")[0]).values())
+    assert labels == {f"A{i}" for i in (*range(5), *range(15, 40))}
+    with pytest.raises(ValueError, match="key flags"):
+        charts.add_matrix_chart(
+            blank_slide(prs),
+            style.CONTENT,
+            points,
+            cut_x=50,
+            cut_y=50,
+            x_title="x",
+            y_title="y",
+            key=[True],
+        )
+
+
+def _crowd(count: int, seed: int) -> list[tuple[str, float, float, float]]:
+    import random
+
+    rng = random.Random(seed)
+    return [
+        (
+            f"Account {i} Holdings",
+            rng.uniform(0, 100),
+            rng.uniform(0, 100),
+            rng.lognormvariate(12, 1),
+        )
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [3, 40, 120, 500])
+def test_matrix_labels_never_overlap_in_the_placement_model(count: int) -> None:
+    points = _crowd(count, count)
+    plot = charts._Rect(Pt(60), Pt(60), Pt(900), Pt(400))
+    radii = [Pt(12) * (size / max(p[3] for p in points)) ** 0.5 for *_, size in points]
+    reserved = [charts._Rect(Pt(60), Pt(60), Pt(140), Pt(75))]
+    placed = charts._place_labels(points, radii, plot, reserved, limit=charts.MAX_LABELLED_POINTS)
+    assert 0 < len(placed) <= charts.MAX_LABELLED_POINTS
+    rects = [label.rect for label in placed]
+    for a, b in itertools.combinations([*rects, *reserved], 2):
+        assert a.overlap(b) == 0
+    for rect in rects:
+        assert rect.outside(plot) == 0
+    # Tried biggest first: the named accounts come in decreasing revenue.
+    sizes = [points[label.index][3] for label in placed]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_matrix_at_500_accounts_names_some_and_says_so() -> None:
+    prs = new_presentation()
+    slide = blank_slide(prs)
+    seen: list[charts.MatrixLabels] = []
+
+    def caption(shown: charts.MatrixLabels) -> str:
+        seen.append(shown)
+        return f"{len(shown.labelled)} named"
+
+    frame = charts.add_matrix_chart(
+        slide,
+        style.CONTENT,
+        _crowd(500, 5),
+        cut_x=50,
+        cut_y=50,
+        x_title="x",
+        y_title="y",
+        caption=caption,
+    )
+    (shown,) = seen
+    assert shown.shown == 500 and 0 < len(shown.labelled) <= charts.MAX_LABELLED_POINTS
+    ser = ser_elements(frame, "bubbleChart")[0]
+    assert sorted(_label_texts(ser).values()) == sorted(shown.labelled)
+    assert len(numbers(ser, "xVal")) == 500
+
+
+def test_matrix_size_key_draws_revenues_at_their_bubble_sizes() -> None:
+    prs = new_presentation()
+    slide = blank_slide(prs)
+    points = [("Big", 70.0, 70.0, 2_400_000.0), ("Small", 30.0, 30.0, 100_000.0)]
+    charts.add_matrix_chart(
+        slide,
+        style.CONTENT,
+        points,
+        cut_x=50,
+        cut_y=50,
+        x_title="x",
+        y_title="y",
+        size_label=lambda value: f"{value / 1000:,.0f}k",
+    )
+    assert charts._size_key_values(2_400_000.0) == [2_400_000.0, 500_000.0]
+    assert charts._size_key_values(1_990_000.0) == [1_990_000.0, 200_000.0]
+    circles = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.AUTO_SHAPE]
+    texts = [s.text_frame.text for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.TEXT_BOX]
+    assert texts == ["2,400k", "500k"]
+    big, small = circles
+    assert big.width == big.height and small.width == small.height
+    assert small.width / big.width == pytest.approx((500_000 / 2_400_000) ** 0.5, rel=0.01)
+    for shape in slide.shapes:
+        assert shape.left + shape.width <= style.CONTENT.right
+        assert shape.top + shape.height <= style.SLIDE_HEIGHT
 
 
 def test_matrix_label_sides_avoid_neighbours() -> None:
@@ -664,6 +918,36 @@ def test_pareto_curve_diagonal_and_marker(deck: dict[str, Any]) -> None:
     assert label.find("c:numFmt", NS).get("formatCode") == "0%"
 
 
+def test_pareto_marker_sits_on_the_curve_between_points() -> None:
+    """3 accounts: 20 % of accounts falls inside the first segment (0 to 1/3), so the
+    marker's y is interpolated on it, not the top-1 share (0.7) drawn off the curve."""
+    prs = new_presentation()
+    frame = charts.add_pareto_chart(
+        blank_slide(prs),
+        style.CONTENT,
+        [0, 1 / 3, 2 / 3, 1],
+        [0, 0.7, 0.9, 1.0],
+        x_title="x",
+        y_title="y",
+        marker_x=0.2,
+    )
+    *_, marker = ser_elements(frame, "scatterChart")
+    assert numbers(marker, "xVal") == [0.2]
+    assert numbers(marker, "yVal") == [pytest.approx(0.7 * 0.2 * 3)]
+    guides = {e.find("c:errDir", NS).get("val"): e for e in marker.findall("c:errBars", NS)}
+    assert float(guides["y"].find("c:val", NS).get("val")) == pytest.approx(0.42)
+
+
+def test_curve_value_interpolates_as_the_segments_are_drawn() -> None:
+    points = [(0.0, 0.0), (0.25, 0.6), (0.5, 0.85), (1.0, 1.0)]
+    assert charts.curve_value(points, 0.2) == pytest.approx(0.48)
+    assert charts.curve_value(points, 0.25) == pytest.approx(0.6)
+    assert charts.curve_value(points, 0.75) == pytest.approx(0.925)
+    assert charts.curve_value(points, 1.5) == 1.0
+    with pytest.raises(ValueError):
+        charts.curve_value([], 0.2)
+
+
 def test_pareto_axes_and_legend(deck: dict[str, Any]) -> None:
     chart = deck["pareto"].chart
     for axis in (chart.category_axis, chart.value_axis):
@@ -686,23 +970,34 @@ def test_bars_with_a_band(deck: dict[str, Any]) -> None:
     frame = deck["bar"]
     chart = frame.chart
     assert chart.chart_type == XL_CHART_TYPE.BAR_CLUSTERED
-    assert charts.chart_data_values(frame) == {"Key accounts": [3, 5, 7], "Norm": [10, 10, 10]}
-    bars, band = ser_elements(frame, "barChart")
+    assert charts.chart_data_values(frame) == {
+        "Norm": [15, 15, 15],
+        " ": [5, 5, 5],
+        "Key accounts": [3, 5, 7],
+    }
+    band, base, bars = ser_elements(frame, "barChart")
+    root = xml_of(frame)
+    assert root.find(".//c:barChart/c:overlap", NS).get("val") == "100"  # one bar per row
+    assert int(root.find(".//c:barChart/c:gapWidth", NS).get("val")) <= 25  # rows join
+    shade = band.find("c:spPr/a:solidFill/a:srgbClr", NS)
+    assert (
+        shade.get("val") == str(style.GREY) and int(shade.find("a:alpha", NS).get("val")) < 50_000
+    )
+    blank = base.find("c:spPr/a:solidFill/a:srgbClr", NS)
+    assert blank.get("val") == "FFFFFF" and blank.find("a:alpha", NS).get("val") == "100000"
     assert bars.find("c:spPr/a:solidFill/a:srgbClr", NS).get("val") == str(style.BRAND)
-    assert band.find("c:spPr/a:noFill", NS) is not None
-    (err,) = band.findall("c:errBars", NS)
-    assert err.find("c:errDir", NS) is None  # bar charts take no direction
-    assert err.find("c:errBarType", NS).get("val") == "both"
-    assert err.find("c:errValType", NS).get("val") == "fixedVal"
-    assert float(err.find("c:val", NS).get("val")) == 5
-    assert err.find("c:noEndCap", NS).get("val") == "0"
+    assert root.find(".//c:errBars", NS) is None  # a band, not whiskers
     assert chart.value_axis.maximum_scale >= 15
     assert chart.category_axis.reverse_order  # first KAM on top
-    labels = chart.plots[0].series[0].data_labels
+    labels = chart.plots[0].series[2].data_labels
     assert labels.show_value and labels.number_format == "0"
     assert labels.position == XL_LABEL_POSITION.OUTSIDE_END
-    assert band.find("c:dLbls", NS) is None
-    assert not chart.has_legend
+    assert band.find("c:dLbls", NS) is None and base.find("c:dLbls", NS) is None
+    assert chart.has_legend  # the band and the values, not the white base
+    entries = root.findall("c:chart/c:legend/c:legendEntry", NS)
+    assert [
+        (e.find("c:idx", NS).get("val"), e.find("c:delete", NS).get("val")) for e in entries
+    ] == [("1", "1")]
 
 
 def test_columns_with_a_band(deck: dict[str, Any]) -> None:
@@ -710,8 +1005,8 @@ def test_columns_with_a_band(deck: dict[str, Any]) -> None:
     assert chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED
     assert not chart.category_axis.reverse_order
     assert chart.value_axis.maximum_scale >= 17
-    (_, band) = ser_elements(deck["columns"], "barChart")
-    assert float(band.find("c:errBars/c:val", NS).get("val")) == 5  # (15, 5) is sorted
+    band, base, _ = ser_elements(deck["columns"], "barChart")
+    assert numbers(band, "val") == [15] * 3 and numbers(base, "val") == [5] * 3  # (15, 5) sorted
 
 
 def test_bars_without_a_band_are_plain() -> None:
@@ -722,10 +1017,111 @@ def test_bars_without_a_band_are_plain() -> None:
     assert len(ser_elements(frame, "barChart")) == 1
     assert frame.chart._chartSpace.find(".//c:errBars", NS) is None
     assert frame.chart.value_axis.maximum_scale is None
+    assert not frame.chart.has_legend
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. Reading back.
+# 6. Relationship map.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_map_attitude_in_words_under_its_columns(deck: dict[str, Any]) -> None:
+    frame = deck["map"]
+    *_, words = ser_elements(frame, "scatterChart")
+    assert numbers(words, "xVal") == [-2, -1, 0, 1, 2]
+    assert set(numbers(words, "yVal")) == {0}  # on the bottom edge
+    assert _label_texts(words) == dict(enumerate(ATTITUDE_NAMES))
+    assert {d.find("c:dLblPos", NS).get("val") for d in words.findall(".//c:dLbl", NS)} == {"b"}
+    assert words.find("c:marker/c:symbol", NS).get("val") == "none"
+    x_axis, _ = xml_of(frame).findall(".//c:plotArea/c:valAx", NS)
+    assert x_axis.find("c:tickLblPos", NS).get("val") == "none"  # the words stand for them
+    assert float(x_axis.find("c:majorUnit", NS).get("val")) == 1
+
+
+def test_map_power_in_integer_steps_outside_the_plot(deck: dict[str, Any]) -> None:
+    chart = deck["map"].chart
+    axis = chart.value_axis
+    assert (axis.minimum_scale, axis.maximum_scale, axis.major_unit) == (0, 6, 1)
+    assert axis.tick_label_position == XL_TICK_LABEL_POSITION.LOW
+    assert axis.tick_labels.number_format == '[<0.5]"";[>5.5]"";0'  # 1-5 shown, not 0 or 6
+    assert axis.axis_title.text_frame.text == "Power"
+
+
+def test_map_names_the_most_powerful_without_overlap(deck: dict[str, Any]) -> None:
+    frame = deck["map"]
+    seen, stale, _ = ser_elements(frame, "scatterChart")
+    assert [s.name for s in frame.chart.plots[0].series][:2] == ["Power", "Not seen for 90+ days"]
+    assert len(numbers(seen, "xVal")) + len(numbers(stale, "xVal")) == len(PEOPLE)
+    assert len(numbers(stale, "xVal")) == sum(1 for *_, s in PEOPLE if s)
+    assert stale.find("c:marker/c:spPr/a:solidFill/a:srgbClr", NS).get("val") == str(style.GREY)
+    names = list(_label_texts(seen).values()) + list(_label_texts(stale).values())
+    assert 0 < len(names) <= charts.MAX_LABELLED_PEOPLE < len(PEOPLE)
+    power = {name: p for name, _, p, _ in PEOPLE}
+    assert max(power[n] for n in names) == 5
+    # The placement model behind the labels: rectangles apart, inside the plot.
+    points = charts._spread(PEOPLE)
+    assert len(set(points)) == len(PEOPLE)  # no point hides another
+    plot = charts._Rect(0, 0, Pt(500), Pt(300))
+    placed = charts._place_map_labels(PEOPLE, points, plot)
+    assert sorted(PEOPLE[p.index][0] for p in placed) == sorted(names)
+    for a, b in itertools.combinations([p.rect for p in placed], 2):
+        assert a.overlap(b) == 0
+
+
+def test_map_caption(deck: dict[str, Any]) -> None:
+    slide = deck["map"]._parent._parent
+    (text,) = [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+    assert text.endswith(f"of {len(PEOPLE)} named")
+    assert int(text.split()[0]) <= charts.MAX_LABELLED_PEOPLE
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Number formats per language.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_chart_formats_per_language() -> None:
+    en, fr = charts.chart_formats("en"), charts.chart_formats("fr")
+    assert (en.integer, en.percent) == ("#,##0", "0%")
+    assert fr.percent == "0\u202f%"
+    assert "," not in fr.integer and "#\u202f##0" in fr.integer
+    with pytest.raises(ValueError):
+        charts.chart_formats("de")
+
+
+def test_french_charts_carry_french_formats() -> None:
+    prs = new_presentation()
+    fr = charts.chart_formats("fr")
+    revenue = charts.add_revenue_chart(
+        blank_slide(prs),
+        style.CONTENT,
+        PERIODS[:3],
+        ACTUAL[:3],
+        FORECAST[:3],
+        names=("Réel", "Prévision"),
+        value_axis_title="k€",
+        number_format=fr.integer,
+    )
+    pareto = charts.add_pareto_chart(
+        blank_slide(prs),
+        style.CONTENT,
+        [0.5, 1.0],
+        [0.8, 1.0],
+        x_title="x",
+        y_title="y",
+        marker_x=0.2,
+        language="fr",
+    )
+    assert revenue.chart.value_axis.tick_labels.number_format == fr.integer
+    assert revenue.chart.plots[0].series[0].data_labels.number_format == fr.integer
+    for axis in (pareto.chart.value_axis, pareto.chart.category_axis):
+        assert axis.tick_labels.number_format == "0\u202f%"
+    *_, marker = ser_elements(pareto, "scatterChart")
+    assert marker.find("c:dLbls/c:dLbl/c:numFmt", NS).get("formatCode") == "0\u202f%"
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. Reading back.
 # ---------------------------------------------------------------------------------------------
 
 

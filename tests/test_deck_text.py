@@ -305,6 +305,16 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"strategic": 1, "share": 0.2},
         {"strategic": 9, "share": 0.64},
     ],
+    "matrix_caption": [
+        {"labelled": 3, "shown": 3, "biggest": 2_400_000, "name": "Brennholt"},
+        {"labelled": 30, "shown": 500, "biggest": 1_990_000, "name": "Account 475"},
+    ],
+    "matrix_tier": [{"tier": "A"}],
+    "map_caption": [
+        {"labelled": 7, "shown": 7, "stale": True},
+        {"labelled": 20, "shown": 40, "stale": False},
+        {"labelled": 20, "shown": 40, "stale": True},
+    ],
     "concentration_title": [{"top_share": 0.61, "hhi": 1250.3}, {"top_share": None, "hhi": None}],
     "tiering_title": [
         {"top_tier": "A", "count": None, "red": None},

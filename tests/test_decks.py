@@ -106,8 +106,12 @@ def test_qbr_charts_hold_the_workbook_numbers(decks: dict[str, Path], book: Any)
     health = next(
         s.chart for s in shapes(prs.slides[5]) if getattr(s, "has_chart", False) and s.has_chart
     )
-    assert health.plots[0].__class__.__name__ == "LinePlot"
-    assert list(health.plots[0].series[0].values)[-1] == pytest.approx(42.7)
+    assert [plot.__class__.__name__ for plot in health.plots] == ["AreaPlot", "LinePlot"]
+    assert list(health.plots[1].series[0].values)[-1] == pytest.approx(42.7)
+    # The RAG bands stack up to the workbook's thresholds (Settings red_max, amber_max).
+    red, amber, green = (band.values[0] for band in health.plots[0].series)
+    settings = book.settings
+    assert (red, red + amber, red + amber + green) == (settings.red_max, settings.amber_max, 100)
 
 
 @pytest.mark.parametrize(
@@ -198,8 +202,28 @@ def test_portfolio_matrix_and_paginated_tiering(decks: dict[str, Path], book: An
     scored = book.accounts.dropna(subset=["strength", "attractiveness"])
     names = set(scored[scored["revenue_curr"] > 0]["name"])
     labels = set(chart_texts(matrix))
-    assert names <= labels  # every scored account with revenue is a labelled bubble
-    assert "Hollbrook Print Services" not in labels  # churned: no revenue, no bubble
+    bubbles = {row[3].value for row in _sheet_rows(matrix)}
+    assert names <= bubbles  # every scored account with revenue is a bubble
+    named = names & labels
+    assert len(named) >= len(names) * 2 // 3  # most are named, none overlapping (test_charts)
+    biggest = scored.sort_values("revenue_curr").iloc[-1]["name"]
+    assert biggest in named
+    caption = [s.text_frame.text for s in prs.slides[1].shapes if s.has_text_frame][-1]
+    assert caption.startswith("Bubble area = current revenue")
+    if named != names:  # the others are said to be unlabelled
+        assert f"Names shown for {len(named)} accounts, key accounts and the largest" in caption
+        assert f"the other {len(names) - len(named)} are unlabelled" in caption
+    assert "Hollbrook Print Services" not in labels | bubbles  # churned: no revenue, no bubble
+
+
+def _sheet_rows(chart: Any) -> list[Any]:
+    """The rows of a chart's embedded sheet (openpyxl cells)."""
+    import io
+
+    import openpyxl
+
+    blob = chart.part.chart_workbook.xlsx_part.blob
+    return list(openpyxl.load_workbook(io.BytesIO(blob)).worksheets[0].iter_rows(min_row=2))
 
 
 def _hostile_rows() -> dict[str, list[dict[str, Any]]]:

@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from pptx.chart.data import XyChartData
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.oxml.ns import qn
@@ -804,7 +802,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             ctx.forecast,
             names=(t.label("actual"), t.label("forecast")),
             value_axis_title=t("revenue_axis", symbol=f.symbol),
-            number_format="#,##0",
+            number_format=charts.chart_formats(f.language).integer,
         ),
         left_out=any(key.startswith(("revenue:", "forecast:")) for key in left_out),
     )
@@ -831,6 +829,8 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             [f.period(p) for p in ctx.health_periods],
             [(t.label(name), values) for name, values in ctx.health_series],
             value_axis_title=t.label("health_axis"),
+            rag_cuts=ctx.health_cuts,
+            band_names=_band_names(text, ctx.health_cuts),
         ),
         left_out=any(key.startswith("health:") for key in left_out),
     )
@@ -1062,49 +1062,52 @@ def _required_roles() -> tuple[str, ...]:
     return REQUIRED_ROLES
 
 
-def _relationship_chart(slide: Slide, box: Box, ctx: QbrContext, text: DeckText) -> None:
-    """Stakeholders placed by attitude (x, -2..2) and power (y, 1..5), labelled by name."""
-    data = XyChartData()
-    series = data.add_series(text.label("relationships"))
-    placed = [p for p in ctx.people if p.attitude is not None and p.power is not None]
-    seen: dict[tuple[float, float], int] = {}
-    for person in placed:
-        key = (person.attitude, person.power)
-        offset = seen.get(key, 0)
-        seen[key] = offset + 1
-        series.add_data_point(person.attitude + 0.12 * offset, person.power - 0.12 * offset)
-    frame = slide.shapes.add_chart(
-        XL_CHART_TYPE.XY_SCATTER, box.left, box.top, box.width, box.height, data
+def _band_names(text: DeckText, cuts: tuple[float, float] | None) -> tuple[str, str, str]:
+    """The legend names of the health chart's RAG bands: the status word and its range."""
+    red, amber = cuts or (0.0, 0.0)
+    f = text.formats
+    return (
+        f"{text.status('Red')} ≤ {f.num(red)}",
+        f"{text.status('Amber')} ≤ {f.num(amber)}",
+        f"{text.status('Green')} > {f.num(amber)}",
     )
-    chart = frame.chart
-    chart.has_title = False
-    chart.has_legend = False
-    x, y = chart.category_axis, chart.value_axis
-    x.minimum_scale, x.maximum_scale, x.major_unit = -2.5, 2.5, 1
-    y.minimum_scale, y.maximum_scale, y.major_unit = 0.5, 5.5, 1
-    for axis, title in ((x, text.label("col_attitude")), (y, text.label("col_power"))):
-        axis.has_title = True
-        axis.axis_title.text_frame.text = title
-        axis.axis_title.text_frame.paragraphs[0].runs[0].font.size = Pt(11)
-        axis.tick_labels.font.size = Pt(10)
-        axis.has_major_gridlines = True
-        axis.major_gridlines.format.line.color.rgb = LIGHT
-    plot = chart.plots[0]
-    series_ = plot.series[0]
-    series_.marker.style = 8  # circle
-    series_.marker.size = 10
-    series_.marker.format.fill.solid()
-    series_.marker.format.fill.fore_color.rgb = BRAND
-    series_.format.line.fill.background()
-    for point, person in zip(series_.points, placed, strict=True):
-        label = point.data_label
-        label.has_text_frame = True
-        label.text_frame.text = clean_text(person.name, one_line=True)
-        label.text_frame.paragraphs[0].runs[0].font.size = Pt(9)
-        label.position = XL_LABEL_POSITION.RIGHT
-        if person.days_since_contact is not None and person.days_since_contact >= 90:
-            point.marker.format.fill.solid()
-            point.marker.format.fill.fore_color.rgb = GREY
+
+
+def _matrix_column(ctx: PortfolioContext, column: str) -> list[Any]:
+    """A tiering-table value (tier, status) of each point of the matrix, None where it is
+    unknown or in doubt."""
+    rows = {row["account_id"]: row[column] for row in ctx.accounts}
+    return [rows.get(account_id) for account_id in ctx.matrix_accounts]
+
+
+def _relationship_chart(slide: Slide, box: Box, ctx: QbrContext, text: DeckText) -> None:
+    """Stakeholders placed by attitude (x, in words) and power (y, 1..5), the most powerful
+    named (:func:`kamxl.deck.charts.add_relationship_chart`)."""
+    placed = [p for p in ctx.people if p.attitude is not None and p.power is not None]
+    people = [
+        (
+            p.name,
+            p.attitude,
+            p.power,
+            p.days_since_contact is not None and p.days_since_contact >= 90,
+        )
+        for p in placed
+    ]
+    charts.add_relationship_chart(
+        slide,
+        box,
+        people,
+        attitude_names=[text.label(f"attitude:{a}") for a in charts.ATTITUDES],
+        x_title=text.label("col_attitude"),
+        y_title=text.label("col_power"),
+        stale_name=text.label("not_seen"),
+        caption=lambda shown: text(
+            "map_caption",
+            labelled=len(shown.labelled),
+            shown=shown.shown,
+            stale=any(stale for *_, stale in people),
+        ),
+    )
 
 
 # --- Handshake ------------------------------------------------------------------------------
@@ -1270,6 +1273,18 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             x_title=t.label("strength"),
             y_title=t.label("attractiveness"),
             quadrant_labels={q: t.status(q) for q in ("Strategic", "Star", "Status", "Streamline")},
+            series_name=t.label("no_tier"),
+            groups=_matrix_column(ctx, "tier"),
+            key=[status == "key" for status in _matrix_column(ctx, "status")],
+            group_names={tier: t("matrix_tier", tier=tier) for tier in ctx.tier_labels},
+            caption=lambda shown: t(
+                "matrix_caption",
+                labelled=len(shown.labelled),
+                shown=shown.shown,
+                biggest=max(size for *_, size in ctx.matrix),
+                name=max(ctx.matrix, key=lambda p: p[3])[0],
+            ),
+            size_label=f.money,
         ),
         left_out="matrix" in ctx.left_out,
     )
@@ -1296,7 +1311,8 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             ctx.pareto[1],
             x_title=t.label("accounts_share"),
             y_title=t.label("revenue_share"),
-            marker=(0.2, k.top20_share.value) if k.top20_share.ok else None,
+            marker_x=0.2 if k.top20_share.ok else None,
+            language=f.language,
         ),
         left_out=k.top20_share.from_bad_input,
     )
@@ -1413,7 +1429,9 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
                 [n for n, _ in ctx.kam_load],
                 [c for _, c in ctx.kam_load],
                 value_axis_title=t.label("key_accounts"),
+                number_format=charts.chart_formats(f.language).integer,
                 band=(low, high),
+                names=(t.label("key_accounts"), f"{t.label('norm')} {f.num(low)}–{f.num(high)}"),
             ),
         )
 

@@ -19,28 +19,41 @@ checked against both renderers (PowerPoint and LibreOffice 7):
   chart with both series, then the forecast ``c:ser`` is moved into a new ``c:lineChart``
   placed right after the ``c:barChart`` in ``c:plotArea`` and sharing its two ``c:axId``
   values, so both plots use the same axes and the embedded sheet keeps one table.
+- **Combo stacked area + lines** (:func:`add_health_chart`): the same move from a stacked
+  ``c:areaChart`` whose three series are the red, amber and green bands at the workbook's
+  health thresholds, so the lines draw over RAG zones.
 - **Crossing axes as quadrant lines** (:func:`add_matrix_chart`): the matrix's axes cross at
   the cuts (``c:crossesAt``) with their labels kept at the plot edges, so the quadrant lines
   are the axes themselves. LibreOffice draws no error bars on bubble charts, so error bars,
   the usual trick, would leave the quadrants invisible there.
-- **Error bars as reference lines** (:func:`add_pareto_chart`, :func:`add_bar_chart`):
-  ``c:errBars`` with ``c:errValType val="fixedVal"`` on helper series draw the Pareto guide
-  lines and the norm band *inside* the chart, so they move and resize with it and survive
-  "Edit data".
-- **Manual plot-area layout** (:func:`add_matrix_chart`): ``c:plotArea/c:layout/c:manualLayout``
-  pins the inner plot rectangle, so the sides of the bubble labels can be chosen in slide
-  units to keep them apart.
+- **Bubble series of one length** (:func:`add_matrix_chart`): LibreOffice draws nothing (or a
+  dot) for a bubble series when a later series has more points, so every series (one per
+  tier, then the helper) is padded with blank points to the same count.
+- **Error bars as guide lines** (:func:`add_pareto_chart`): ``c:errBars`` with
+  ``c:errValType val="fixedVal"`` on the marker draw its dashed guides to both axes.
+- **A band of overlapping bars** (:func:`add_bar_chart`): the norm band, a white base and
+  the values are one clustered group with ``c:overlap`` 100, drawn in that order.
+- **Manual plot-area layout** (:func:`add_matrix_chart`, :func:`add_relationship_chart`):
+  ``c:plotArea/c:layout/c:manualLayout`` pins the inner plot rectangle, so labels can be
+  placed in slide units by a model that keeps them apart (:func:`_place_labels`): a label
+  that fits nowhere is left out, and a caption under the chart says so.
 - **A scale bubble** (:func:`add_matrix_chart`): LibreOffice ignores ``c:bubbleScale``, so an
   invisible helper bubble sets the size of the biggest account bubble in both renderers.
+- **Words on a value axis** (:func:`add_relationship_chart`): the attitude scale's words are
+  labels of invisible points on the plot's bottom edge; conditional number formats hide
+  tick labels outside the scale.
+- **Number formats per language** (:func:`chart_formats`): literal narrow no-break spaces
+  for French, so axes and labels read as the deck's text in every renderer and locale.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import IO, Any, Final
 
 from lxml import etree
@@ -58,6 +71,8 @@ from pptx.enum.chart import (
     XL_TICK_MARK,
 )
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
 from pptx.shapes.graphfrm import GraphicFrame
@@ -69,14 +84,22 @@ from kamxl.characters import clean_text
 from kamxl.deck import style
 
 __all__ = [
+    "ATTITUDES",
+    "MAX_LABELLED_PEOPLE",
     "MAX_LABELLED_POINTS",
     "QUADRANTS",
+    "ChartFormats",
+    "MapLabels",
+    "MatrixLabels",
     "add_bar_chart",
     "add_health_chart",
     "add_matrix_chart",
     "add_pareto_chart",
+    "add_relationship_chart",
     "add_revenue_chart",
     "chart_data_values",
+    "chart_formats",
+    "curve_value",
 ]
 
 #: Text inside charts: tick labels, axis titles and legends.
@@ -89,6 +112,38 @@ MAX_LABELLED_POINTS: Final = 30
 MAX_LABELLED_PERIODS: Final = 8
 #: The four quadrants of the portfolio matrix, keyed as the caller's ``quadrant_labels``.
 QUADRANTS: Final = ("Strategic", "Star", "Status", "Streamline")
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFormats:
+    """The number formats of one language for chart axes and data labels (decks.md "One
+    number format per language everywhere, chart axes and data labels included").
+
+    Excel number format strings, which PowerPoint and LibreOffice render the same on any
+    machine: a separator written as ``,`` would follow the reader's system locale, so the
+    French thousands separator is a literal narrow no-break space (U+202F, as the deck's
+    text writes it), grouped by conditional sections (every group up to 999 999 999; the
+    leading group of bigger numbers runs on).
+    """
+
+    integer: str
+    percent: str
+
+
+_NNBSP: Final = "\u202f"
+_FORMATS: Final = {
+    "en": ChartFormats("#,##0", "0%"),
+    "fr": ChartFormats(f"[>=1000000]#{_NNBSP}###{_NNBSP}##0;[>=1000]#{_NNBSP}##0;0", f"0{_NNBSP}%"),
+}
+
+
+def chart_formats(language: str) -> ChartFormats:
+    """The chart number formats of ``language`` (``en`` or ``fr``)."""
+    try:
+        return _FORMATS[language]
+    except KeyError:
+        raise ValueError(f"no chart number formats for language {language!r}") from None
+
 
 _MAIN_LINE: Final = Pt(2.25)
 _THIN_LINE: Final = Pt(1.25)
@@ -531,13 +586,18 @@ def _brand_bars(plot: Any, *, gap_width: int) -> Any:
     return bars
 
 
-def _marker(series: Any, colour: RGBColor | None, size: int = 7) -> None:
-    """A filled circle marker in ``colour``, or no marker at all."""
+def _marker(
+    series: Any,
+    colour: RGBColor | None,
+    size: int = 7,
+    shape: XL_MARKER_STYLE = XL_MARKER_STYLE.CIRCLE,
+) -> None:
+    """A filled marker (a circle unless told) in ``colour``, or no marker at all."""
     marker = series.marker
     if colour is None:
         marker.style = XL_MARKER_STYLE.NONE
         return
-    marker.style = XL_MARKER_STYLE.CIRCLE
+    marker.style = shape
     marker.size = size
     marker.format.fill.solid()
     marker.format.fill.fore_color.rgb = colour
@@ -638,28 +698,35 @@ def add_revenue_chart(
     return frame
 
 
-def _move_series_to_line_chart(chart: Chart, series_index: int) -> etree._Element:
-    """Move one ``c:ser`` of the chart's ``c:barChart`` into a new ``c:lineChart`` sharing the
-    bar chart's axes, placed right after it (CT_PlotArea: layout, the xCharts, the axes, spPr).
+def _move_series_to_line_chart(
+    chart: Chart, series_index: int | list[int], group: str = "c:barChart"
+) -> etree._Element:
+    """Move ``c:ser`` elements (by position) of the chart's ``group`` (``c:barChart`` or
+    ``c:areaChart``) into a new ``c:lineChart`` sharing its axes, placed right after it
+    (CT_PlotArea: layout, the xCharts, the axes, spPr), so the lines draw on top.
 
     CT_LineChart order: grouping, varyColors, ser*, dLbls, dropLines, hiLowLines, upDownBars,
-    marker, smooth, axId{2}. The series loses its bar-only ``c:invertIfNegative``; python-pptx
-    adds the line-series parts (``c:marker``, ``c:smooth``) in CT_LineSer order afterwards.
+    marker, smooth, axId{2}. A series loses its bar-only parts (``c:invertIfNegative``,
+    ``c:pictureOptions``, ``c:shape``); python-pptx adds the line-series parts
+    (``c:marker``, ``c:smooth``) in CT_LineSer order afterwards.
     """
     plot_area = _plot_area(chart)
-    bar_chart = plot_area.find(qn("c:barChart"))
-    ser = bar_chart.findall(qn("c:ser"))[series_index]
+    source = plot_area.find(qn(group))
+    every = source.findall(qn("c:ser"))
+    indices = [series_index] if isinstance(series_index, int) else series_index
     line_chart = parse_xml(
         f'<c:lineChart {nsdecls("c")}><c:grouping val="standard"/><c:varyColors val="0"/>'
         f'<c:marker val="1"/></c:lineChart>'
     )
-    for tag in ("c:invertIfNegative", "c:pictureOptions", "c:shape"):
-        for child in ser.findall(qn(tag)):
-            ser.remove(child)
-    line_chart.find(qn("c:marker")).addprevious(ser)
-    for ax_id in bar_chart.findall(qn("c:axId")):
+    for index in indices:
+        ser = every[index]
+        for tag in ("c:invertIfNegative", "c:pictureOptions", "c:shape"):
+            for child in ser.findall(qn(tag)):
+                ser.remove(child)
+        line_chart.find(qn("c:marker")).addprevious(ser)
+    for ax_id in source.findall(qn("c:axId")):
         line_chart.append(deepcopy(ax_id))
-    bar_chart.addnext(line_chart)
+    source.addnext(line_chart)
     return line_chart
 
 
@@ -667,12 +734,16 @@ def _move_series_to_line_chart(chart: Chart, series_index: int) -> etree._Elemen
 # 2. Health trend: the health score in brand, its components in thin greys.
 # ---------------------------------------------------------------------------------------------
 
-_COMPONENT_DASHES: Final = (
-    MSO_LINE_DASH_STYLE.SOLID,
-    MSO_LINE_DASH_STYLE.SQUARE_DOT,
-    MSO_LINE_DASH_STYLE.LONG_DASH,
-    MSO_LINE_DASH_STYLE.DASH_DOT,
+#: The components' lines: muted hues apart from the brand and the RAG colours, each with its
+#: own dash and marker, so they stay apart in print and for colour-blind readers.
+_COMPONENT_STYLES: Final = (
+    (RGBColor(0x6B, 0x5B, 0x95), MSO_LINE_DASH_STYLE.DASH, XL_MARKER_STYLE.SQUARE),
+    (RGBColor(0x2F, 0x85, 0x80), MSO_LINE_DASH_STYLE.ROUND_DOT, XL_MARKER_STYLE.TRIANGLE),
+    (RGBColor(0x8C, 0x6D, 0x4F), MSO_LINE_DASH_STYLE.LONG_DASH, XL_MARKER_STYLE.DIAMOND),
+    (style.GREY, MSO_LINE_DASH_STYLE.DASH_DOT, XL_MARKER_STYLE.X),
 )
+#: RAG bands are the RAG colours this transparent (alpha, 1/1000 %): a tint behind the lines.
+_BAND_ALPHA: Final = 14_000
 
 
 def add_health_chart(
@@ -683,25 +754,44 @@ def add_health_chart(
     *,
     value_axis_title: str,
     highlight_first: bool = True,
+    rag_cuts: tuple[float, float] | None = None,
+    band_names: tuple[str, str, str] = ("Red", "Amber", "Green"),
 ) -> GraphicFrame:
-    """Health (0-100) over the periods with its components.
+    """Health (0-100) over the periods with its components, over RAG bands.
 
     With ``highlight_first`` the first series is the health score: a thick brand line with
-    markers and its latest value labelled. The others are components: thin lines without
-    markers in shades from :data:`style.GREY` to :data:`style.LINE`, each with its own dash
-    pattern so they stay apart in print and for colour-blind readers. The value axis is fixed
-    at 0-100; the legend sits below the plot. ``None`` is a gap.
+    markers and its latest value labelled. The others are components: thinner lines, each
+    in its own muted hue with its own dash and marker (:data:`_COMPONENT_STYLES`). The value
+    axis is fixed at 0-100 in steps of 20; the legend sits below the plot. ``None`` is a gap.
+
+    ``rag_cuts`` (red_max, amber_max), the workbook's health thresholds, draws the red,
+    amber and green zones (0 to red_max, to amber_max, to 100) behind the lines, named
+    ``band_names`` in the legend: a stacked area chart of three band series (light tints of
+    the RAG colours) with the lines moved into a ``c:lineChart`` on the same axes after it,
+    so they draw on top (the technique of :func:`add_revenue_chart`).
     """
     if not series:
         raise ValueError("health chart: no series")
     _check_lengths("health chart", len(periods), *(values for _, values in series))
     data = _CategoryData(number_format="0")
     data.categories = periods
+    bands = _rag_band_heights(rag_cuts) if rag_cuts is not None else []
+    for name, height in zip(band_names, bands, strict=False):
+        data.add_series(name, [height] * len(periods))
     for name, values in series:
         data.add_series(name, [_clean(v) for v in values])
-    frame = _new_chart(slide, box, XL_CHART_TYPE.LINE_MARKERS, data)
+    chart_type = XL_CHART_TYPE.AREA_STACKED if bands else XL_CHART_TYPE.LINE_MARKERS
+    frame = _new_chart(slide, box, chart_type, data)
     chart = frame.chart
-    plot = chart.plots[0]
+    if bands:
+        _move_series_to_line_chart(
+            chart,
+            series_index=list(range(len(bands), len(bands) + len(series))),
+            group="c:areaChart",
+        )
+        for band, colour in zip(chart.plots[0].series, _RAG_ORDER, strict=True):
+            _tint(band._element, style.RAG[colour])
+    plot = chart.plots[-1]
     plot.vary_by_categories = False
 
     lines = list(plot.series)
@@ -726,11 +816,10 @@ def add_health_chart(
                 background=True,
                 number_format="0",
             )
-    count = len(components)
     for i, line in enumerate(components):
-        shade = _blend(style.GREY, style.LINE, i / (count - 1)) if count > 1 else style.GREY
-        _solid_line(line, shade, _THIN_LINE, _COMPONENT_DASHES[i % len(_COMPONENT_DASHES)])
-        _marker(line, None)
+        colour, dash, shape = _COMPONENT_STYLES[i % len(_COMPONENT_STYLES)]
+        _solid_line(line, colour, Pt(1.5), dash)
+        _marker(line, colour, size=5, shape=shape)
         line.smooth = False
 
     _style_category_axis(chart.category_axis)
@@ -742,9 +831,27 @@ def add_health_chart(
         minimum=0,
         maximum=100,
         major_unit=20,
+        gridlines=not bands,
     )
     _set_legend(chart, show=True)
     return frame
+
+
+#: The order of the RAG bands from the bottom of the health axis.
+_RAG_ORDER: Final = ("Red", "Amber", "Green")
+
+
+def _rag_band_heights(cuts: tuple[float, float]) -> list[float]:
+    """The heights of the stacked red, amber and green bands on a 0-100 axis: 0 to
+    red_max, red_max to amber_max, amber_max to 100 (thresholds clamped to 0-100)."""
+    red, amber = (min(max(float(c), 0.0), 100.0) for c in cuts)
+    amber = max(amber, red)
+    return [red, amber - red, 100.0 - amber]
+
+
+def _tint(ser: etree._Element, colour: RGBColor) -> None:
+    """A band series' fill: ``colour`` very transparent, no outline."""
+    _fill(ser, colour, _BAND_ALPHA)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -782,8 +889,9 @@ _LABEL_POSITIONS: Final = (
 
 
 def _label_size(text: str, size: Length) -> tuple[float, float]:
-    """Rough width and height of a one-line label in EMU (Calibri averages ~0.5 em a char)."""
-    return (len(text) * 0.5 + 0.6) * size, 1.35 * size
+    """Rough width and height of a one-line label in EMU (Calibri averages ~0.5 em a char;
+    a little more is counted so that the rectangle holds the rendered text)."""
+    return (len(text) * 0.52 + 0.8) * size, 1.4 * size
 
 
 def _label_rect(
@@ -799,15 +907,32 @@ def _label_rect(
     return _Rect(cx - w / 2, cy + radius + gap, cx + w / 2, cy + radius + gap + h)
 
 
+@dataclass(frozen=True, slots=True)
+class _PlacedLabel:
+    """A label the placement model kept: which point, on which side, and where (EMU)."""
+
+    index: int
+    position: XL_LABEL_POSITION
+    rect: _Rect
+
+
 def _place_labels(
     points: Sequence[tuple[str, float, float, float]],
     radii: Sequence[float],
     plot: _Rect,
-    bounds: _Rect,
     reserved: Sequence[_Rect],
-) -> list[XL_LABEL_POSITION]:
-    """A position for each point's label that keeps labels off each other, off other bubbles
-    and inside the chart: greedy, biggest bubbles first, in order right, left, above, below."""
+    *,
+    limit: int,
+    bubble_scale: float = 0.7,
+    first: Sequence[bool] | None = None,
+) -> list[_PlacedLabel]:
+    """The labels that fit: at most ``limit``, biggest bubbles first, each on the first side
+    (right, left, above, below) where it overlaps no label already placed, no reserved
+    rectangle (the quadrant names), no other bubble (its inner square, ``bubble_scale`` of the
+    radius: a label may graze a round bubble's corner) and stays inside the plot. A point with
+    no such side stays unlabelled: labels never overlap (decks.md "Charts stay readable").
+    Points marked in ``first`` (key accounts) are tried before the others, biggest first.
+    """
     centres = [
         (
             plot.left + x / 100 * (plot.right - plot.left),
@@ -816,28 +941,53 @@ def _place_labels(
         for _, x, y, _ in points
     ]
     bubbles = [
-        _Rect(cx - r * 0.8, cy - r * 0.8, cx + r * 0.8, cy + r * 0.8)
+        _Rect(
+            cx - r * bubble_scale,
+            cy - r * bubble_scale,
+            cx + r * bubble_scale,
+            cy + r * bubble_scale,
+        )
         for (cx, cy), r in zip(centres, radii, strict=True)
     ]
-    placed: list[_Rect] = list(reserved)
-    chosen: list[XL_LABEL_POSITION] = [XL_LABEL_POSITION.RIGHT] * len(points)
-    order = sorted(range(len(points)), key=lambda i: -points[i][3])
-    for i in order:
+    taken: list[_Rect] = list(reserved)
+    kept: list[_PlacedLabel] = []
+    ahead = first or [False] * len(points)
+    for i in sorted(range(len(points)), key=lambda i: (not ahead[i], -points[i][3])):
+        if len(kept) >= limit:
+            break
         w, h = _label_size(points[i][0], LABEL_TEXT)
         cx, cy = centres[i]
-        best: tuple[float, int] | None = None
-        for rank, position in enumerate(_LABEL_POSITIONS):
+        for position in _LABEL_POSITIONS:
             rect = _label_rect(position, cx, cy, radii[i], w, h)
-            cost = 4 * sum(rect.overlap(other) for other in placed)
-            cost += sum(rect.overlap(b) for j, b in enumerate(bubbles) if j != i)
-            cost += 8 * rect.outside(bounds)
-            cost += rank * 0.02 * w * h  # a slight preference for the earlier positions
-            if best is None or cost < best[0]:
-                best = (cost, rank)
-        assert best is not None
-        chosen[i] = _LABEL_POSITIONS[best[1]]
-        placed.append(_label_rect(chosen[i], cx, cy, radii[i], w, h))
-    return chosen
+            if rect.outside(plot) > 0 or any(rect.overlap(other) > 0 for other in taken):
+                continue
+            if any(rect.overlap(b) > 0 for j, b in enumerate(bubbles) if j != i):
+                continue
+            kept.append(_PlacedLabel(i, position, rect))
+            taken.append(rect)
+            break
+    return kept
+
+
+#: Bubble colours of the groups (tiers), best first: brand, a lighter brand, greys.
+_GROUP_COLOURS: Final = (
+    style.BRAND,
+    _blend(style.BRAND, RGBColor(0xFF, 0xFF, 0xFF), 0.35),
+    _blend(style.GREY, RGBColor(0xFF, 0xFF, 0xFF), 0.25),
+    style.LINE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixLabels:
+    """What the matrix labelled: the names on the chart, and how many accounts it shows."""
+
+    labelled: tuple[str, ...]
+    shown: int
+
+
+def _pad(values: list[Any], length: int, blank: Any) -> list[Any]:
+    return values + [blank] * (length - len(values))
 
 
 def add_matrix_chart(
@@ -851,78 +1001,97 @@ def add_matrix_chart(
     y_title: str,
     quadrant_labels: dict[str, str] | None = None,
     series_name: str = "",
+    groups: Sequence[str | None] | None = None,
+    group_names: dict[str, str] | None = None,
+    caption: Callable[[MatrixLabels], str] | None = None,
+    size_label: Callable[[float], str] | None = None,
+    key: Sequence[bool] | None = None,
 ) -> GraphicFrame:
     """The portfolio matrix as a bubble chart: one bubble per ``(name, x, y, size)`` with x =
     strength and y = attractiveness (both 0-100, clamped to the axes) and size = current
     revenue (a size of zero or less, or a missing one, is drawn as the smallest bubble, 1 %
     of the biggest). Points without x or y cannot be placed and are left out.
 
+    ``groups`` gives each point's group (its tier), ``group_names`` the legend name of each
+    group in legend order (brand for the first, lighter shades after; a point whose group is
+    not named falls in a last group named ``series_name``). Without groups, one series named
+    ``series_name`` and no legend.
+
     Techniques, all inside the chart so everything moves and resizes with it:
 
+    - **Every series has the same number of points** (padded with blank points): LibreOffice
+      (7.x) draws no bubble, or a dot, for a series when a later series has more points
+      (the 3-account matrix rendered empty because of the 5-point helper series).
     - **Quadrant lines are the axes.** The horizontal axis crosses the vertical one at
       ``cut_y`` and the vertical axis crosses at ``cut_x`` (``c:crossesAt``), drawn as thin
       grey lines, with their tick labels kept at the plot edges (``tickLblPos="low"``); a
-      thin grey frame closes the plot. Both PowerPoint and LibreOffice draw this;
-      LibreOffice draws no error bars on bubble charts, which rules out the error-bar way.
+      thin grey frame closes the plot. LibreOffice draws no error bars on bubble charts.
     - **Bubble size.** Renderers draw the biggest bubble of a chart at a quarter of the
       plot's smaller side; PowerPoint would shrink that with ``c:bubbleScale`` but
-      LibreOffice ignores it. So a helper series holds one invisible "scale" bubble (at the
-      cut point) whose size makes the biggest account a bubble of 40 % of the default
-      diameter in both, and ``c:bubbleScale`` stays 100.
+      LibreOffice ignores it. So a helper series (the last) holds one invisible "scale"
+      bubble (at the cut point) whose size makes the biggest account a bubble of
+      :data:`_BUBBLE_FRACTION` of the default diameter in both, down to a quarter of that
+      for hundreds of accounts so that they stay apart.
     - **Quadrant names** (``quadrant_labels`` keyed by :data:`QUADRANTS`): labels of
-      invisible points of the same helper series in the outer corners (Star top left,
-      Strategic top right, Streamline bottom left, Status bottom right), small grey bold
-      type. Not text boxes, so they follow the chart; the trade-off is that the helper rows
-      (named after the joined labels) show in the embedded data when a reader edits it.
+      invisible points of the helper series in the outer corners, small grey bold type.
     - **Account labels**: custom label text per point (names also in column D of the
-      embedded sheet), on the :data:`MAX_LABELLED_POINTS` biggest accounts only. The plot
-      area has a pinned inner layout (``c:manualLayout``), so label sides (right, left,
-      above, below) can be chosen in slide units to keep labels off each other, off other
-      bubbles and inside the chart.
-
-    The accounts series (``series_name``) is brand at 35 % transparency so overlaps show.
+      embedded sheet) on the accounts that can be labelled without any overlap, the ``key``
+      accounts (a flag per point) first, then the others, each biggest first (at most
+      :data:`MAX_LABELLED_POINTS`); the others are unlabelled points. ``caption``
+      receives what was labelled and returns the line written under the chart (the size
+      legend and "N accounts unlabelled"), in the deck's language.
+    - **Size key** (``size_label`` formats a revenue): at the right of the caption line,
+      circles for the biggest revenue and a round value below it, drawn at the diameters
+      the renderers give those revenues (the same radius model that places the labels,
+      checked against LibreOffice's rendering), each with its revenue beside it.
     """
-    accounts = [
-        (
-            _one_line(str(name)),  # as labelled: its size places the label
-            min(max(fx, 0.0), 100.0),
-            min(max(fy, 0.0), 100.0),
-            _clean(size) or 0.0,
-        )
-        for name, x, y, size in points
-        if (fx := _clean(x)) is not None and (fy := _clean(y)) is not None
-    ]
+    accounts, kinds, first = _matrix_points(points, groups, key)
     if not accounts:
         raise ValueError("matrix chart: no account with both x and y")
-    biggest = max((size for *_, size in accounts), default=0.0)
-    biggest = biggest if biggest > 0 else 1.0
-    accounts = [(n, x, y, size if size > 0 else biggest * 0.01) for n, x, y, size in accounts]
+    biggest = max(size for *_, size in accounts)
+    names = dict(group_names or {})
+    order = [key for key in names if key in kinds] + (
+        [None] if any(kind not in names for kind in kinds) else []
+    )
+    members = {
+        key: [i for i, kind in enumerate(kinds) if (kind if kind in names else None) == key]
+        for key in order
+    }
 
-    # The pinned plot rectangle, as fractions of the frame: room for ticks and titles.
-    margin_left, margin_right, margin_top, margin_bottom = Inches(0.7), Pt(14), Pt(10), Inches(0.6)
-    fx, fy = margin_left / box.width, margin_top / box.height
-    fw = (box.width - margin_left - margin_right) / box.width
-    fh = (box.height - margin_top - margin_bottom) / box.height
+    caption_h = _CAPTION_LINE * 2 if caption is not None or size_label is not None else 0
+    legend_h = Pt(22) if groups is not None else 0
+    chart_box = style.Box(box.left, box.top, box.width, box.height - caption_h)
+    margin_left, margin_right, margin_top = Inches(0.7), Pt(14), Pt(10)
+    margin_bottom = Inches(0.6) + legend_h
+    fx, fy = margin_left / chart_box.width, margin_top / chart_box.height
+    fw = (chart_box.width - margin_left - margin_right) / chart_box.width
+    fh = (chart_box.height - margin_top - margin_bottom) / chart_box.height
     plot = _Rect(
-        box.left + fx * box.width,
-        box.top + fy * box.height,
-        box.left + (fx + fw) * box.width,
-        box.top + (fy + fh) * box.height,
+        chart_box.left + margin_left,
+        chart_box.top + margin_top,
+        chart_box.left + margin_left + fw * chart_box.width,
+        chart_box.top + margin_top + fh * chart_box.height,
     )
     plot_w, plot_h = plot.right - plot.left, plot.bottom - plot.top
+    fraction = _bubble_fraction(len(accounts))
 
     corners = [(key, quadrant_labels[key]) for key in QUADRANTS if (quadrant_labels or {}).get(key)]
+    length = max([1 + len(corners), *(len(m) for m in members.values())])
     data = _BubbleData(number_format="0")
-    # The accounts first: LibreOffice drops the first series of a bubble chart when it is the
-    # helper (seen with LibreOffice 7), and the helper draws nothing anyway.
-    bubbles = data.add_series(series_name, number_format="#,##0")
-    for _, x, y, size in accounts:
-        bubbles.add_data_point(x, y, size)
-    data.point_labels[bubbles.index] = [name for name, *_ in accounts]
-    helper = data.add_series(" / ".join(text for _, text in corners), number_format="0")
-    helper.add_data_point(cut_x, cut_y, biggest / _BUBBLE_FRACTION**2)
-    corner_positions: list[XL_LABEL_POSITION] = []
+    for key in order:
+        series = data.add_series(
+            names.get(key, series_name) if key else series_name, number_format="#,##0"
+        )
+        chosen = members[key]
+        for i in chosen:
+            series.add_data_point(*accounts[i][1:])
+        for _ in range(length - len(chosen)):
+            series.add_data_point(None, None, None)
+        data.point_labels[series.index] = _pad([accounts[i][0] for i in chosen], length, "")
+    helper = data.add_series(" / ".join(text for _, text in corners) or " ", number_format="0")
+    helper.add_data_point(cut_x, cut_y, biggest / fraction**2)
     reserved: list[_Rect] = []
+    corner_positions: list[XL_LABEL_POSITION] = []
     _, label_h = _label_size("X", LABEL_TEXT)
     dy = (label_h / 2 + Pt(4)) / plot_h * 100
     dx = Pt(4) / plot_w * 100
@@ -939,17 +1108,18 @@ def add_matrix_chart(
         w, h = _label_size(text, LABEL_TEXT)
         cx, cy = plot.left + x / 100 * plot_w, plot.bottom - y / 100 * plot_h
         reserved.append(_label_rect(position, cx, cy, 0, w, h))
-    data.point_labels[helper.index] = ["", *(text for _, text in corners)]
+    for _ in range(length - 1 - len(corners)):
+        helper.add_data_point(None, None, None)
+    data.point_labels[helper.index] = _pad(["", *(text for _, text in corners)], length, "")
 
-    frame = _new_chart(slide, box, XL_CHART_TYPE.BUBBLE, data)
+    frame = _new_chart(slide, chart_box, XL_CHART_TYPE.BUBBLE, data)
     chart = frame.chart
     _set_plot_layout(chart, fx, fy, fw, fh)
     # Written out although 100 is the default: the size comes from the scale bubble.
     _plot_area(chart).find(qn("c:bubbleChart")).get_or_add_bubbleScale().set("val", "100")
-    account_ser, helper_ser = chart._chartSpace.findall(
+    *group_sers, helper_ser = chart._chartSpace.findall(
         ".//" + qn("c:bubbleChart") + "/" + qn("c:ser")
     )
-
     _hide_series(helper_ser)
     if corners:
         _series_dlbls(helper_ser)
@@ -958,25 +1128,19 @@ def add_matrix_chart(
                 helper_ser, idx + 1, text=text, position=position, colour=style.GREY, bold=True
             )
 
-    sp_pr = account_ser.get_or_add_spPr()
-    sp_pr.append(
-        parse_xml(
-            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(style.BRAND)}">'
-            f'<a:alpha val="{_BUBBLE_ALPHA}"/></a:srgbClr></a:solidFill>'
-        )
-    )
-    sp_pr.append(parse_xml(f"<a:ln {nsdecls('a')}><a:noFill/></a:ln>"))
-
-    # Labels on the biggest accounts; radii as both renderers draw them (area-true).
-    labelled = sorted(range(len(accounts)), key=lambda i: -accounts[i][3])[:MAX_LABELLED_POINTS]
-    labelled.sort()
-    max_radius = _BUBBLE_FRACTION * 0.25 * min(plot_w, plot_h) / 2
-    radii = [max_radius * math.sqrt(accounts[i][3] / biggest) for i in labelled]
-    frame_rect = _Rect(box.left, box.top, box.right, box.bottom)
-    positions = _place_labels([accounts[i] for i in labelled], radii, plot, frame_rect, reserved)
-    _series_dlbls(account_ser)
-    for i, position in zip(labelled, positions, strict=True):
-        _point_label(account_ser, i, text=accounts[i][0], position=position, colour=style.TEXT)
+    max_radius = fraction * 0.25 * min(plot_w, plot_h) / 2
+    radii = [max_radius * math.sqrt(size / biggest) for *_, size in accounts]
+    placed = _place_labels(accounts, radii, plot, reserved, limit=MAX_LABELLED_POINTS, first=first)
+    where = {label.index: label.position for label in placed}
+    for n, (key, ser) in enumerate(zip(order, group_sers, strict=True)):
+        colour = _GROUP_COLOURS[min(n, len(_GROUP_COLOURS) - 1)] if key else style.LINE
+        if groups is None:
+            colour = style.BRAND
+        _bubble_fill(ser, colour)
+        _series_dlbls(ser)
+        for idx, i in enumerate(members[key]):
+            if i in where:
+                _point_label(ser, idx, text=accounts[i][0], position=where[i], colour=style.TEXT)
 
     x_axis, y_axis = _x_axis(chart), chart.value_axis
     for axis, title, vertical in ((x_axis, x_title, False), (y_axis, y_title, True)):
@@ -995,8 +1159,144 @@ def add_matrix_chart(
     y_axis.crosses_at = float(cut_y)  # the horizontal axis crosses the vertical at cut_y
     x_axis.crosses_at = float(cut_x)  # and the vertical axis crosses at cut_x
     _frame_plot_area(chart)
-    _set_legend(chart, show=False)
+    _set_legend(chart, show=groups is not None)
+    if groups is not None:
+        _hide_legend_entries(chart, keep=set(range(len(order))))
+    line = style.Box(box.left, chart_box.bottom, box.width, caption_h)
+    if size_label is not None:
+        keys = [(value, size_label(value)) for value in _size_key_values(biggest)]
+        width = _size_key(slide, line, keys, max_radius, biggest)
+        line = style.Box(line.left, line.top, max(line.width - width - Pt(12), 0), line.height)
+    if caption is not None:
+        result = MatrixLabels(tuple(accounts[p.index][0] for p in placed), len(accounts))
+        _caption(slide, line, caption(result))
     return frame
+
+
+def _size_key_values(biggest: float) -> list[float]:
+    """The revenues of the size key: the biggest, and the round value (1, 2 or 5 x 10^k)
+    at or below a quarter of it (a bubble of half its diameter)."""
+    quarter = biggest / 4
+    if quarter <= 0:
+        return [biggest]
+    power = 10.0 ** math.floor(math.log10(quarter))
+    round_value = max(step * power for step in (1, 2, 5) if step * power <= quarter)
+    return [biggest, round_value]
+
+
+def _size_key(
+    slide: Any,
+    line: style.Box,
+    keys: Sequence[tuple[float, str]],
+    max_radius: float,
+    biggest: float,
+) -> int:
+    """Draw the size key right-aligned in ``line``: per (revenue, text) a grey circle of the
+    bubble diameter of that revenue and its text; returns the width used (EMU)."""
+    gap = Pt(4)
+    items = []
+    for value, text in keys:
+        diameter = 2 * max_radius * math.sqrt(value / biggest)
+        width, _ = _label_size(text, LABEL_TEXT)
+        items.append((diameter, _one_line(text), width))
+    total = int(sum(d + gap + w + 2 * gap for d, _, w in items))
+    x = line.right - total
+    middle = line.top + line.height / 2
+    for diameter, text, width in items:
+        circle = slide.shapes.add_shape(
+            MSO_SHAPE.OVAL,
+            int(x),
+            int(middle - diameter / 2),
+            max(int(diameter), 1),
+            max(int(diameter), 1),
+        )
+        circle.fill.solid()
+        circle.fill.fore_color.rgb = _blend(style.GREY, _WHITE, 0.45)
+        circle.line.fill.background()
+        circle.shadow.inherit = False
+        x += diameter + gap
+        label = slide.shapes.add_textbox(int(x), int(line.top), int(width), int(line.height))
+        frame = label.text_frame
+        frame.word_wrap = False
+        frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+        frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
+        frame.text = text
+        for run in frame.paragraphs[0].runs:
+            _set_font(run.font, LABEL_TEXT, style.GREY)
+        x += width + 2 * gap
+    return total
+
+
+def _matrix_points(
+    points: list[tuple[str, float, float, float]],
+    groups: Sequence[str | None] | None,
+    key: Sequence[bool] | None,
+) -> tuple[list[tuple[str, float, float, float]], list[str | None], list[bool]]:
+    """The points that can be placed (x and y present), clamped to 0-100, with a size of at
+    least 1 % of the biggest; and the group and the key flag of each."""
+    for what, values in (("groups", groups), ("key flags", key)):
+        if values is not None and len(values) != len(points):
+            raise ValueError(f"matrix chart: {len(values)} {what} for {len(points)} points")
+    kinds = list(groups) if groups is not None else [None] * len(points)
+    flags = [bool(k) for k in key] if key is not None else [False] * len(points)
+    kept = [
+        (
+            (
+                _one_line(str(name)),  # as labelled: its size places the label
+                min(max(fx, 0.0), 100.0),
+                min(max(fy, 0.0), 100.0),
+                _clean(size) or 0.0,
+            ),
+            kind,
+            flag,
+        )
+        for (name, x, y, size), kind, flag in zip(points, kinds, flags, strict=True)
+        if (fx := _clean(x)) is not None and (fy := _clean(y)) is not None
+    ]
+    biggest = max((p[3] for p, _, _ in kept), default=0.0)
+    biggest = biggest if biggest > 0 else 1.0
+    accounts = [(n, x, y, s if s > 0 else biggest * 0.01) for (n, x, y, s), _, _ in kept]
+    return accounts, [kind for _, kind, _ in kept], [flag for *_, flag in kept]
+
+
+def _bubble_fraction(count: int) -> float:
+    """The biggest bubble's diameter as a fraction of the renderers' default: smaller as
+    accounts get many (40 % up to 40 accounts, down to 15 % at 500 and more)."""
+    if count <= 40:
+        return _BUBBLE_FRACTION
+    return max(0.15, _BUBBLE_FRACTION * math.sqrt(40 / count) * 1.5)
+
+
+def _bubble_fill(ser: etree._Element, colour: RGBColor) -> None:
+    """A bubble series' fill: ``colour`` at :data:`_BUBBLE_ALPHA`, a thin white outline so
+    overlapping bubbles stay apart."""
+    sp_pr = ser.get_or_add_spPr()
+    for child in list(sp_pr):
+        sp_pr.remove(child)
+    sp_pr.append(
+        parse_xml(
+            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(colour)}">'
+            f'<a:alpha val="{_BUBBLE_ALPHA}"/></a:srgbClr></a:solidFill>'
+        )
+    )
+    sp_pr.append(parse_xml(_ln_xml(RGBColor(0xFF, 0xFF, 0xFF), Pt(0.5), declare=True)))
+
+
+#: The height of a line of caption under a chart (9 pt type); a chart keeps two.
+_CAPTION_LINE: Final = Pt(13)
+
+
+def _caption(slide: Any, box: style.Box, text: str) -> None:
+    """A one-line grey note under a chart (what it leaves unlabelled, its size key)."""
+    if not text.strip():
+        return
+    shape = slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
+    frame = shape.text_frame
+    frame.word_wrap = True
+    frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = 0
+    frame.text = _one_line(text)
+    for run in frame.paragraphs[0].runs:
+        _set_font(run.font, LABEL_TEXT, style.GREY)
 
 
 def _frame_plot_area(chart: Chart) -> None:
@@ -1028,20 +1328,25 @@ def add_pareto_chart(
     *,
     x_title: str,
     y_title: str,
-    marker: tuple[float, float] | None = None,
+    marker_x: float | None = None,
     names: tuple[str, str] = ("", ""),
     marker_label: str | None = None,
+    language: str = "en",
 ) -> GraphicFrame:
     """Cumulative revenue share (y) over the share of accounts (x), both 0-100 %.
 
     The curve is a brand line through the given points, starting at (0, 0) (added when the
     caller's first point is not the origin); a thin grey dashed diagonal shows an equal
-    distribution. ``marker`` (x, y), e.g. the top-20 % point, is a brand dot labelled with
-    ``marker_label`` (or its y value as a percentage), with thin dashed guide lines to both
-    axes drawn as error bars. ``names`` are the legend entries of the curve and the diagonal;
-    the legend shows only when both are given. Shares are fractions (0.2 = 20 %).
+    distribution. ``marker_x``, e.g. 0.2 for the top 20 % of accounts, puts a brand dot *on
+    the curve*: its y is the curve's value there, interpolated linearly between the two
+    points around it exactly as the straight segments are drawn (:func:`curve_value`). The
+    dot is labelled with ``marker_label`` (or its y as a percentage) and has thin dashed
+    guide lines to both axes, drawn as error bars. ``names`` are the legend entries of the
+    curve and the diagonal; the legend shows only when both are given. Shares are fractions
+    (0.2 = 20 %); the percent format is ``language``'s (:func:`chart_formats`).
     """
     _check_lengths("pareto chart", len(account_share), revenue_share)
+    percent = chart_formats(language).percent
     pairs = [
         (fx, fy)
         for x, y in zip(account_share, revenue_share, strict=True)
@@ -1049,18 +1354,19 @@ def add_pareto_chart(
     ]
     if not pairs or pairs[0] != (0.0, 0.0):
         pairs.insert(0, (0.0, 0.0))
+    marker = None if marker_x is None else (float(marker_x), curve_value(pairs, marker_x))
 
     curve_name, diagonal_name = names
-    data = _XyData(number_format="0%")
-    curve = data.add_series(curve_name or y_title, number_format="0%")
+    data = _XyData(number_format=percent)
+    curve = data.add_series(curve_name or y_title, number_format=percent)
     for x, y in pairs:
         curve.add_data_point(x, y)
-    diagonal = data.add_series(diagonal_name or x_title, number_format="0%")
+    diagonal = data.add_series(diagonal_name or x_title, number_format=percent)
     diagonal.add_data_point(0.0, 0.0)
     diagonal.add_data_point(1.0, 1.0)
     if marker is not None:
-        point = data.add_series(marker_label or " ", number_format="0%")
-        point.add_data_point(float(marker[0]), float(marker[1]))
+        point = data.add_series(marker_label or " ", number_format=percent)
+        point.add_data_point(*marker)
 
     frame = _new_chart(slide, box, XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, data)
     chart = frame.chart
@@ -1089,13 +1395,13 @@ def add_pareto_chart(
             size=CHART_TEXT,
             bold=True,
             background=True,
-            number_format="0%",
+            number_format=percent,
         )
         _add_err_bars(
-            ser, _err_bars_xml("x", "minus", float(marker[0]), style.GREY, _HAIR_LINE, "sysDash")
+            ser, _err_bars_xml("x", "minus", marker[0], style.GREY, _HAIR_LINE, "sysDash")
         )
         _add_err_bars(
-            ser, _err_bars_xml("y", "minus", float(marker[1]), style.GREY, _HAIR_LINE, "sysDash")
+            ser, _err_bars_xml("y", "minus", marker[1], style.GREY, _HAIR_LINE, "sysDash")
         )
 
     for axis, title, vertical in (
@@ -1105,7 +1411,7 @@ def add_pareto_chart(
         _style_value_axis(
             axis,
             title=title,
-            number_format="0%",
+            number_format=percent,
             vertical=vertical,
             minimum=0,
             maximum=1,
@@ -1116,6 +1422,19 @@ def add_pareto_chart(
     if chart.has_legend:
         _hide_legend_entries(chart, keep={0, 1})
     return frame
+
+
+def curve_value(points: Sequence[tuple[float, float]], x: float) -> float:
+    """The y of a curve of straight segments through ``points`` (sorted by x) at ``x``:
+    linear between the two points around it, the end value beyond either end."""
+    if not points:
+        raise ValueError("curve_value: no points")
+    if x <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in pairwise(points):
+        if x0 <= x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return points[-1][1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1137,52 +1456,56 @@ def add_bar_chart(
 ) -> GraphicFrame:
     """Brand bars with value labels; horizontal bars read top to bottom in the given order.
 
-    ``band`` (low, high), e.g. the norm of 5-15 key accounts per KAM, is drawn on every bar as
-    a range marker: a thin grey line with end caps from ``low`` to ``high`` running along the
-    bar, just off its centre line. It is a second bar series with the band's middle as value,
-    invisible and overlapping the real bars (60 %, so the line clears the value label at the
-    bar's end), carrying fixed error bars of plus and minus half the band (``c:errBars``,
-    ``errValType="fixedVal"``, no ``c:errDir`` in a bar chart).
+    ``band`` (low, high), e.g. the norm of 5-15 key accounts per KAM, is drawn as a shaded
+    band from ``low`` to ``high`` behind every bar. All series are one clustered bar group
+    whose bars overlap fully (``c:overlap`` 100, later series drawn on top) with a narrow
+    gap, so the rows' bands read as one stripe: first the band series (``high``, a
+    translucent grey), then a white base series (``low``) that blanks the band below
+    ``low``, then the values (brand) over both.
 
     Why this way: it is native chart content (it moves, resizes and reorders with the bars
-    and survives "Edit data") and renders the same for columns and horizontal bars in
-    PowerPoint and LibreOffice. A combo with line series cannot do horizontal bars
-    (PowerPoint cannot combine them with a line chart), and a shaded band behind the bars
-    needs a second chart group on secondary axes, which LibreOffice scales and draws wrongly
-    (tried). The value axis maximum is fixed to leave room for the band's upper end and the
-    labels, with gridlines every fifth of it. The band has no legend entry (its key would be
-    empty): the slide or axis title states the norm. ``names`` are the series names of the
-    values and of the band in the embedded sheet.
+    and survives "Edit data") and it renders the same in PowerPoint and LibreOffice: a
+    stacked band needs a second bar group on secondary axes, which LibreOffice scales and
+    draws on its own (it shows the hidden axes and shares one gap width per axis group;
+    tried again), and error-bar whiskers are a line, not a band. The value axis maximum is
+    fixed to leave room for the band's upper end and the labels, with gridlines every fifth
+    of it. ``names`` are the series names of the values and of the band (in the legend and
+    the embedded sheet).
     """
     _check_lengths("bar chart", len(categories), values)
     cleaned = [_clean(v) for v in values]
     value_name, band_name = names
     data = _CategoryData(number_format=number_format)
     data.categories = categories
-    data.add_series(value_name or value_axis_title, cleaned)
     maximum = None
     if band is not None:
         low, high = sorted((float(band[0]), float(band[1])))
-        data.add_series(band_name, [(low + high) / 2] * len(categories))
+        data.add_series(band_name or f"{low:g}-{high:g}", [high] * len(categories))
+        data.add_series(" ", [low] * len(categories))
         top = max([high, *(v for v in cleaned if v is not None)])
         maximum = _nice_ceiling(top * 1.1)
+    data.add_series(value_name or value_axis_title, cleaned)
     chart_type = XL_CHART_TYPE.BAR_CLUSTERED if horizontal else XL_CHART_TYPE.COLUMN_CLUSTERED
     frame = _new_chart(slide, box, chart_type, data)
     chart = frame.chart
     plot = chart.plots[0]
-    bars = _brand_bars(plot, gap_width=80)
+    plot.vary_by_categories = False
+    if band is not None:
+        plot.overlap = 100
+        shade, base, bars = plot.series
+        for series, colour, alpha in ((shade, style.GREY, 20_000), (base, _WHITE, 100_000)):
+            series.invert_if_negative = False
+            _fill(series._element, colour, alpha)
+    else:
+        (bars,) = plot.series
+    plot.gap_width = 20 if band is not None else 80
+    bars.invert_if_negative = False
+    bars.format.fill.solid()
+    bars.format.fill.fore_color.rgb = style.BRAND
+    bars.format.line.fill.background()
     _label_series(
         bars.data_labels, number_format=number_format, position=XL_LABEL_POSITION.OUTSIDE_END
     )
-    if band is not None:
-        plot.overlap = _BAND_OVERLAP
-        marker = plot.series[1]
-        marker.invert_if_negative = False
-        _hide_series(marker._element)
-        _add_err_bars(
-            marker._element,
-            _err_bars_xml(None, "both", (high - low) / 2, style.GREY, Pt(1.5), end_caps=True),
-        )
 
     category_axis, value_axis = chart.category_axis, chart.value_axis
     _style_category_axis(category_axis)
@@ -1199,13 +1522,27 @@ def add_bar_chart(
         # First category on top; the value axis then crosses at the last (bottom) category.
         category_axis.reverse_order = True
         value_axis._element.find(qn("c:crosses")).set("val", "max")
-    _set_legend(chart, show=False)
+    _set_legend(chart, show=band is not None)
+    if band is not None:
+        _hide_legend_entries(chart, keep={0, 2})
     return frame
 
 
-#: The band marker's invisible bar overlaps the real one by this much (%), so the band line
-#: runs along the bar off its centre line, clear of the value label at the bar's end.
-_BAND_OVERLAP: Final = 60
+_WHITE: Final = RGBColor(0xFF, 0xFF, 0xFF)
+
+
+def _fill(ser: etree._Element, colour: RGBColor, alpha: int) -> None:
+    """A series' fill: ``colour`` at ``alpha`` (1/1000 %), no outline."""
+    sp_pr = ser.get_or_add_spPr()
+    for child in list(sp_pr):
+        sp_pr.remove(child)
+    sp_pr.append(
+        parse_xml(
+            f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{_hex(colour)}">'
+            f'<a:alpha val="{alpha}"/></a:srgbClr></a:solidFill>'
+        )
+    )
+    sp_pr.append(parse_xml(f"<a:ln {nsdecls('a')}><a:noFill/></a:ln>"))
 
 
 def _nice_ceiling(value: float) -> float:
@@ -1234,7 +1571,184 @@ def _hide_legend_entries(chart: Chart, *, keep: set[int]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. Reading a chart back.
+# 6. Relationship map: stakeholders by attitude (x, in words) and power (y).
+# ---------------------------------------------------------------------------------------------
+
+#: The attitude scale of the Stakeholders sheet (schema: -2 opponent ... 2 mentor).
+ATTITUDES: Final = (-2, -1, 0, 1, 2)
+#: The map names at most this many people (the most powerful); the others are points.
+MAX_LABELLED_PEOPLE: Final = 20
+#: Power tick labels 1-5 only: the axis runs 0-6 to leave room for labels at both ends.
+_POWER_FORMAT: Final = '[<0.5]"";[>5.5]"";0'
+
+
+@dataclass(frozen=True, slots=True)
+class MapLabels:
+    """What the relationship map labelled: the names on the chart, and how many it shows."""
+
+    labelled: tuple[str, ...]
+    shown: int
+
+
+def _spread(people: Sequence[tuple[str, float, float, bool]]) -> list[tuple[float, float]]:
+    """Each person's point, people on the same (attitude, power) spread side by side around
+    it (at most half a step wide), so that no point hides another."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, (_, attitude, power, _) in enumerate(people):
+        groups.setdefault((attitude, power), []).append(i)
+    points: list[tuple[float, float]] = [(0.0, 0.0)] * len(people)
+    for (attitude, power), members in groups.items():
+        step = min(0.16, 0.5 / max(len(members) - 1, 1))
+        for j, i in enumerate(members):
+            points[i] = (attitude + (j - (len(members) - 1) / 2) * step, power)
+    return points
+
+
+def add_relationship_chart(
+    slide: Any,
+    box: style.Box,
+    people: Sequence[tuple[str, float, float, bool]],
+    *,
+    attitude_names: Sequence[str],
+    x_title: str,
+    y_title: str,
+    stale_name: str = "",
+    caption: Callable[[MapLabels], str] | None = None,
+) -> GraphicFrame:
+    """The relationship map: one point per ``(name, attitude, power, stale)``, attitude (x)
+    on the workbook's scale -2 (opponent) to 2 (mentor), power (y) 1 to 5; people not seen
+    for 90+ days (``stale``) in grey (their own series, named ``stale_name``), the others in
+    brand (named ``y_title``).
+
+    - **Attitude in words.** The x axis has no tick labels; the five ``attitude_names``
+      (for -2 ... 2, in the deck's language) are the labels of an invisible helper series
+      on the bottom edge, written below it, so they stand under their columns outside the
+      plot. The columns are split by light grey gridlines at the half steps.
+    - **Integer power ticks outside the plot.** The y axis runs 0-6 in steps of 1 with its
+      labels at the plot's left edge; a conditional number format hides 0 and 6.
+    - **Labels never overlap.** Points sharing a spot are spread side by side
+      (:func:`_spread`); names go on the most powerful people first, each on the first side
+      (right, left, above, below) free of other labels and points and inside the plot, at
+      most :data:`MAX_LABELLED_PEOPLE`; the rest stay unlabelled points. ``caption``
+      receives what was labelled and returns the line written under the chart.
+    """
+    if not people:
+        raise ValueError("relationship chart: no stakeholder with attitude and power")
+    if len(attitude_names) != len(ATTITUDES):
+        raise ValueError(f"relationship chart: {len(attitude_names)} attitude names, not 5")
+    people = [(_one_line(str(n)), float(a), float(p), bool(s)) for n, a, p, s in people]
+    points = _spread(people)
+    caption_h = _CAPTION_LINE * 2 if caption is not None else 0
+    chart_box = style.Box(box.left, box.top, box.width, box.height - caption_h)
+    margin_left, margin_right, margin_top, margin_bottom = Inches(0.6), Pt(10), Pt(6), Inches(0.55)
+    fx, fy = margin_left / chart_box.width, margin_top / chart_box.height
+    fw = (chart_box.width - margin_left - margin_right) / chart_box.width
+    fh = (chart_box.height - margin_top - margin_bottom) / chart_box.height
+    plot = _Rect(
+        chart_box.left + margin_left,
+        chart_box.top + margin_top,
+        chart_box.left + margin_left + fw * chart_box.width,
+        chart_box.top + margin_top + fh * chart_box.height,
+    )
+
+    seen = [i for i, (*_, stale) in enumerate(people) if not stale]
+    stale = [i for i, (*_, stale) in enumerate(people) if stale]
+    groups = [
+        (name, members, colour)
+        for name, members, colour in (
+            (y_title, seen, style.BRAND),
+            (stale_name or y_title, stale, style.GREY),
+        )
+        if members
+    ]
+    data = _XyData(number_format="0")
+    for name, members, _ in groups:
+        series = data.add_series(name)
+        for i in members:
+            series.add_data_point(*points[i])
+    words = data.add_series(x_title)
+    for attitude in ATTITUDES:
+        words.add_data_point(float(attitude), 0.0)
+    frame = _new_chart(slide, chart_box, XL_CHART_TYPE.XY_SCATTER, data)
+    chart = frame.chart
+    _set_plot_layout(chart, fx, fy, fw, fh)
+    *people_series, word_series = chart.plots[0].series
+    for series, (_, _, colour) in zip(people_series, groups, strict=True):
+        series.format.line.fill.background()
+        _marker(series, colour, size=9)
+    word_series.format.line.fill.background()
+    _marker(word_series, None)
+    _series_dlbls(word_series._element)
+    for idx, name in enumerate(attitude_names):
+        _point_label(
+            word_series._element,
+            idx,
+            text=name,
+            position=XL_LABEL_POSITION.BELOW,
+            colour=style.GREY,
+            size=CHART_TEXT,
+        )
+
+    placed = _place_map_labels(people, points, plot)
+    where = {label.index: label.position for label in placed}
+    for series, (_, members, _) in zip(people_series, groups, strict=True):
+        _series_dlbls(series._element)
+        for idx, i in enumerate(members):
+            if i in where:
+                _point_label(
+                    series._element, idx, text=people[i][0], position=where[i], colour=style.TEXT
+                )
+
+    x_axis, y_axis = _x_axis(chart), chart.value_axis
+    _style_value_axis(
+        x_axis,
+        title="",
+        number_format="0",
+        vertical=False,
+        minimum=-2.5,
+        maximum=2.5,
+        major_unit=1,
+    )
+    x_axis.tick_label_position = XL_TICK_LABEL_POSITION.NONE
+    _style_value_axis(
+        y_axis,
+        title=y_title,
+        number_format=_POWER_FORMAT,
+        vertical=True,
+        minimum=0,
+        maximum=6,
+        major_unit=1,
+    )
+    y_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    x_axis.crosses_at = -2.5  # the power axis at the left edge,
+    y_axis.crosses_at = 0.0  # the attitude axis at the bottom
+    _frame_plot_area(chart)
+    _set_legend(chart, show=False)
+    if caption is not None:
+        shown = MapLabels(tuple(people[p.index][0] for p in placed), len(people))
+        _caption(slide, style.Box(box.left, chart_box.bottom, box.width, caption_h), caption(shown))
+    return frame
+
+
+def _place_map_labels(
+    people: Sequence[tuple[str, float, float, bool]],
+    points: Sequence[tuple[float, float]],
+    plot: _Rect,
+) -> list[_PlacedLabel]:
+    """The map's labels, most powerful people first (:func:`_place_labels` on the map's
+    axes: attitude -2.5..2.5 and power 0..6 as 0-100)."""
+    scaled = [
+        (name, (x + 2.5) / 5 * 100, y / 6 * 100, power)
+        for (name, _, power, _), (x, y) in zip(people, points, strict=True)
+    ]
+    radius = Pt(4.5)
+    return _place_labels(
+        scaled, [radius] * len(scaled), plot, [], limit=MAX_LABELLED_PEOPLE, bubble_scale=1.0
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Reading a chart back.
 # ---------------------------------------------------------------------------------------------
 
 

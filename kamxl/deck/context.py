@@ -200,6 +200,9 @@ class QbrContext:
     risks: list[dict[str, Any]] | None  # internal
     actions: list[dict[str, Any]]
     next_steps: list[Item]
+    #: The health thresholds (Settings red_max, amber_max) for the chart's RAG bands; None
+    #: when a threshold fails the check.
+    health_cuts: tuple[float, float] | None = None
     notes: list[str] = field(default_factory=list)  # missing data, for the speaker notes
     #: What is left out because it rests on cells that fail the check (``--keep-going``):
     #: a figure or a section by name (``revenue``, ``plan``, ``revenue:2026-Q2``), and
@@ -784,6 +787,11 @@ def qbr_context(
         risks=risks,
         actions=actions,
         next_steps=next_steps,
+        health_cuts=(
+            None
+            if bad.settings("red_max", "amber_max")
+            else (book.settings.red_max, book.settings.amber_max)
+        ),
         notes=notes,
         left_out=left.items,
     )
