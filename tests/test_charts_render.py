@@ -36,6 +36,10 @@ MATRIX_COUNTS = (1, 3, 40, 500)
 TIER_NAMES = {"A": "Tier A", "B": "Tier B", "C": "Tier C"}
 
 
+#: (seen, not seen) people on the relationship maps rendered
+RELATIONSHIP_COUNTS = [(12, 13), (7, 1)]
+
+
 def _portfolio(count: int) -> tuple[list[tuple[str, float, float, float]], list[str]]:
     """``count`` accounts spread over the matrix, revenue log-normal, tiers A/B/C in turn."""
     rng = random.Random(count)
@@ -75,6 +79,18 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             quadrant_labels={q: q for q in charts.QUADRANTS},
             groups=tiers,
             group_names=TIER_NAMES,
+        )
+    for seen, stale in RELATIONSHIP_COUNTS:
+        people = [(f"Seen {i}", i % 5 - 2, 1 + i % 5, False) for i in range(seen)]
+        people += [(f"Stale {i}", 2 - i % 5, 5 - i % 5, True) for i in range(stale)]
+        frames[f"map:{seen}:{stale}"] = charts.add_relationship_chart(
+            _blank_slide(prs),
+            style.CONTENT,
+            people,
+            attitude_names=["Opponent", "Non-supporter", "Neutral", "Supporter", "Mentor"],
+            x_title="Attitude",
+            y_title="Power",
+            stale_name="Not seen",
         )
     for language in ("fr", "en"):
         formats = charts.chart_formats(language)
@@ -159,6 +175,18 @@ def _pixels_of(page: Path, frame: Any, colour: RGBColor, tolerance: int = 14) ->
     inside = image[top:bottom, left:right]
     close = np.abs(inside - np.array(tuple(colour))).max(axis=2) <= tolerance
     return int(close.sum())
+
+
+@pytest.mark.parametrize(("seen", "stale"), RELATIONSHIP_COUNTS)
+def test_relationship_map_shows_both_series_in_libreoffice(
+    rendered: dict[str, Any], seen: int, stale: int
+) -> None:
+    """People seen lately in brand, the others in grey, whichever group is the larger (with
+    more people not seen than seen, LibreOffice drew every point grey)."""
+    frame = rendered["frames"][f"map:{seen}:{stale}"]
+    page = rendered["pages"][f"map:{seen}:{stale}"]
+    assert _pixels_of(page, frame, style.BRAND) >= 12 * seen, (seen, stale)
+    assert _pixels_of(page, frame, style.GREY) >= 12 * stale, (seen, stale)
 
 
 @pytest.mark.parametrize("count", MATRIX_COUNTS)

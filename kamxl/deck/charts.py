@@ -26,9 +26,10 @@ checked against both renderers (PowerPoint and LibreOffice 7):
   the cuts (``c:crossesAt``) with their labels kept at the plot edges, so the quadrant lines
   are the axes themselves. LibreOffice draws no error bars on bubble charts, so error bars,
   the usual trick, would leave the quadrants invisible there.
-- **Bubble series of one length** (:func:`add_matrix_chart`): LibreOffice draws nothing (or a
-  dot) for a bubble series when a later series has more points, so every series (one per
-  tier, then the helper) is padded with blank points to the same count.
+- **Series of one length** (:func:`add_matrix_chart`, :func:`add_relationship_chart`):
+  LibreOffice draws nothing (or a dot) for a bubble or scatter series when a later series
+  has more points, so every series (one per tier, then the helper; seen, not seen, the
+  attitude words) is padded with blank points to the same count.
 - **Error bars as guide lines** (:func:`add_pareto_chart`): ``c:errBars`` with
   ``c:errValType val="fixedVal"`` on the marker draw its dashed guides to both axes.
 - **A band of overlapping bars** (:func:`add_bar_chart`): the norm band, a white base and
@@ -1661,14 +1662,21 @@ def add_relationship_chart(
         )
         if members
     ]
+    # every series of one length, as in the matrix: LibreOffice draws no point of a scatter
+    # series when a later one has more points (25 people, 13 of them not seen: none in brand)
+    length = max(len(ATTITUDES), *(len(members) for _, members, _ in groups))
     data = _XyData(number_format="0")
     for name, members, _ in groups:
         series = data.add_series(name)
         for i in members:
             series.add_data_point(*points[i])
+        for _ in range(length - len(members)):
+            series.add_data_point(None, None)
     words = data.add_series(x_title)
     for attitude in ATTITUDES:
         words.add_data_point(float(attitude), 0.0)
+    for _ in range(length - len(ATTITUDES)):
+        words.add_data_point(None, None)
     frame = _new_chart(slide, chart_box, XL_CHART_TYPE.XY_SCATTER, data)
     chart = frame.chart
     _set_plot_layout(chart, fx, fy, fw, fh)
