@@ -44,7 +44,7 @@ from kamxl.deck.context import (
     QbrContext,
     client_visible,
 )
-from kamxl.deck.fit import fit, fit_in_shape, lines_height, wrap
+from kamxl.deck.fit import MARGIN_X, WIDTH_SAFETY, fit, fit_in_shape, lines_height, shorten, wrap
 from kamxl.deck.style import (
     BODY,
     BRAND,
@@ -141,11 +141,17 @@ class Deck:
         self._notes(slide, notes)
         return slide
 
-    def slide(self, kicker: str, title: str, notes: str) -> Slide:
-        """A content slide: kicker, action title, footer, speaker notes."""
+    def slide(self, kicker: str, title: str, notes: str, *, tail: str = "") -> Slide:
+        """A content slide: kicker, action title, footer, speaker notes.
+
+        Every title has the one size :data:`~kamxl.deck.style.TITLE` on one line: a title too
+        long is shortened at a word boundary (:func:`~kamxl.deck.fit.shorten`), and ``tail``
+        (a page counter "(2/3)") is kept whole after it."""
         slide = self.prs.slides.add_slide(self._title_only)
         self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND, one_line=True)
         title_shape = slide.shapes.title
+        width = title_shape.width if title_shape is not None else style.TITLE_BOX.width
+        title = shorten(title, _line_width(width), TITLE.size.pt, bold=True, tail=tail)
         if title_shape is not None:
             _fit_placeholder(title_shape, title, TITLE, bold=True)
         else:
@@ -341,12 +347,12 @@ class Deck:
         pages.append(page)
         slides = []
         for number, indexes in enumerate(pages, start=1):
-            heading = (
-                title
-                if len(pages) == 1
-                else self.text("continued", title=title, page=number, pages=len(pages))
-            )
-            slide = self.slide(kicker, heading, notes)
+            heading, counter = title, ""
+            if len(pages) > 1:  # "(2/3)" stays whole however the title is shortened
+                heading = self.text("continued", title=title, page=number, pages=len(pages))
+                if heading.startswith(title):
+                    heading, counter = title, heading.removeprefix(title).strip()
+            slide = self.slide(kicker, heading, notes, tail=counter)
             if before is not None and number == 1:
                 before(slide)
             if not indexes:
@@ -457,6 +463,12 @@ def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
 
 
 # --- low-level helpers ----------------------------------------------------------------------
+
+
+def _line_width(box_width_emu: int) -> float:
+    """The width in points one line of a text box of ``box_width_emu`` may fill, as
+    :func:`~kamxl.deck.fit.fit_in_shape` measures it (insets and safety margin off)."""
+    return Emu(max(box_width_emu - 2 * MARGIN_X, 0)).pt * WIDTH_SAFETY
 
 
 def _fit_placeholder(placeholder: Any, text: str, size: TypeSize, *, bold: bool = False) -> None:
