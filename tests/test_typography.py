@@ -5,6 +5,8 @@ LibreOffice: the rendered checks are in test_layout.py)."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from pptx import Presentation
 from pptx.oxml.ns import qn
 
-from kamxl.deck.context import Audience
+from kamxl.deck.context import Audience, portfolio_context
 from kamxl.deck.fit import ELLIPSIS, NO_BREAK
 from kamxl.deck.make import DeckKind, make_decks
 from kamxl.deck.text import Formats
@@ -174,8 +176,28 @@ def test_the_portfolio_of_500_accounts_summarises_its_long_lists(many_portfolio:
     assert len(stale) == 1 + 10 + 1 and stale[-1][0].startswith("and ")
     more = int(stale[-1][0].split(" ")[1].replace(",", ""))
     assert f"The table shows the first 10; {more:,} more are in the workbook." in notes(freshness)
-    days = [int(r[3].replace(",", "")) for r in stale[1:11] if r[3] != "—"]
-    assert days == sorted(days, reverse=True)  # the most stale first
+    assert stale[0][:3] == ["Account", "KAM", "Revenue"]
+    assert {r[2][-1] for r in stale[1:11]} == {"M"}  # one unit for the column
     revenue = [r[2] for r in rows[1:16]]
     units = {value[-1] for value in revenue if value != "—"}
     assert len(units) == 1, revenue  # one unit for the column
+
+
+def test_stale_plans_are_ranked_missing_first_then_least_fresh_then_by_revenue(
+    tmp_path: Path,
+) -> None:
+    book = read_workbook(build_many_accounts_workbook(tmp_path / "many.xlsx"))
+    plans = portfolio_context(book).stale_plans
+    accounts = book.accounts.set_index("account_id")
+    fresh = [accounts.loc[p["account_id"], "freshness"] for p in plans]
+    missing = [math.isnan(f) for f in fresh]
+    assert missing == sorted(missing, reverse=True)  # no plan at all: the most stale
+    for one, two in itertools.pairwise(plans):
+        a, b = (accounts.loc[p["account_id"]] for p in (one, two))
+        if math.isnan(a["freshness"]) == math.isnan(b["freshness"]) and (
+            math.isnan(a["freshness"]) or a["freshness"] == b["freshness"]
+        ):
+            assert a["revenue_curr"] >= b["revenue_curr"]  # among equals, the biggest first
+        elif not math.isnan(a["freshness"]):
+            assert a["freshness"] <= b["freshness"]
+    assert plans[0]["revenue"] == max(p["revenue"] for p in plans[: missing.count(True)])

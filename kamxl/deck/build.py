@@ -1515,11 +1515,17 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             [
                 Column(t.label("col_account"), 3.5, show["text"]),
                 Column(t.label("col_kam"), 2, show["text"]),
+                Column(
+                    t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money
+                ),
                 Column(t.label("col_updated"), 1.6, show["day"]),
                 Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
                 Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
             ],
-            [[s["name"], s["kam"], s["updated"], s["days"], s["freshness"]] for s in stale],
+            [
+                [s["name"], s["kam"], s["revenue"], s["updated"], s["days"], s["freshness"]]
+                for s in stale
+            ],
             empty=t.label("none"),
             more=t("more_rows", count=more_stale) if more_stale else "",
         )
