@@ -201,3 +201,30 @@ def test_stale_plans_are_ranked_missing_first_then_least_fresh_then_by_revenue(
         elif not math.isnan(a["freshness"]):
             assert a["freshness"] <= b["freshness"]
     assert plans[0]["revenue"] == max(p["revenue"] for p in plans[: missing.count(True)])
+
+
+def _unit(amount: str) -> str:
+    return "M" if "M" in amount else "K" if ("K" in amount or "k" in amount) else ""
+
+
+def test_every_table_column_of_amounts_has_one_unit(stress_decks: dict[str, Path]) -> None:
+    columns = 0
+    for path in stress_decks.values():
+        for slide in Presentation(str(path)).slides:
+            for shape in slide.shapes:
+                if not (getattr(shape, "has_table", False) and shape.has_table):
+                    continue
+                rows = [[cell.text for cell in row.cells] for row in shape.table.rows][1:]
+                for j in range(len(rows[0]) if rows else 0):
+                    amounts = [row[j] for row in rows if "€" in row[j]]
+                    if amounts:
+                        columns += 1
+                        assert len({_unit(a) for a in amounts}) == 1, (path.name, amounts)
+    assert columns >= 4  # the pipeline, tiering, retention and freshness tables
+
+
+def test_french_days_are_jours(stress_decks: dict[str, Path]) -> None:
+    prs = Presentation(str(stress_decks["fr-qbr-internal"]))
+    texts = [s.text_frame.text for slide in prs.slides for s in slide.shapes if s.has_text_frame]
+    assert any(text.endswith(f"{NO_BREAK}j") for text in texts)  # the median cycle tile
+    assert not any(text.endswith((f"{NO_BREAK}d", " d")) for text in texts)
