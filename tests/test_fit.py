@@ -397,3 +397,18 @@ def test_fit_in_shape_truncates_in_a_small_box() -> None:
     assert fitted.truncated and fitted.size == 9.0
     assert box.text_frame.paragraphs[0].runs[-1].text.endswith(ELLIPSIS)
     assert fitted.height <= Emu(box.height - 2 * MARGIN_Y).pt
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Compagnie Générale des Établissements Industriels et Logistiques de Montbéliard-Sochaux",
+        "Renewal of the platform contract in March and two new sites in Lyon",
+    ],
+)
+def test_a_shortened_text_never_ends_on_a_word_that_leads_on(name: str) -> None:
+    for cut in range(20, len(name) - 5, 3):
+        short = shorten(name, text_width(name[:cut], 24, True), 24, True)
+        last = short.removesuffix(ELLIPSIS).rsplit(" ", 1)[-1].lower()
+        assert last not in {"de", "des", "et", "of", "the", "and", "in"}, short
+        assert name.startswith(short.removesuffix(ELLIPSIS))

@@ -89,6 +89,12 @@ WIDTH_SAFETY: Final = 0.98
 #: Sizes are tried from the role's size down to its minimum in steps of this many points.
 STEP: Final = 0.5
 
+#: Words a shortened text must not end on: they lead to the word that was cut (en, fr).
+_DANGLING: Final = frozenset((
+    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the",
+    "to", "with", "à", "au", "aux", "avec", "d'", "dans", "de", "des", "du", "en", "et", "l'",
+    "la", "le", "les", "ou", "par", "pour", "sur", "un", "une",
+))  # fmt: skip
 #: The no-break space that ties a number to its unit (Carlito has its glyph).
 NO_BREAK: Final = "\u202f"
 _UNBREAKABLE_SPACES: Final = str.maketrans({"\u00a0": " "})
@@ -304,13 +310,15 @@ def _sizes(size: TypeSize) -> list[float]:
 def _with_ellipsis(line: str, width_pt: float, size_pt: float, bold: bool) -> str:
     """``line`` cut at a word boundary so that it and "…" fit in ``width_pt``.
 
-    Trailing punctuation before the cut goes ("cost, …" reads badly); a line with one word
-    that cannot keep a whole word is cut by characters.
+    Trailing punctuation before the cut goes ("cost, …" reads badly), and so does a short
+    word that only leads to the next one ("Logistiques de…": :data:`_DANGLING`); a line with
+    one word that cannot keep a whole word is cut by characters.
     """
     words = line.split(" ")
     while words:
         head = " ".join(words).rstrip(_TRAILING_PUNCTUATION)
-        if head and text_width(head + ELLIPSIS, size_pt, bold) <= width_pt:
+        dangling = len(words) > 1 and head.rsplit(" ", 1)[-1].lower() in _DANGLING
+        if head and not dangling and text_width(head + ELLIPSIS, size_pt, bold) <= width_pt:
             return head + ELLIPSIS
         if len(words) == 1:
             break
