@@ -47,12 +47,12 @@ from kamxl.deck.context import (
 from kamxl.deck.fit import (
     MARGIN_X,
     WIDTH_SAFETY,
+    Fitted,
     fit,
     fit_in_shape,
     lines_height,
     shorten,
     text_width,
-    wrap,
 )
 from kamxl.deck.style import (
     BODY,
@@ -570,10 +570,17 @@ def _usable(width: int) -> float:
     return Emu(max(width - 2 * _CELL_MARGIN_X, 0)).pt
 
 
+def _cell_fit(text: str, width: int, *, bold: bool = False) -> Fitted:
+    """The lines of one table cell, the same for measuring its row and for writing it."""
+    return fit(text or " ", _usable(width) * 0.98, 1e9, TABLE, bold=bold, max_lines=_CELL_MAX_LINES)
+
+
 def _row_height(texts: Sequence[str], widths: Sequence[int], *, bold: bool = False) -> int:
+    """A row as high as its tallest cell, counted in the lines the cell will be written in
+    (a word too wide for its column shows smaller, never broken: :func:`_cell_fit`)."""
     size = Emu(TABLE.size).pt
     lines = max(
-        min(len(wrap(text or " ", _usable(width), size, bold=bold)), _CELL_MAX_LINES)
+        max(len(_cell_fit(text, width, bold=bold).lines), 1)
         for text, width in zip(texts, widths, strict=True)
     )
     return int(Pt(lines_height(lines, size, _LINE_SPACING)) + 2 * _CELL_MARGIN_Y + Pt(2))
@@ -618,9 +625,7 @@ def _cell(
     cells).
     """
     size = Emu(TABLE.size).pt
-    fitted = fit(
-        text or " ", _usable(width) * 0.98, 1e9, TABLE, bold=bold, max_lines=_CELL_MAX_LINES
-    )
+    fitted = _cell_fit(text, width, bold=bold)
     del tc[:]
     sub = etree.SubElement
     body = sub(tc, _A["txBody"])
