@@ -139,7 +139,7 @@ def test_master_styles_follow_the_style_guide() -> None:
     title = master.find(f"{P}txStyles/{P}titleStyle/{A}lvl1pPr")
     assert title.get("algn") == "l"
     run = title.find(f"{A}defRPr")
-    assert run.get("sz") == str(round(style.TITLE.size.pt * 100)) == "2600"
+    assert run.get("sz") == str(round(style.TITLE.size.pt * 100)) == "2400"
     assert run.get("b") == "1"
     assert run.find(f"{A}solidFill/{A}srgbClr").get("val") == str(style.BRAND)
     body = master.find(f"{P}txStyles/{P}bodyStyle/{A}lvl1pPr/{A}defRPr")

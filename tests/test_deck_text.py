@@ -353,6 +353,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "notes_kam_load": [{"low": 4, "high": 8}],
     "notes_freshness": [{"count": 0}, {"count": 1}, {"count": 4}],
+    "more_rows": [{"count": 1}, {"count": 485}],
+    "notes_top": [{"shown": 15, "more": 1}, {"shown": 15, "more": 485}],
 }
 
 CASES = [

@@ -16,6 +16,7 @@ from pptx import Presentation
 
 from kamxl.cli import main
 from kamxl.deck.context import Audience, qbr_context
+from kamxl.deck.fit import join_units
 from kamxl.deck.make import DeckKind, make_decks
 from kamxl.workbook.reader import read_workbook
 from tests.conftest import SAMPLE, mini_rows
@@ -152,8 +153,9 @@ def test_client_qbr_leaves_out_every_internal_field(decks: dict[str, Path], book
     hidden = plan[(plan["account_id"] == KEY_ACCOUNT) & (plan["client_visible"] != "yes")]
     assert len(blockers) and len(risks) and len(hidden)  # the sample has something to hide
     for secret in [*blockers, *risks, *hidden["objective"], *hidden["initiative"].dropna()]:
-        assert secret in internal_text  # really there in the internal deck...
-        assert secret not in client_text  # ...and nowhere in the client one
+        shown = join_units(secret)  # "above 30 %" is laid out with its "%" tied to the 30
+        assert shown in internal_text  # really there in the internal deck...
+        assert secret not in client_text and shown not in client_text  # ...not in the client
     for label in (
         "Contribution margin",
         "Share of wallet",
@@ -183,18 +185,23 @@ def test_handshake_is_one_client_safe_slide(decks: dict[str, Path], book: Any) -
         assert internal not in text
 
 
-def test_portfolio_matrix_and_paginated_tiering(decks: dict[str, Path], book: Any) -> None:
+def test_portfolio_matrix_and_summarised_tiering(decks: dict[str, Path], book: Any) -> None:
     path = decks["portfolio:None"]
     titles = [title for _, title in kickers_and_titles(path)]
-    assert titles[3].endswith("(1/2)") and titles[4].endswith("(2/2)")
     prs = Presentation(str(path))
-    for number in (3, 4):
-        table = next(
-            s.table
-            for s in prs.slides[number].shapes
-            if getattr(s, "has_table", False) and s.has_table
-        )
-        assert [c.text for c in table.rows[0].cells][:3] == ["Account", "KAM", "Revenue"]
+    table = next(
+        s.table for s in prs.slides[3].shapes if getattr(s, "has_table", False) and s.has_table
+    )
+    assert [c.text for c in table.rows[0].cells][:3] == ["Account", "KAM", "Revenue"]
+    # the top 15 by score, then a closing row with how many more (decks.md: long lists)
+    ranked = book.accounts.sort_values(["score", "revenue_curr"], ascending=False)
+    more = len(ranked) - 15
+    assert more > 0 and not titles[3].endswith(")") and "(1/" not in titles[4]
+    rows = [[c.text for c in row.cells] for row in table.rows]
+    assert len(rows) == 1 + 15 + 1
+    assert [r[0] for r in rows[1:16]] == list(ranked["name"][:15])
+    assert rows[-1][0] == f"and {more} more" and set(rows[-1][1:]) == {""}
+    assert f"The table shows the first 15; {more} more are in the workbook." in notes(prs.slides[3])
     matrix = next(
         s.chart for s in shapes(prs.slides[1]) if getattr(s, "has_chart", False) and s.has_chart
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,13 @@ from kamxl.deck.fit import (
     FONT_DIR,
     MARGIN_X,
     MARGIN_Y,
+    NO_BREAK,
     Fitted,
     fit,
     fit_in_shape,
+    join_units,
     lines_height,
+    shorten,
     text_width,
     wrap,
 )
@@ -133,18 +135,18 @@ def test_wrap_never_makes_a_line_wider_than_the_width(
     lines = wrap(text, width, size, bold)
     for line in lines:
         assert line == line.strip()
-        # a single character is the one thing that may not fit (the box is narrower than it)
-        assert text_width(line, size, bold) <= width or len(line) == 1
-    assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost
-    for word in words:  # a word fitting a line is never split
-        if text_width(word, size, bold) <= width:
-            assert any(word in line.split(" ") for line in lines)
+        # only a word alone wider than the box may be wider than the box, on its own line
+        assert text_width(line, size, bold) <= width or " " not in line
+    joined = "".join(lines).replace(" ", "").replace(NO_BREAK, "")
+    assert joined == text.replace(" ", "")  # nothing lost
+    for word in words:  # a word is never split, whatever its width
+        assert any(word in line for line in lines)
 
 
 def test_wrap_is_greedy_and_keeps_explicit_newlines() -> None:
     width = text_width("Revenue grew 12 %", 12) + 0.01
     assert wrap("Revenue grew 12 % on last quarter", width, 12) == [
-        "Revenue grew 12 %",
+        f"Revenue grew 12{NO_BREAK}%",
         "on last quarter",
     ]
     assert wrap("First line\n\nthird   line  \r\nfourth", 500, 12) == [
@@ -159,20 +161,60 @@ def test_wrap_is_greedy_and_keeps_explicit_newlines() -> None:
 def test_no_break_space_joins() -> None:
     width = text_width("Revenue 12", 12) + 0.01
     lines = wrap("Revenue 12\u00a0%", width, 12)
-    assert lines == ["Revenue", "12\u00a0%"]
+    assert lines == ["Revenue", f"12{NO_BREAK}%"]
 
 
-def test_a_word_longer_than_the_line_is_broken_by_characters() -> None:
+def test_a_word_longer_than_the_line_is_never_broken() -> None:
     word = "Supercalifragilisticexpialidocious" * 3
     width = 100.0
-    lines = wrap(f"a {word} b", width, 14)
-    assert lines[0] == "a"
-    assert "".join(lines[1:-1]) + lines[-1].removesuffix(" b") == word
-    assert len(lines) > 3
-    assert all(text_width(line, 14) <= width for line in lines)
-    # each piece is as long as it can be: one more character would not fit
-    for piece, following in itertools.pairwise(lines[1:-1]):
-        assert text_width(piece + following[0], 14) > width
+    assert text_width(word, 14) > width
+    assert wrap(f"a {word} b", width, 14) == ["a", word, "b"]  # whole, on its own line
+
+
+def test_a_word_too_long_breaks_only_after_its_own_hyphens() -> None:
+    text = "Christophe de La Rochefoucauld-Montmorency-Beauregard est venu"
+    width = text_width("Rochefoucauld-Montmorency-", 12) + 0.01
+    lines = wrap(text, width, 12)
+    assert "Rochefoucauld-Montmorency-" in lines
+    assert lines[lines.index("Rochefoucauld-Montmorency-") + 1].startswith("Beauregard")
+    assert all(text_width(line, 12) <= width for line in lines)
+    # a hyphenated word that fits a line is not cut
+    assert wrap("Dumont-Vasseur", 500, 12) == ["Dumont-Vasseur"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "joined"),
+    [
+        ("margin above 30 %", "margin above 30\u202f%"),  # a workbook's ordinary space
+        ("16,9\u00a0M\u00a0€ in 12 months", "16,9\u202fM\u202f€ in 12 months"),  # Babel's fr money
+        ("16,9 M € and 994 k€", "16,9\u202fM\u202f€ and 994\u202fk€"),
+        ("Cycle médian 120 j, 3 pts, 2 M", "Cycle médian 120\u202fj, 3\u202fpts, 2\u202fM"),
+        ("120 days late", "120\u202fdays late"),
+        ("6\u202f000 accounts in 2026 Lyon", "6\u202f000 accounts in 2026 Lyon"),  # no unit
+        ("3 Managers, 4 jalons, version 2 draft", "3 Managers, 4 jalons, version 2 draft"),
+    ],
+)
+def test_join_units_ties_a_number_to_its_unit(typed: str, joined: str) -> None:
+    assert join_units(typed) == joined
+    assert join_units(joined) == joined  # idempotent
+
+
+def test_carlito_has_the_no_break_space_glyph_and_measures_it_as_a_space() -> None:
+    for bold in (False, True):
+        assert ord(NO_BREAK) in fit_module._font_tables(bold)[1]
+        assert text_width(f"30{NO_BREAK}%", 12, bold) == text_width("30 %", 12, bold)
+
+
+@pytest.mark.parametrize("width_of", ["Objective: margin above 30", "Ambition 16,9 M", "16,9"])
+def test_a_number_and_its_unit_never_wrap_apart(width_of: str) -> None:
+    text = "Objective: margin above 30 % and Ambition 16,9\u00a0M\u00a0€ by 2027"
+    width = text_width(width_of, 14) + 0.01  # the line would end right before the unit
+    lines = wrap(text, width, 14)
+    assert not any(line.endswith(("30", "16,9", " M")) for line in lines), lines
+    assert any(f"30{NO_BREAK}%" in line for line in lines)
+    assert any(f"16,9{NO_BREAK}M{NO_BREAK}€" in line for line in lines)
+    words = [w for line in lines for w in line.split(" ")]
+    assert words == join_units(text).split(" ")  # no word broken either
 
 
 # --- fitting -------------------------------------------------------------------------------------
@@ -181,8 +223,8 @@ def test_a_word_longer_than_the_line_is_broken_by_characters() -> None:
 @pytest.mark.parametrize(
     ("text", "width", "height", "role"),
     [
-        (PANGRAM, 500, 40, TITLE),
-        (LONG, 420, 100, TITLE),
+        (PANGRAM, 500, 40, TypeSize(Pt(28), Pt(20))),
+        (LONG, 420, 100, TypeSize(Pt(28), Pt(20))),
         (LONG, 200, 100, BODY),
         (LONG, 150, 80, BODY),
         (LONG * 2, 400, 110, BODY),
@@ -206,8 +248,8 @@ def test_fit_returns_the_largest_size_that_fits(
 
 
 def test_fit_keeps_the_role_size_when_the_text_fits() -> None:
-    fitted = fit("Revenue up 12 %", 600, 60, TITLE)
-    assert fitted == Fitted(["Revenue up 12 %"], 26.0, False, pytest.approx(31.2))
+    fitted = fit("Revenue up 12 %", 600, 60, BODY)
+    assert fitted == Fitted([f"Revenue up 12{NO_BREAK}%"], 14.0, False, pytest.approx(16.8))
 
 
 def test_long_text_is_truncated_at_the_minimum_size_with_an_ellipsis() -> None:
@@ -227,7 +269,8 @@ def test_long_text_is_truncated_at_the_minimum_size_with_an_ellipsis() -> None:
     full = wrap(text, width, 10.0)
     assert fitted.lines[:-1] == full[: len(fitted.lines) - 1]
     assert full[len(fitted.lines) - 1].startswith(kept)
-    assert text.replace(" ", "").startswith("".join(fitted.lines).replace(" ", "")[:-1])
+    kept_text = "".join(fitted.lines).replace(" ", "").replace(NO_BREAK, "")[:-1]
+    assert text.replace(" ", "").startswith(kept_text)
 
 
 def test_max_lines_truncates_too() -> None:
@@ -236,12 +279,38 @@ def test_max_lines_truncates_too() -> None:
     assert fit("short", 150, 500, BODY, max_lines=1).lines == ["short"]
 
 
-def test_a_single_huge_word_is_broken_and_fits() -> None:
+def test_a_word_wider_than_the_box_at_the_minimum_is_shortened_never_broken() -> None:
     word = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2
-    fitted = fit(word, 120, 200, BODY)
-    assert not fitted.truncated
-    assert len(fitted.lines) > 1 and "".join(fitted.lines) == word
+    fitted = fit(f"{word} and more", 120, 200, BODY)
+    assert fitted.truncated and fitted.size == 10.0  # BODY's minimum
+    assert len(fitted.lines) == 1 and fitted.lines[0].endswith(ELLIPSIS)
+    assert word.startswith(fitted.lines[0].removesuffix(ELLIPSIS))
     assert fits(fitted, 120, 200)
+
+
+def test_a_long_word_takes_a_smaller_size_rather_than_breaking() -> None:
+    fitted = fit("Établissements Montbéliard", 80, 100, TypeSize(Pt(24), Pt(9)))
+    assert not fitted.truncated
+    assert fitted.lines == ["Établissements", "Montbéliard"]
+    assert text_width("Établissements", fitted.size + 0.5) > 80  # the largest size that holds it
+
+
+def test_shorten_keeps_the_size_and_cuts_at_a_word_boundary() -> None:
+    title = "Revenue up 12 % on last quarter, led by Services and by the new sites in Lyon"
+    assert shorten(title, 2000, 24, True) == join_units(title)
+    width = text_width("Revenue up 12 % on last quarter, led", 24, True)
+    short = shorten(title, width, 24, True)
+    assert short.endswith(ELLIPSIS) and text_width(short, 24, True) <= width
+    assert join_units(title).startswith(short.removesuffix(ELLIPSIS))
+    assert short.removesuffix(ELLIPSIS) in (
+        f"Revenue up 12{NO_BREAK}% on last quarter",
+        "Revenue up 12\u202f% on last quarter, led",
+    )
+    # a page counter is kept whole; a parenthesis is never left open
+    pipeline = "€29.3M open pipeline in 30 opportunities (€12.6M weighted); win rate 83%"
+    width = text_width("€29.3M open pipeline in 30 opportunities (€12.6M (1/3)", 24, True)
+    paged = shorten(pipeline, width, 24, True, tail="(1/3)")
+    assert paged == f"€29.3M open pipeline in 30 opportunities{ELLIPSIS} (1/3)"
 
 
 def test_fit_never_goes_below_9_pt() -> None:
@@ -328,3 +397,18 @@ def test_fit_in_shape_truncates_in_a_small_box() -> None:
     assert fitted.truncated and fitted.size == 9.0
     assert box.text_frame.paragraphs[0].runs[-1].text.endswith(ELLIPSIS)
     assert fitted.height <= Emu(box.height - 2 * MARGIN_Y).pt
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Compagnie Générale des Établissements Industriels et Logistiques de Montbéliard-Sochaux",
+        "Renewal of the platform contract in March and two new sites in Lyon",
+    ],
+)
+def test_a_shortened_text_never_ends_on_a_word_that_leads_on(name: str) -> None:
+    for cut in range(20, len(name) - 5, 3):
+        short = shorten(name, text_width(name[:cut], 24, True), 24, True)
+        last = short.removesuffix(ELLIPSIS).rsplit(" ", 1)[-1].lower()
+        assert last not in {"de", "des", "et", "of", "the", "and", "in"}, short
+        assert name.startswith(short.removesuffix(ELLIPSIS))

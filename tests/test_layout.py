@@ -83,21 +83,7 @@ DECKS: tuple[DeckSpec, ...] = (
 
 #: The defects the current decks have, (deck id, check) -> what exactly is wrong. Strict:
 #: when the product code fixes one, its test fails until the entry is removed.
-_SPLIT_PERCENT = "objectives (slide 8): '30' ends a line and its '%' starts the next"
-KNOWN: dict[tuple[str, str], str] = {
-    ("stress-fr_handshake_STR-001_internal", "unit_split"): "handshake: the ambition tiles "
-    "'16,9 M' / '€', '21,4 M' / '€', '34,9 M' / '€' (the € wraps under each amount), and "
-    "in the priorities '98' / '%'",
-    **{
-        (deck, "unit_split"): _SPLIT_PERCENT
-        for deck in (
-            "sample_qbr_ACC-001_internal",
-            "sample_qbr_ACC-004_internal",
-            "sample_qbr_ACC-004_client",
-            "sample_qbr_ACC-004_internal_fr",
-        )
-    },
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list[object]:

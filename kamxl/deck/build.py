@@ -42,7 +42,16 @@ from kamxl.deck.context import (
     QbrContext,
     client_visible,
 )
-from kamxl.deck.fit import fit, fit_in_shape, lines_height, wrap
+from kamxl.deck.fit import (
+    MARGIN_X,
+    WIDTH_SAFETY,
+    Fitted,
+    fit,
+    fit_in_shape,
+    lines_height,
+    shorten,
+    text_width,
+)
 from kamxl.deck.style import (
     BODY,
     BRAND,
@@ -88,6 +97,15 @@ class Column:
     #: The RAG status a value stands for (Red/Amber/Green), shown in its colour with its
     #: symbol; None for plain columns.
     tone: Callable[[Any], str | None] | None = None
+    #: How the whole column shows, when its values must agree (amounts in one unit,
+    #: :meth:`kamxl.deck.text.Formats.money_column`); it replaces ``show``.
+    show_column: Callable[[Sequence[Any]], list[str]] | None = None
+
+    def texts(self, values: Sequence[Any]) -> list[str]:
+        """The column's values as shown: all together if they must agree, else one by one."""
+        if self.show_column is not None:
+            return self.show_column(values)
+        return [self.show(v) for v in values]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +157,17 @@ class Deck:
         self._notes(slide, notes)
         return slide
 
-    def slide(self, kicker: str, title: str, notes: str) -> Slide:
-        """A content slide: kicker, action title, footer, speaker notes."""
+    def slide(self, kicker: str, title: str, notes: str, *, tail: str = "") -> Slide:
+        """A content slide: kicker, action title, footer, speaker notes.
+
+        Every title has the one size :data:`~kamxl.deck.style.TITLE` on one line: a title too
+        long is shortened at a word boundary (:func:`~kamxl.deck.fit.shorten`), and ``tail``
+        (a page counter "(2/3)") is kept whole after it."""
         slide = self.prs.slides.add_slide(self._title_only)
         self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND, one_line=True)
         title_shape = slide.shapes.title
+        width = title_shape.width if title_shape is not None else style.TITLE_BOX.width
+        title = shorten(title, _line_width(width), TITLE.size.pt, bold=True, tail=tail)
         if title_shape is not None:
             _fit_placeholder(title_shape, title, TITLE, bold=True)
         else:
@@ -153,7 +177,7 @@ class Deck:
         return slide
 
     def _footer(self, slide: Slide) -> None:
-        left, right = FOOTER_BOX.split((0.85, 0.15), gap=Inches(0.2))
+        left, right = _footer_boxes()
         self._text(slide, left, self.footer, FOOTER, color=GREY, one_line=True)
         number = slide.shapes.add_textbox(right.left, right.top, right.width, right.height)
         frame = number.text_frame
@@ -315,19 +339,23 @@ class Deck:
         box: Box = CONTENT,
         before: Callable[[Slide], None] | None = None,
         empty: str,
+        more: str = "",
     ) -> list[Slide]:
         """A table over as many slides as it needs, header repeated, "(2/3)" in the title.
 
         Each row's height is measured from its wrapped cells, so a page holds what fits.
         ``before`` draws extra content on the first slide (the table then starts lower:
-        pass a smaller ``box``).
+        pass a smaller ``box``). ``more`` ("and 485 more") closes the table in a last, grey
+        row: the rows are the top of a longer list (decks.md: long lists are summarised).
         """
         widths = _column_widths(columns, box.width)
         header_height = _row_height([c.header for c in columns], widths, bold=True)
-        heights = [
-            _row_height([c.show(v) for c, v in zip(columns, row, strict=True)], widths)
-            for row in rows
-        ]
+        by_column = [c.texts([row[j] for row in rows]) for j, c in enumerate(columns)]
+        texts = [[shown[i] for shown in by_column] for i in range(len(rows))]
+        if more:
+            texts.append([more] + [""] * (len(columns) - 1))
+            rows = [*rows, [None] * len(columns)]
+        heights = [_row_height(row, widths) for row in texts]
         pages: list[list[int]] = []
         used, page = header_height, []
         for i, height in enumerate(heights):
@@ -339,12 +367,12 @@ class Deck:
         pages.append(page)
         slides = []
         for number, indexes in enumerate(pages, start=1):
-            heading = (
-                title
-                if len(pages) == 1
-                else self.text("continued", title=title, page=number, pages=len(pages))
-            )
-            slide = self.slide(kicker, heading, notes)
+            heading, counter = title, ""
+            if len(pages) > 1:  # "(2/3)" stays whole however the title is shortened
+                heading = self.text("continued", title=title, page=number, pages=len(pages))
+                if heading.startswith(title):
+                    heading, counter = title, heading.removeprefix(title).strip()
+            slide = self.slide(kicker, heading, notes, tail=counter)
             if before is not None and number == 1:
                 before(slide)
             if not indexes:
@@ -357,7 +385,9 @@ class Deck:
                     widths,
                     header_height,
                     [rows[i] for i in indexes],
+                    [texts[i] for i in indexes],
                     [heights[i] for i in indexes],
+                    closing=bool(more) and indexes[-1] == len(rows) - 1,
                 )
             slides.append(slide)
         return slides
@@ -370,8 +400,12 @@ class Deck:
         widths: list[int],
         header_height: int,
         rows: Sequence[Sequence[Any]],
+        texts: Sequence[Sequence[str]],
         heights: list[int],
+        *,
+        closing: bool = False,
     ) -> None:
+        """Draw one page of a table; ``closing``: its last row is the grey "and N more"."""
         total = header_height + sum(heights)
         shape = slide.shapes.add_table(
             len(rows) + 1, len(columns), box.left, box.top, sum(widths), total
@@ -393,13 +427,13 @@ class Deck:
                 fill=BRAND,
                 align=column.align,
             )
-        for i, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
+        for i, (row, shown, height) in enumerate(zip(rows, texts, heights, strict=True), start=1):
             table.rows[i].height = height
             fill = LIGHT if i % 2 == 0 else white
-            for j, (column, value) in enumerate(zip(columns, row, strict=True)):
-                text = column.show(value)
-                color = TEXT
-                rag = column.tone(value) if column.tone is not None else None
+            last = closing and i == len(rows)
+            for j, (column, value, text) in enumerate(zip(columns, row, shown, strict=True)):
+                color = GREY if last else TEXT
+                rag = column.tone(value) if column.tone is not None and not last else None
                 if rag in RAG:
                     text = f"{RAG_SYMBOL[rag]} {text}"
                     color = RAG[rag]
@@ -409,7 +443,7 @@ class Deck:
                     widths[j],
                     color=color,
                     fill=fill,
-                    align=column.align,
+                    align=PP_ALIGN.LEFT if last else column.align,
                 )
 
     def to_bytes(self) -> bytes:
@@ -455,6 +489,35 @@ def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
 
 
 # --- low-level helpers ----------------------------------------------------------------------
+
+
+def _footer_boxes() -> tuple[Box, Box]:
+    """The footer's two boxes: the account, period and audience line; the slide number."""
+    left, right = FOOTER_BOX.split((0.85, 0.15), gap=Inches(0.2))
+    return left, right
+
+
+def _footer_line(text: DeckText, *, account: str, period: Any, audience: str) -> str:
+    """The footer line, on one line of the footer box: a long account name (117 characters
+    in the stress workbook) is shortened at a word boundary with "…" so that the period and
+    the audience line ("Confidential — internal", "Prepared for ...") are always read; the
+    full name stays in the titles, where it fits."""
+    width, size = _line_width(_footer_boxes()[0].width), FOOTER.size.pt
+    name = clean_text(str(account), one_line=True)
+    full = text("footer", account=name, period=period, audience=audience)
+    if text_width(full, size) <= width:
+        return full
+    rest = text("footer", account="", period=period, audience=audience)
+    times = max((len(full) - len(rest)) // max(len(name), 1), 1)  # the client footer: twice
+    room = (width - text_width(rest, size)) / times
+    short = shorten(name, room, size)
+    return text("footer", account=short, period=period, audience=audience)
+
+
+def _line_width(box_width_emu: int) -> float:
+    """The width in points one line of a text box of ``box_width_emu`` may fill, as
+    :func:`~kamxl.deck.fit.fit_in_shape` measures it (insets and safety margin off)."""
+    return Emu(max(box_width_emu - 2 * MARGIN_X, 0)).pt * WIDTH_SAFETY
 
 
 def _fit_placeholder(placeholder: Any, text: str, size: TypeSize, *, bold: bool = False) -> None:
@@ -505,10 +568,17 @@ def _usable(width: int) -> float:
     return Emu(max(width - 2 * _CELL_MARGIN_X, 0)).pt
 
 
+def _cell_fit(text: str, width: int, *, bold: bool = False) -> Fitted:
+    """The lines of one table cell, the same for measuring its row and for writing it."""
+    return fit(text or " ", _usable(width) * 0.98, 1e9, TABLE, bold=bold, max_lines=_CELL_MAX_LINES)
+
+
 def _row_height(texts: Sequence[str], widths: Sequence[int], *, bold: bool = False) -> int:
+    """A row as high as its tallest cell, counted in the lines the cell will be written in
+    (a word too wide for its column shows smaller, never broken: :func:`_cell_fit`)."""
     size = Emu(TABLE.size).pt
     lines = max(
-        min(len(wrap(text or " ", _usable(width), size, bold=bold)), _CELL_MAX_LINES)
+        max(len(_cell_fit(text, width, bold=bold).lines), 1)
         for text, width in zip(texts, widths, strict=True)
     )
     return int(Pt(lines_height(lines, size, _LINE_SPACING)) + 2 * _CELL_MARGIN_Y + Pt(2))
@@ -553,9 +623,7 @@ def _cell(
     cells).
     """
     size = Emu(TABLE.size).pt
-    fitted = fit(
-        text or " ", _usable(width) * 0.98, 1e9, TABLE, bold=bold, max_lines=_CELL_MAX_LINES
-    )
+    fitted = _cell_fit(text, width, bold=bold)
     del tc[:]
     sub = etree.SubElement
     body = sub(tc, _A["txBody"])
@@ -658,7 +726,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
     deck = Deck(
         template,
         text,
-        t("footer", account=name, period=meta.period, audience=meta.audience.value),
+        _footer_line(t, account=name, period=meta.period, audience=meta.audience.value),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
     missing = " ".join(t("missing_note", what=w) for w in ctx.notes)
@@ -936,7 +1004,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
                 Tile(t.label("win_rate"), f.pct(ctx.win_rate.value)),
                 Tile(
                     t.label("median_cycle"),
-                    f"{f.num(ctx.median_cycle.value)} d" if ctx.median_cycle.ok else DASH,
+                    f.days(ctx.median_cycle.value) if ctx.median_cycle.ok else DASH,
                 ),
             ],
         )
@@ -965,7 +1033,13 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
                 Column(t.label("col_opportunity"), 4, show["text"]),
                 Column(t.label("col_type"), 1.4, show["status"]),
                 Column(t.label("col_stage"), 1.6, show["text"]),
-                Column(t.label("col_amount"), 1.4, show["money"], PP_ALIGN.RIGHT),
+                Column(
+                    t.label("col_amount"),
+                    1.4,
+                    show["money"],
+                    PP_ALIGN.RIGHT,
+                    show_column=f.money_column,
+                ),
                 Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
                 Column(t.label("col_created"), 1.4, show["day"]),
             ],
@@ -1122,7 +1196,7 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     deck = Deck(
         template,
         text,
-        t("footer", account=ctx.account.name, period=meta.period, audience="client"),
+        _footer_line(t, account=ctx.account.name, period=meta.period, audience="client"),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
     slide = deck.slide(
@@ -1234,17 +1308,30 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
 # --- Portfolio ------------------------------------------------------------------------------
 
 
+#: The key accounts the tiering table shows (by score, then revenue; the rest are counted).
+TIERING_TOP = 15
+#: The stale plans the freshness table shows (the most stale first; the rest are counted).
+STALE_TOP = 10
+
+
+def _top(rows: Sequence[dict[str, Any]], count: int) -> tuple[list[dict[str, Any]], int]:
+    """The first ``count`` rows of a list already ranked by what matters, and how many
+    more there are (for the closing row "and N more")."""
+    return list(rows[:count]), max(len(rows) - count, 0)
+
+
 def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None) -> Deck:
     """The portfolio review of the whole workbook (internal)."""
     meta = ctx.meta
     text = DeckText(meta.language, meta.currency)
     t, f, show = text, text.formats, _shows(text)
+    money = f.money_column
     k = ctx.kpis
     company = meta.company or t.label("portfolio_review")
     deck = Deck(
         template,
         text,
-        t("footer", account=company, period=meta.period, audience="internal"),
+        _footer_line(t, account=company, period=meta.period, audience="internal"),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
     deck.title_slide(
@@ -1322,12 +1409,12 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         [
             Tile(t.label("top_share"), f.pct(k.top20_share.value)),
             Tile(t.label("hhi"), f.num(k.hhi.value)),
-            Tile(t.label("effective_n"), f.num(k.effective_n.value, 1)),
+            Tile(t.label("effective_n"), f.effective(k.effective_n.value)),
         ],
         per_row=1,
     )
 
-    accounts = ctx.accounts
+    accounts, more_accounts = _top(ctx.accounts, TIERING_TOP)
     top_tier = ctx.tier_labels[0]
     deck.table(
         t.label("tiering"),
@@ -1337,11 +1424,12 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             count=_count(k.tiers.get(top_tier)),
             red=_count(k.rag.get("Red")),
         ),
-        t("notes_tiering", count=len(accounts)),
+        t("notes_tiering", count=len(ctx.accounts))
+        + t("notes_top", shown=len(accounts), more=more_accounts),
         [
             Column(t.label("col_account"), 3, show["text"]),
             Column(t.label("col_kam"), 1.8, show["text"]),
-            Column(t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT),
+            Column(t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money),
             Column(t.label("col_score"), 1, show["num"], PP_ALIGN.RIGHT),
             Column(t.label("col_tier"), 0.8, show["text"], PP_ALIGN.CENTER),
             Column(t.label("col_quadrant"), 1.5, show["status"]),
@@ -1352,6 +1440,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             for a in accounts
         ],
         empty=t.label("none"),
+        more=t("more_rows", count=more_accounts) if more_accounts else "",
     )
 
     def retention_tiles(slide: Slide) -> None:
@@ -1386,9 +1475,19 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             [
                 Column(t.label("col_account"), 3, show["text"]),
                 Column(t.label("col_kam"), 1.8, show["text"]),
-                Column(f.period(meta.previous_period), 1.3, show["money"], PP_ALIGN.RIGHT),
-                Column(f.period(meta.period), 1.3, show["money"], PP_ALIGN.RIGHT),
-                Column(t.label("col_change"), 1.3, show["money"], PP_ALIGN.RIGHT),
+                Column(
+                    f.period(meta.previous_period),
+                    1.3,
+                    show["money"],
+                    PP_ALIGN.RIGHT,
+                    show_column=money,
+                ),
+                Column(
+                    f.period(meta.period), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money
+                ),
+                Column(
+                    t.label("col_change"), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money
+                ),
                 Column(
                     t.label("col_movement"),
                     1.4,
@@ -1436,21 +1535,27 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         )
 
     if "stale_plans" not in ctx.left_out:
+        stale, more_stale = _top(ctx.stale_plans, STALE_TOP)
         deck.table(
             t.label("freshness"),
             t("freshness_title", count=_count(k.stale_plans), days=ctx.half_life_days),
-            t("notes_freshness", count=len(ctx.stale_plans)),
+            t("notes_freshness", count=len(ctx.stale_plans))
+            + t("notes_top", shown=len(stale), more=more_stale),
             [
                 Column(t.label("col_account"), 3.5, show["text"]),
                 Column(t.label("col_kam"), 2, show["text"]),
+                Column(
+                    t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money
+                ),
                 Column(t.label("col_updated"), 1.6, show["day"]),
                 Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
                 Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
             ],
             [
-                [s["name"], s["kam"], s["updated"], s["days"], s["freshness"]]
-                for s in ctx.stale_plans
+                [s["name"], s["kam"], s["revenue"], s["updated"], s["days"], s["freshness"]]
+                for s in stale
             ],
             empty=t.label("none"),
+            more=t("more_rows", count=more_stale) if more_stale else "",
         )
     return deck

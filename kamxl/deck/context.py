@@ -1301,10 +1301,14 @@ def portfolio_context(
                 "updated": a["plan_updated"],
                 "days": _days_between(meta.as_of, a["plan_updated"]),
                 "freshness": a["freshness"],
+                "revenue": None
+                if bad.at("Accounts", ["account_id", "revenue_curr"], a["_position"])
+                else a["revenue_curr"],
             }
             for a in _records(
-                stale.sort_values("freshness", na_position="first"),
-                ("account_id", "name", "kam", "plan_updated", "freshness"),
+                _most_stale_first(stale),
+                ("account_id", "name", "kam", "plan_updated", "freshness", "revenue_curr"),
+                positions=True,
             )
         ]
     )
@@ -1335,6 +1339,16 @@ def portfolio_context(
         tier_labels=settings.tier_labels,
         left_out={**_figures_left_out(kpis), **left.items},
     )
+
+
+def _most_stale_first(stale: pd.DataFrame) -> pd.DataFrame:
+    """The stale plans in the order they matter: a missing plan first, then the least fresh,
+    and among equals the biggest revenue (the top of the list is what the slide shows)."""
+    order = stale.assign(
+        _freshness=pd.to_numeric(stale["freshness"], errors="coerce").fillna(-np.inf),
+        _revenue=pd.to_numeric(stale["revenue_curr"], errors="coerce").fillna(-np.inf),
+    ).sort_values(["_freshness", "_revenue"], ascending=[True, False], kind="stable")
+    return order.drop(columns=["_freshness", "_revenue"])
 
 
 #: The columns of the tiering table: (key, column of Accounts).

@@ -58,11 +58,14 @@ __all__ = [
     "LINE_SPACING",
     "MARGIN_X",
     "MARGIN_Y",
+    "NO_BREAK",
     "WIDTH_SAFETY",
     "Fitted",
     "fit",
     "fit_in_shape",
+    "join_units",
     "lines_height",
+    "shorten",
     "text_width",
     "wrap",
 ]
@@ -86,8 +89,22 @@ WIDTH_SAFETY: Final = 0.98
 #: Sizes are tried from the role's size down to its minimum in steps of this many points.
 STEP: Final = 0.5
 
+#: Words a shortened text must not end on: they lead to the word that was cut (en, fr).
+_DANGLING: Final = frozenset((
+    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the",
+    "to", "with", "à", "au", "aux", "avec", "d'", "dans", "de", "des", "du", "en", "et", "l'",
+    "la", "le", "les", "ou", "par", "pour", "sur", "un", "une",
+))  # fmt: skip
+#: The no-break space that ties a number to its unit (Carlito has its glyph).
+NO_BREAK: Final = "\u202f"
 _UNBREAKABLE_SPACES: Final = str.maketrans({"\u00a0": " "})
 _SPACES: Final = re.compile(r"[ \t]+")  # word separators; a no-break space is not one
+_HYPHEN_BREAK: Final = re.compile(r"(?<=\w-)(?=\w)")
+#: A number, the spaces after it and the unit they lead to ("30 %", "16,9 M €", "120 j").
+_NUMBER_UNIT: Final = re.compile(
+    r"(?<=\d)[ \u202f]+(?P<unit>(?:(?:Mds|Md|bn|[kKM])[ \u202f]?)?(?:€|\$|£|%|‰)"
+    r"|(?:pts?|CHF|EUR|USD|Mds|Md|bn|[kKM]|jours?|days?|j|d)(?!\w))"
+)
 _TRAILING_PUNCTUATION: Final = " \t,;:-–—"
 
 
@@ -191,50 +208,67 @@ def lines_height(n_lines: int, size_pt: float, line_spacing: float = LINE_SPACIN
     return n_lines * size_pt * line_spacing
 
 
-def _break_word(word: str, width_pt: float, size_pt: float, bold: bool) -> list[str]:
-    """Pieces of a word too long for a line: the longest prefixes that fit (one char at least)."""
-    pieces: list[str] = []
-    while word:
-        lo, hi = 1, len(word)  # the longest prefix that fits, by bisection
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if text_width(word[:mid], size_pt, bold) <= width_pt:
-                lo = mid
-            else:
-                hi = mid - 1
-        pieces.append(word[:lo])
-        word = word[lo:]
-    return pieces
+def _hyphen_parts(word: str) -> list[str]:
+    """A word cut after each of its own hyphens ("Dumont-Vasseur" -> "Dumont-", "Vasseur"):
+    the only places a word may end a line inside, since the hyphen is already written."""
+    return [part for part in _HYPHEN_BREAK.split(word) if part]
+
+
+def join_units(text: str) -> str:
+    """``text`` with every number tied to the unit that follows it by a no-break space.
+
+    "30 %" typed with an ordinary space in a workbook, "16,9 M €" or "120 j" must never wrap
+    apart: the space between a number and a unit (%, ‰, points, a currency, k/M/Md/bn, days)
+    becomes U+202F NARROW NO-BREAK SPACE, which :func:`wrap` never breaks at. No-break spaces
+    U+00A0 (Babel's French money) become U+202F too: Carlito has a glyph for U+202F (as wide
+    as its space) and none for U+00A0, so what is measured is the glyph that is shown.
+    Idempotent: a joined text is left as it is.
+    """
+    text = text.replace("\u00a0", NO_BREAK)
+    return _NUMBER_UNIT.sub(lambda m: NO_BREAK + m.group("unit").replace(" ", NO_BREAK), text)
+
+
+def _fits(text: str, width_pt: float, size_pt: float, bold: bool) -> bool:
+    return text_width(text, size_pt, bold) <= width_pt
 
 
 def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
     """Greedy word wrap of ``text`` into lines no wider than ``width_pt`` at ``size_pt``.
 
     The text is first cleaned as every deck text is (:func:`kamxl.characters.clean_text`:
-    control and invisible characters dropped). Explicit line breaks ("\\n", also "\\r\\n",
-    "\\v" and the others of :data:`kamxl.characters.LINE_BREAKS`) are kept, so "a\\n\\nb" gives
-    an empty line between. Words are separated by spaces and tabs (runs of them become one
-    space; a no-break space joins); a word is split only when it is alone wider than the line,
-    and then by characters. Lines carry no trailing spaces. An empty text has no lines.
+    control and invisible characters dropped) and its numbers joined to their units
+    (:func:`join_units`). Explicit line breaks ("\\n", also "\\r\\n", "\\v" and the others
+    of :data:`kamxl.characters.LINE_BREAKS`) are kept, so "a\\n\\nb" gives an empty line
+    between. Words are separated by spaces and tabs (runs of them become one space; a
+    no-break space joins). A word is never broken inside: one alone wider than the line is
+    cut only after its own hyphens ("Rochefoucauld-" / "Montmorency"), and a piece still too
+    wide stays whole on its own line, wider than ``width_pt`` -- :func:`fit` then takes a
+    smaller size or shortens the text with "…". Lines carry no trailing spaces. An empty
+    text has no lines.
     """
     if not text:
         return []
     lines: list[str] = []
-    for paragraph in clean_text(text).split("\n"):
-        words = [w for w in _SPACES.split(paragraph) if w]
+    for paragraph in join_units(clean_text(text)).split("\n"):
         line = ""
-        for word in words:
+        for word in (w for w in _SPACES.split(paragraph) if w):
             candidate = f"{line} {word}" if line else word
-            if text_width(candidate, size_pt, bold) <= width_pt:
+            if _fits(candidate, width_pt, size_pt, bold):
                 line = candidate
                 continue
-            if line:
-                lines.append(line)
-            if text_width(word, size_pt, bold) <= width_pt:
-                line = word
-            else:
-                *whole, line = _break_word(word, width_pt, size_pt, bold)
-                lines.extend(whole)
+            parts = _hyphen_parts(word)
+            if len(parts) == 1 or _fits(word, width_pt, size_pt, bold):
+                if line:
+                    lines.append(line)
+                line = word  # whole, on its own line (maybe too wide: fit() decides)
+                continue
+            for k, part in enumerate(parts):  # too wide for any line: cut at its hyphens
+                glue = " " if k == 0 and line else ""
+                if line and not _fits(line + glue + part, width_pt, size_pt, bold):
+                    lines.append(line)
+                    line = part
+                else:
+                    line += glue + part
         lines.append(line)
     return lines
 
@@ -276,13 +310,15 @@ def _sizes(size: TypeSize) -> list[float]:
 def _with_ellipsis(line: str, width_pt: float, size_pt: float, bold: bool) -> str:
     """``line`` cut at a word boundary so that it and "…" fit in ``width_pt``.
 
-    Trailing punctuation before the cut goes ("cost, …" reads badly); a line with one word
-    that cannot keep a whole word is cut by characters.
+    Trailing punctuation before the cut goes ("cost, …" reads badly), and so does a short
+    word that only leads to the next one ("Logistiques de…": :data:`_DANGLING`); a line with
+    one word that cannot keep a whole word is cut by characters.
     """
     words = line.split(" ")
     while words:
         head = " ".join(words).rstrip(_TRAILING_PUNCTUATION)
-        if head and text_width(head + ELLIPSIS, size_pt, bold) <= width_pt:
+        dangling = len(words) > 1 and head.rsplit(" ", 1)[-1].lower() in _DANGLING
+        if head and not dangling and text_width(head + ELLIPSIS, size_pt, bold) <= width_pt:
             return head + ELLIPSIS
         if len(words) == 1:
             break
@@ -328,7 +364,11 @@ def fit(
     for size_pt in sizes:
         lines = wrap(text, width_pt, size_pt, bold)
         height = lines_height(len(lines), size_pt, line_spacing)
-        if len(lines) <= limit and height <= height_pt + 1e-9:
+        if (
+            len(lines) <= limit
+            and height <= height_pt + 1e-9
+            and all(_fits(line, width_pt, size_pt, bold) for line in lines)
+        ):
             return Fitted(lines, size_pt, False, height)
 
     size_pt = sizes[-1]
@@ -338,9 +378,39 @@ def fit(
     if keep <= 0:
         log.warning("no room for one line of %.1f pt in %.1f pt: %.40r", size_pt, height_pt, text)
         return Fitted([], size_pt, True, 0.0)
+    too_wide = next(
+        (i for i, line in enumerate(lines[:keep]) if not _fits(line, width_pt, size_pt, bold)),
+        None,
+    )
+    if too_wide is not None:  # a word wider than the box: the text ends there, with "…"
+        keep = too_wide + 1
     kept = lines[:keep]
     kept[-1] = _with_ellipsis(kept[-1], width_pt, size_pt, bold)
     return Fitted(kept, size_pt, True, lines_height(keep, size_pt, line_spacing))
+
+
+def shorten(text: str, width_pt: float, size_pt: float, bold: bool = False, tail: str = "") -> str:
+    """``text`` on one line of ``width_pt`` at ``size_pt``, shortened if it must be, + ``tail``.
+
+    The font size never changes (a title keeps the size of every title): a text too long is
+    cut at a word boundary and ends with "…" (:data:`ELLIPSIS`), and a cut that would leave a
+    parenthesis open ends before it ("… (12,6 M€ en…" reads badly). ``tail`` (a page
+    counter "(2/3)") is kept whole after the text. The text is cleaned and its numbers tied
+    to their units first, as :func:`wrap` does; line breaks become spaces.
+    """
+    text = join_units(clean_text(text, one_line=True)).strip()
+    tail = join_units(clean_text(tail, one_line=True)).strip()
+    joiner = " " if tail and text else ""
+    if _fits(f"{text}{joiner}{tail}", width_pt, size_pt, bold):
+        return f"{text}{joiner}{tail}"
+    room = max(width_pt - text_width(f"{joiner}{tail}", size_pt, bold), 0.0)
+    first = wrap(text, room, size_pt, bold)[0] if text else ""
+    short = _with_ellipsis(first, room, size_pt, bold)
+    words = short.removesuffix(ELLIPSIS).split(" ")
+    while len(words) > 1 and " ".join(words).count("(") > " ".join(words).count(")"):
+        words = words[: max(i for i, w in enumerate(words) if "(" in w)] or words[:1]
+        short = " ".join(words).rstrip(_TRAILING_PUNCTUATION) + ELLIPSIS
+    return f"{short}{joiner}{tail}"
 
 
 # --- writing into a python-pptx text frame ----------------------------------------------------

@@ -59,7 +59,10 @@ class TypeSize:
 
 #: Titles 24-28 pt, body 12-16 pt, tables 10-12 pt; nothing below 9 pt.
 MIN_SIZE: Final = Pt(9)
-TITLE: Final = TypeSize(Pt(26), Pt(20))
+#: Every action title has the same size, on one line: a title too long is shortened at a
+#: word boundary (:func:`kamxl.deck.fit.shorten`), never set smaller than its neighbours.
+#: 24 pt (the low end of the spec's 24-28) keeps most findings whole on one line.
+TITLE: Final = TypeSize(Pt(24), Pt(24))
 KICKER: Final = TypeSize(Pt(12), Pt(10))
 BODY: Final = TypeSize(Pt(14), Pt(10))
 TABLE: Final = TypeSize(Pt(11), Pt(9))

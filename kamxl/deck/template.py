@@ -160,7 +160,8 @@ def _run_properties(size: int, color: object, *, bold: bool = False, title: bool
 
 
 def _title_style() -> str:
-    """The master title style: 26 pt, bold, brand colour, left aligned, tight leading."""
+    """The master title style: 24 pt (:data:`kamxl.deck.style.TITLE`), bold, brand colour,
+    left aligned, tight leading."""
     return (
         f"<p:titleStyle {nsdecls('a', 'p')}>"
         '<a:lvl1pPr algn="l" defTabSz="914400" rtl="0" eaLnBrk="1" latinLnBrk="0"'

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -68,6 +68,49 @@ class Formats:
         return format_compact_currency(
             shown, self.currency, locale=self.language, fraction_digits=digits
         )
+
+    def money_column(self, values: Sequence[Any]) -> list[str]:
+        """A table column of amounts in ONE unit, the unit of its largest value.
+
+        €2.4M beside €994K makes the reader compare units before amounts; the column shows
+        €2.4M and €1.0M instead (fr 2,4 M € and 1,0 M €): millions with one decimal,
+        thousands and units with none, each rounded as Excel rounds. Missing values are
+        "—" (:data:`DASH`), as in :meth:`money`; the unit is written the way Babel writes
+        a compact amount of the language and currency.
+        """
+        present = [abs(float(v)) for v in values if not _missing(v)]
+        largest = max(present, default=0.0)
+        unit = 1e6 if largest >= 1e6 else 1e3 if largest >= 1e3 else 1.0
+        digits = 1 if unit == 1e6 else 0
+        # Babel's own writing of a whole number of that unit, e.g. "€7M", "7 k €"
+        shape = format_compact_currency(
+            7 * unit, self.currency, locale=self.language, fraction_digits=0
+        )
+        pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+        column = []
+        for value in values:
+            if _missing(value):
+                column.append(DASH)
+                continue
+            shown = excel_round(float(value) / unit, digits)
+            number = format_decimal(abs(shown), pattern, locale=self.language)
+            sign = "-" if shown < 0 else ""
+            column.append(sign + shape.replace("7", number, 1))
+        return column
+
+    def effective(self, value: Any) -> str:
+        """An effective number of accounts (1 / HHI): whole from 10 up ("373"), one decimal
+        below ("1.5", fr "1,5"), where the decimal still tells two portfolios apart."""
+        if _missing(value):
+            return DASH
+        return self.num(value, 0 if abs(float(value)) >= 10 else 1)
+
+    def days(self, value: Any) -> str:
+        """A number of days with the language's short unit: en "120 d", fr "120 j" (the
+        number and unit tied by a no-break space)."""
+        if _missing(value):
+            return DASH
+        return f"{self.num(value)}\u202f{'j' if self.language == 'fr' else 'd'}"
 
     @property
     def symbol(self) -> str:
@@ -121,6 +164,8 @@ class Formats:
             "pct": self.pct,
             "signed_pct": self.signed_pct,
             "num": self.num,
+            "effective": self.effective,
+            "days": self.days,
             "day": self.day,
             "period": self.period,
         }

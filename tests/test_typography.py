@@ -1,0 +1,230 @@
+"""Typography of the decks (issue 14): one number format per language, one unit per table
+column, one title size, footers that stay readable, and a portfolio review of 500 accounts
+that summarises its long lists. Built with kamxl itself, read back with python-pptx (no
+LibreOffice: the rendered checks are in test_layout.py)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pptx import Presentation
+from pptx.oxml.ns import qn
+
+from kamxl.deck.context import Audience, portfolio_context
+from kamxl.deck.fit import ELLIPSIS, NO_BREAK
+from kamxl.deck.make import DeckKind, make_decks
+from kamxl.deck.text import Formats
+from kamxl.workbook.reader import read_workbook
+from tests.deckcheck import kickers_and_titles, notes
+from tests.stress import LONG_NAME, build_many_accounts_workbook, build_stress_workbook
+
+NB = "\u00a0"
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def test_a_column_of_amounts_takes_the_unit_of_its_largest_value() -> None:
+    en, fr = Formats("en", "EUR"), Formats("fr", "EUR")
+    assert en.money(994_000) == "€994K"  # alone, an amount keeps its own unit
+    assert en.money_column([2_400_000, 994_000, None]) == ["€2.4M", "€1.0M", "—"]
+    assert fr.money_column([2_400_000, 994_000]) == [f"2,4{NB}M{NB}€", f"1,0{NB}M{NB}€"]
+    assert en.money_column([994_000, 5_400]) == ["€994K", "€5K"]
+    assert en.money_column([-1_250_000, 300_000]) == ["-€1.3M", "€0.3M"]  # half away from 0
+    assert Formats("en", "USD").money_column([12, 3]) == ["$12", "$3"]
+    assert en.money_column([]) == []
+
+
+def test_one_rounding_rule_for_the_effective_number_of_accounts() -> None:
+    en, fr = Formats("en", "EUR"), Formats("fr", "EUR")
+    assert [en.effective(v) for v in (373.04, 10.0, 9.96, 1.46, None)] == [
+        "373",
+        "10",
+        "10.0",
+        "1.5",
+        "—",
+    ]
+    assert fr.effective(1.46) == "1,5" and fr.effective(373.04) == "373"
+
+
+def test_days_and_percentages_in_the_language_format() -> None:
+    en, fr = Formats("en", "EUR"), Formats("fr", "EUR")
+    assert en.days(120) == f"120{NO_BREAK}d" and fr.days(120) == f"120{NO_BREAK}j"
+    assert en.pct(0.68) == "68%" and fr.pct(0.68) == f"68{NO_BREAK}%"
+    assert en.num(6000) == "6,000" and fr.num(6000) == f"6{NO_BREAK}000"
+
+
+# --- the stress decks ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stress_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("typography")
+    built: dict[str, Path] = {}
+    for language in ("en", "fr"):
+        book = read_workbook(build_stress_workbook(folder / f"{language}.xlsx", language))
+        for kind, audience in (
+            (DeckKind.QBR, Audience.INTERNAL),
+            (DeckKind.QBR, Audience.CLIENT),
+            (DeckKind.HANDSHAKE, Audience.INTERNAL),
+            (DeckKind.PORTFOLIO, Audience.INTERNAL),
+        ):
+            out = folder / f"{language}-{kind.value}-{audience.value}"
+            out.mkdir()
+            accounts = [] if kind is DeckKind.PORTFOLIO else ["STR-001"]
+            (deck,) = make_decks(book, out, [kind], accounts=accounts, audience=audience)
+            built[out.name] = deck.path
+    return built
+
+
+def _title_runs(slide: Any) -> list:
+    title = slide.shapes.title
+    return [] if title is None else title.text_frame._txBody.findall(f".//{qn('a:r')}")
+
+
+def test_every_title_of_the_stress_decks_has_one_size_and_one_line(
+    stress_decks: dict[str, Path],
+) -> None:
+    sizes, shortened = set(), 0
+    for path in stress_decks.values():
+        for slide in list(Presentation(str(path)).slides)[1:]:  # the cover has its own size
+            runs = _title_runs(slide)
+            assert runs, path.name
+            sizes |= {run.find(qn("a:rPr")).get("sz") for run in runs}
+            assert slide.shapes.title.text_frame._txBody.find(f".//{qn('a:br')}") is None
+            shortened += ELLIPSIS in slide.shapes.title.text_frame.text
+    assert sizes == {"2400"}
+    assert shortened  # some stress titles are too long for one line: shortened, not shrunk
+
+
+def test_a_page_counter_survives_a_shortened_title(stress_decks: dict[str, Path]) -> None:
+    prs = Presentation(str(stress_decks["fr-qbr-internal"]))
+    titles = [s.shapes.title.text_frame.text for s in prs.slides if s.shapes.title is not None]
+    paged = [t for t in titles if t.endswith(("(1/4)", "(2/4)", "(3/4)", "(4/4)"))]
+    assert len(paged) == 4 and all(f"{ELLIPSIS} (" in t for t in paged), titles
+
+
+def _footer(slide: Any) -> str:
+    return next(
+        s.text_frame.text
+        for s in slide.shapes
+        if s.has_text_frame and ("Q3 2026" in s.text_frame.text or "T3 2026" in s.text_frame.text)
+    )
+
+
+def test_a_long_account_name_is_shortened_in_the_footer(stress_decks: dict[str, Path]) -> None:
+    for language, audience in (("en", "Prepared for"), ("fr", "Préparé pour")):
+        footer = _footer(list(Presentation(str(stress_decks[f"{language}-qbr-client"])).slides)[-1])
+        # the client footer names the account twice: too long for one line in full
+        assert "\n" not in footer and LONG_NAME not in footer
+        assert footer.count(ELLIPSIS) == 2 and audience in footer, footer
+        assert footer.startswith(" ".join(LONG_NAME.split(" ")[:4]))
+        before = footer.split(ELLIPSIS)[0]
+        assert LONG_NAME.startswith(before) and LONG_NAME[len(before)] == " "  # a word boundary
+    internal = _footer(list(Presentation(str(stress_decks["en-qbr-internal"])).slides)[-1])
+    assert internal.startswith(LONG_NAME)  # where it fits, the full name stays
+
+
+def test_french_amounts_and_percentages_keep_their_unit(stress_decks: dict[str, Path]) -> None:
+    prs = Presentation(str(stress_decks["fr-handshake-internal"]))
+    lines = [
+        line
+        for slide in prs.slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+        for line in shape.text_frame.text.split("\n")
+    ]
+    assert any(f"M{NO_BREAK}€" in line for line in lines)
+    for line in lines:
+        assert not line.rstrip().endswith((" M", NO_BREAK + "M")), line  # "€" would follow
+        assert not line.startswith(("€", "%")), line
+
+
+# --- 500 accounts ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def many_portfolio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("many")
+    book = read_workbook(build_many_accounts_workbook(folder / "many.xlsx"))
+    (deck,) = make_decks(book, folder, [DeckKind.PORTFOLIO])
+    return deck.path
+
+
+def _table_rows(slide: Any) -> list[list[str]]:
+    table = next(s.table for s in slide.shapes if getattr(s, "has_table", False) and s.has_table)
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def test_the_portfolio_of_500_accounts_summarises_its_long_lists(many_portfolio: Path) -> None:
+    prs = Presentation(str(many_portfolio))
+    slides = list(prs.slides)
+    assert len(slides) <= 8  # was 65: 30 slides of tiering, 30 of stale plans
+    kickers = {
+        kicker: slide
+        for (kicker, _title), slide in zip(kickers_and_titles(many_portfolio), slides, strict=True)
+    }
+    tiering, freshness = kickers["TIERING"], kickers["PLAN FRESHNESS"]
+    rows = _table_rows(tiering)
+    assert len(rows) == 1 + 15 + 1 and rows[-1][0] == "and 485 more"
+    assert "The table shows the first 15; 485 more are in the workbook." in notes(tiering)
+    stale = _table_rows(freshness)
+    assert len(stale) == 1 + 10 + 1 and stale[-1][0].startswith("and ")
+    more = int(stale[-1][0].split(" ")[1].replace(",", ""))
+    assert f"The table shows the first 10; {more:,} more are in the workbook." in notes(freshness)
+    assert stale[0][:3] == ["Account", "KAM", "Revenue"]
+    assert {r[2][-1] for r in stale[1:11]} == {"M"}  # one unit for the column
+    revenue = [r[2] for r in rows[1:16]]
+    units = {value[-1] for value in revenue if value != "—"}
+    assert len(units) == 1, revenue  # one unit for the column
+
+
+def test_stale_plans_are_ranked_missing_first_then_least_fresh_then_by_revenue(
+    tmp_path: Path,
+) -> None:
+    book = read_workbook(build_many_accounts_workbook(tmp_path / "many.xlsx"))
+    plans = portfolio_context(book).stale_plans
+    accounts = book.accounts.set_index("account_id")
+    fresh = [accounts.loc[p["account_id"], "freshness"] for p in plans]
+    missing = [math.isnan(f) for f in fresh]
+    assert missing == sorted(missing, reverse=True)  # no plan at all: the most stale
+    for one, two in itertools.pairwise(plans):
+        a, b = (accounts.loc[p["account_id"]] for p in (one, two))
+        if math.isnan(a["freshness"]) == math.isnan(b["freshness"]) and (
+            math.isnan(a["freshness"]) or a["freshness"] == b["freshness"]
+        ):
+            assert a["revenue_curr"] >= b["revenue_curr"]  # among equals, the biggest first
+        elif not math.isnan(a["freshness"]):
+            assert a["freshness"] <= b["freshness"]
+    assert plans[0]["revenue"] == max(p["revenue"] for p in plans[: missing.count(True)])
+
+
+def _unit(amount: str) -> str:
+    return "M" if "M" in amount else "K" if ("K" in amount or "k" in amount) else ""
+
+
+def test_every_table_column_of_amounts_has_one_unit(stress_decks: dict[str, Path]) -> None:
+    columns = 0
+    for path in stress_decks.values():
+        for slide in Presentation(str(path)).slides:
+            for shape in slide.shapes:
+                if not (getattr(shape, "has_table", False) and shape.has_table):
+                    continue
+                rows = [[cell.text for cell in row.cells] for row in shape.table.rows][1:]
+                for j in range(len(rows[0]) if rows else 0):
+                    amounts = [row[j] for row in rows if "€" in row[j]]
+                    if amounts:
+                        columns += 1
+                        assert len({_unit(a) for a in amounts}) == 1, (path.name, amounts)
+    assert columns >= 4  # the pipeline, tiering, retention and freshness tables
+
+
+def test_french_days_are_jours(stress_decks: dict[str, Path]) -> None:
+    prs = Presentation(str(stress_decks["fr-qbr-internal"]))
+    texts = [s.text_frame.text for slide in prs.slides for s in slide.shapes if s.has_text_frame]
+    assert any(text.endswith(f"{NO_BREAK}j") for text in texts)  # the median cycle tile
+    assert not any(text.endswith((f"{NO_BREAK}d", " d")) for text in texts)
