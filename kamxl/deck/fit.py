@@ -33,6 +33,7 @@ what is rendered.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import struct
@@ -47,7 +48,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.text.text import TextFrame, _Paragraph
-from pptx.util import Emu, Inches, Length, Pt
+from pptx.util import Emu, Inches, Length
 
 from kamxl.characters import clean_text
 from kamxl.deck.style import FONT, MIN_SIZE, TypeSize
@@ -423,6 +424,7 @@ _BULLET_TAGS: Final = tuple(
         "buNone", "buAutoNum", "buChar", "buBlip",
     )
 )  # fmt: skip
+_SPACING_AND_BULLET_TAGS: Final = (qn("a:lnSpc"), qn("a:spcBef"), qn("a:spcAft"), *_BULLET_TAGS)
 
 
 def _set_run_properties(
@@ -460,25 +462,32 @@ def _write_lines(
 ) -> None:
     """Write ``lines`` into an empty ``paragraph`` as runs separated by ``<a:br/>``."""
     paragraph.alignment = align
-    paragraph.line_spacing = Pt(size_pt * line_spacing)  # exact spacing, as measured
-    paragraph.space_before = Pt(0)
-    paragraph.space_after = Pt(0)
     p_pr = paragraph._p.get_or_add_pPr()
     p_pr.set("marL", "0")  # no inherited indent may narrow the measured width
     p_pr.set("indent", "0")
     for child in list(p_pr):
-        if child.tag in _BULLET_TAGS:
+        if child.tag in _SPACING_AND_BULLET_TAGS:
             p_pr.remove(child)
-    # a:buNone comes right after the spacing elements, which were all just written
-    p_pr.find(qn("a:spcAft")).addnext(etree.Element(qn("a:buNone")))
+    # first in a:pPr, in schema order: exact line spacing (as measured), no space before or
+    # after, no bullet
+    spacing = (("a:lnSpc", round(size_pt * line_spacing * 100)), ("a:spcBef", 0), ("a:spcAft", 0))
+    for index, (tag, hundredths) in enumerate(spacing):
+        element = etree.Element(qn(tag))
+        etree.SubElement(element, qn("a:spcPts"), val=str(hundredths))
+        p_pr.insert(index, element)
+    p_pr.insert(len(spacing), etree.Element(qn("a:buNone")))
+    # the runs and breaks are written as XML, each with a copy of one run-properties element:
+    # python-pptx's add_run/add_br look their place up child by child (a third of a deck's time)
+    props = etree.Element(qn("a:rPr"))
+    _set_run_properties(props, size_pt, bold, color)
+    p = paragraph._p
     for i, line in enumerate(lines):
         if i:
-            br = paragraph._p.add_br()
-            _set_run_properties(br.get_or_add_rPr(), size_pt, bold, color)
-        run = paragraph.add_run()
-        run.text = line
-        _set_run_properties(run._r.get_or_add_rPr(), size_pt, bold, color)
-    _set_run_properties(paragraph._p.get_or_add_endParaRPr(), size_pt, bold, color)
+            etree.SubElement(p, qn("a:br")).append(copy.deepcopy(props))
+        run = etree.SubElement(p, qn("a:r"))
+        run.append(copy.deepcopy(props))
+        etree.SubElement(run, qn("a:t")).text = line
+    _set_run_properties(p.get_or_add_endParaRPr(), size_pt, bold, color)
 
 
 def fit_in_shape(
