@@ -129,6 +129,19 @@ def test_concentration_bounds(revenues: np.ndarray) -> None:
     assert 0 < core.top_share(revenues) <= 1 + 1e-12
 
 
+@given(hnp.arrays(np.float64, st.integers(1, 200), elements=st.floats(0, 1e9)))
+def test_the_top_share_is_a_point_of_the_pareto_curve(revenues: np.ndarray) -> None:
+    """(top_fraction, top_share) is a corner of the cumulative curve the deck draws: the
+    top k of N accounts, k/N the smallest such share of at least 20 %, and their revenue."""
+    assume(revenues.sum() > 0)
+    values = np.sort(revenues)[::-1]
+    fraction = core.top_fraction(revenues)
+    k = round(fraction * len(values))
+    assert fraction == k / len(values)
+    assert k / len(values) >= 0.2 * (1 - 1e-12) and (k - 1) / len(values) < 0.2
+    assert core.top_share(revenues) == pytest.approx(values[:k].sum() / values.sum())
+
+
 @given(
     hnp.arrays(
         np.float64, st.integers(1, 50), elements=st.one_of(st.just(math.nan), st.floats(0, 100))

@@ -9,7 +9,7 @@ functions that reduce a portfolio to one figure return a float or raise a
 
 from __future__ import annotations
 
-from kamxl.core.concentration import effective_n, hhi, pareto_ratio, top_share
+from kamxl.core.concentration import effective_n, hhi, pareto_ratio, top_fraction, top_share
 from kamxl.core.hygiene import REQUIRED_ROLES, coverage, freshness
 from kamxl.core.pipeline import (
     OUTCOME_WORDS,
@@ -83,6 +83,7 @@ __all__ = [
     "score_contributions",
     "shares_of_wallet",
     "tiers",
+    "top_fraction",
     "top_share",
     "trends",
     "wape",

@@ -14,7 +14,7 @@ import numpy as np
 
 from kamxl.errors import NoDataError, OutOfDomainError
 
-__all__ = ["effective_n", "hhi", "pareto_ratio", "top_share"]
+__all__ = ["effective_n", "hhi", "pareto_ratio", "top_fraction", "top_share"]
 
 #: Relative slack allowed for binary rounding when comparing shares and counts.
 _ROUNDING = 1e-12
@@ -46,12 +46,24 @@ def pareto_ratio(revenues: np.ndarray, share: float = 0.8) -> float:
     return k / len(values)
 
 
+def _top_count(accounts: int, top: float) -> int:
+    _check_fraction(top, "top")
+    return max(1, math.ceil(top * accounts * (1 - _ROUNDING)))
+
+
 def top_share(revenues: np.ndarray, top: float = 0.2) -> float:
     """The revenue share of the top ⌈top · N⌉ accounts."""
     _check_fraction(top, "top")
     values, total = _sorted_revenues(revenues)
-    count = max(1, math.ceil(top * len(values) * (1 - _ROUNDING)))
-    return float(values[:count].sum()) / total
+    return float(values[: _top_count(len(values), top)].sum()) / total
+
+
+def top_fraction(revenues: np.ndarray, top: float = 0.2) -> float:
+    """The share of accounts that :func:`top_share` counts, ⌈top · N⌉ / N: ``top`` itself
+    when N is a multiple of 1/top, more in a small portfolio (1 of 3 accounts is 33 %), so
+    that a chart or a title states the share of accounts the figure is really about."""
+    values, _ = _sorted_revenues(revenues)
+    return _top_count(len(values), top) / len(values)
 
 
 def hhi(revenues: np.ndarray) -> float:

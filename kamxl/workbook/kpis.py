@@ -184,6 +184,7 @@ class PortfolioKpis:
     expansion: Figure
     pareto_80: Figure  # share of accounts making 80 % of revenue
     top20_share: Figure
+    top20_fraction: Figure  # the share of accounts top20_share counts (1 of 3: 33 %)
     hhi: Figure
     effective_n: Figure
     margin: Figure  # over the accounts with cost data
@@ -249,6 +250,7 @@ def portfolio_kpis(book: KamWorkbook) -> PortfolioKpis:
         expansion=figure(core.expansion, prev, curr, bad=retention),
         pareto_80=figure(core.pareto_ratio, curr, 0.8, bad=revenue),
         top20_share=figure(core.top_share, curr, 0.2, bad=revenue),
+        top20_fraction=figure(core.top_fraction, curr, 0.2, bad=revenue),
         hhi=figure(core.hhi, curr, bad=revenue),
         effective_n=figure(core.effective_n, curr, bad=revenue),
         margin=figure(core.portfolio_margin_rate, curr, variable_costs, cost_to_serve, bad=costs),
