@@ -38,7 +38,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from kamxl.core.periods import parse_period
 from kamxl.core.rounding import excel_round
 
-__all__ = ["DASH", "LANGUAGES", "DeckText", "Formats"]
+__all__ = ["DASH", "LANGUAGES", "DeckText", "Formats", "money_unit"]
 
 LANGUAGES = ("en", "fr")
 _LAYOUT_SPACE = re.compile(r"[ \t\r\n]+")
@@ -57,17 +57,33 @@ class Formats:
         self.language = language
         self.currency = currency or "EUR"
 
-    def money(self, value: Any) -> str:
-        """Compact currency: €1.2M, 1,2 M €; €850K, 850 k € (a decimal for millions only)."""
+    def money(self, value: Any, unit: float | None = None) -> str:
+        """Compact currency: €1.2M, 1,2 M €; €850K, 850 k € (a decimal for millions only).
+
+        ``unit`` (1e6, 1e3 or 1) forces the unit, so that a table column shows one unit
+        (:meth:`money_unit`): €0.9M beside €2.4M, not €994K."""
         if _missing(value):
             return DASH
         value = float(value)
-        digits = 1 if abs(value) >= 1e6 else 0
-        unit = 1e6 if abs(value) >= 1e6 else 1e3 if abs(value) >= 1e3 else 1.0
-        shown = excel_round(value / unit, digits) * unit  # Excel's rounding, not Babel's
-        return format_compact_currency(
-            shown, self.currency, locale=self.language, fraction_digits=digits
-        )
+        if unit is None:
+            digits = 1 if abs(value) >= 1e6 else 0
+            unit = 1e6 if abs(value) >= 1e6 else 1e3 if abs(value) >= 1e3 else 1.0
+            shown = excel_round(value / unit, digits) * unit  # Excel's rounding, not Babel's
+            return format_compact_currency(
+                shown, self.currency, locale=self.language, fraction_digits=digits
+            )
+        digits = 1 if unit >= 1e6 else 0
+        shown = excel_round(value / unit, digits)
+        if unit == 1.0 or abs(shown) >= 1000:
+            return format_compact_currency(
+                shown * unit, self.currency, locale=self.language, fraction_digits=digits
+            )
+        # Babel picks the unit from the magnitude: the number is written into the pattern of
+        # the unit (that of 5 units: "€5M", "5 M €").
+        pattern = format_compact_currency(5 * unit, self.currency, locale=self.language)
+        decimals = "." + "0" * digits if digits else ""
+        number = format_decimal(abs(shown), "#,##0" + decimals, locale=self.language)
+        return ("-" if shown < 0 else "") + pattern.replace("5", number, 1)
 
     @property
     def symbol(self) -> str:
@@ -124,6 +140,20 @@ class Formats:
             "day": self.day,
             "period": self.period,
         }
+
+
+def money_unit(values: Any) -> float:
+    """The one unit a table column shows its amounts in: millions when the largest is a
+    million or more and none but zero would show as 0.0 (under 50,000), thousands from a
+    thousand (and none under 500), else units."""
+    present = [abs(float(v)) for v in values if not _missing(v)]
+    largest = max(present, default=0.0)
+    smallest = min((v for v in present if v > 0), default=largest)
+    if largest >= 1e6 and smallest >= 5e4:
+        return 1e6
+    if largest >= 1e3 and smallest >= 500:
+        return 1e3
+    return 1.0
 
 
 @cache
