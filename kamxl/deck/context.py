@@ -57,6 +57,7 @@ __all__ = [
     "Meta",
     "PortfolioContext",
     "QbrContext",
+    "handshake_agreed",
     "handshake_context",
     "portfolio_context",
     "qbr_context",
@@ -1387,6 +1388,20 @@ def handshake_context(
         agreed_on=cell("agreed_on"),
         next_review=cell("next_review"),
         left_out=left.items,
+    )
+
+
+def handshake_agreed(ctx: HandshakeContext) -> bool:
+    """Whether the handshake has an agreement to show: a Handshake row (or one in doubt,
+    whose cells are left out) with priorities, an ambition, commitments or who agreed."""
+    if ctx.found is None:
+        return True
+    return ctx.found and bool(
+        ctx.client_priorities
+        or ctx.ambition
+        or ctx.our_commitments
+        or ctx.client_commitments
+        or ctx.agreed_by
     )
 
 
