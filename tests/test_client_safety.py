@@ -704,7 +704,7 @@ def assert_same_deck(actual: bytes, expected: dict[str, bytes], what: str) -> No
 
 
 @settings(
-    max_examples=3,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -1053,15 +1053,17 @@ def _trajectory_slide(q: _Qbr) -> None:
             + " "
             + t("scale_note", symbol=f.symbol),
         )
+        # the periods up to the last one with revenue (later ones hold only our forecast)
+        shown = 1 + max((i for i, v in enumerate(ctx.actual) if v is not None), default=-1)
         deck.chart(
             slide,
             CONTENT,
-            any(v is not None for v in ctx.actual),
+            shown > 0,
             lambda: charts.add_bar_chart(
                 slide,
                 CONTENT,
-                [f.period(p) for p in ctx.periods],
-                [None if v is None else v / 1000 for v in ctx.actual],
+                [f.period(p) for p in ctx.periods[:shown]],
+                [None if v is None else v / 1000 for v in ctx.actual[:shown]],
                 value_axis_title=t("revenue_axis", symbol=f.symbol),
                 number_format="#,##0",
                 horizontal=False,
@@ -1251,19 +1253,22 @@ def _pipeline_slide(q: _Qbr) -> None:
     ctx, t, f, deck, show = q.ctx, q.t, q.f, q.deck, q.show
     count = len(ctx.opportunities)
     if q.client:
+        columns = [
+            Column(t.label("col_proposal"), 4.5, show["text"]),
+            Column(t.label("col_type"), 1.6, show["status"]),
+            Column(t.label("col_amount"), 1.6, show["money"], PP_ALIGN.RIGHT),
+        ]
+        keys = ["opportunity", "type", "amount"]
+        if any(o.get("closed") is not None for o in ctx.opportunities):
+            # a column of dashes says nothing: it shows when one date at least is known
+            columns.append(Column(t.label("col_expected"), 1.8, show["day"]))
+            keys.append("closed")
         deck.table(
             t.label("proposals"),
             t("proposals_title", count=count, value=ctx.pipeline_value),
             t("notes_proposals", count=count, value=ctx.pipeline_value),
-            [
-                Column(t.label("col_proposal"), 4.5, show["text"]),
-                Column(t.label("col_type"), 1.6, show["status"]),
-                Column(t.label("col_amount"), 1.6, show["money"], PP_ALIGN.RIGHT),
-                Column(t.label("col_expected"), 1.8, show["day"]),
-            ],
-            _top_rows(
-                ctx.opportunities, ("opportunity", "type", "amount", "closed"), PIPELINE_ROWS, t
-            ),
+            columns,
+            _top_rows(ctx.opportunities, keys, PIPELINE_ROWS, t),
             empty=t.label("none"),
         )
         return
