@@ -71,6 +71,10 @@ HEALTH_TREND_TOLERANCE = 1.0
 KAM_LOAD_NORM = (5, 15)
 #: A deal lost this many days before the as-of date (or fewer) is a watch point.
 RECENT_LOSS_DAYS = 90
+#: The most stakeholders named on a QBR cover when the next QBR has no attendees recorded.
+COVER_TEAM = 5
+#: Stakeholder roles in the order a cover names them.
+_COVER_ROLES = ("executive sponsor", "decision maker", "economic buyer", "champion")
 #: Stages at which an open opportunity waits for the client's decision (an ask).
 DECISION_STAGES = ("proposal", "negotiation")
 #: Figures and sections of a QBR that a client deck never names, not even in the speaker
@@ -698,13 +702,19 @@ def qbr_context(
         n for n in attendees if _person_key(n) in client_keys and _person_key(n) not in hidden
     ]
     if not client_team and "client_team" not in left.items:
-        # no client attendee recorded for the next QBR: the client's side is its stakeholders
-        client_team = _unique(p.name for p in people)
+        # no client attendee recorded for the next QBR: the client's side is its stakeholders,
+        # those who decide first (by role: client-visible, unlike power)
+        client_team = _unique(p.name for p in sorted(people, key=_role_rank))[:COVER_TEAM]
     our_team = _unique(
         [account.kam, account.exec_sponsor]
         + [n for n in attendees if _person_key(n) not in client_keys]
     )
-    sponsors = _sponsors(book, account, people, hidden)
+    sponsor_cells = _handshake_cells(book, account_id, ["client_sponsor", "our_sponsor"])
+    sponsors = (
+        (None, None)
+        if left("sponsors", sponsor_cells + people_cells)
+        else _sponsors(book, account, people, hidden)
+    )
 
     # Executive summary: a list resting on a bad cell is left out whole (it is cut to its
     # first items, so one uncertain item could change which others show).
@@ -1214,20 +1224,25 @@ def _next_steps(
 def _sponsors(
     book: KamWorkbook, account: Account, people: list[Person], hidden: set[str]
 ) -> tuple[str | None, str | None]:
-    """(client sponsor, our sponsor): the Handshake's (a cell failing the check is not
-    read), else the client's executive sponsor among ``people`` and the account's
-    exec_sponsor. A hidden person (a blocker, for the client) is not named."""
+    """(client sponsor, our sponsor): the Handshake's, else the client's executive sponsor
+    among ``people`` and the account's exec_sponsor. A hidden person (a blocker, for the
+    client) is not named. The caller has checked the cells (:func:`_handshake_cells`)."""
     frame = book["Handshake"]
     rows = np.flatnonzero((frame["account_id"] == account.account_id).to_numpy())
-    bad = bad_inputs(book)
     agreed: dict[str, Any] = {}
     if len(rows):
         for column in ("client_sponsor", "our_sponsor"):
-            if not bad.at("Handshake", ["account_id", column], int(rows[0])):
-                agreed[column] = _value(frame.iloc[int(rows[0])][column])
+            agreed[column] = _value(frame.iloc[int(rows[0])][column])
     executive = next((p.name for p in people if p.role == "executive sponsor"), None)
     client = _without_people(agreed.get("client_sponsor") or executive, hidden)
     return client, agreed.get("our_sponsor") or account.exec_sponsor
+
+
+def _role_rank(person: Person) -> int:
+    """Where a stakeholder comes on a cover: the executive sponsor and the deciders first
+    (sheet order among equals)."""
+    role = person.role or ""
+    return _COVER_ROLES.index(role) if role in _COVER_ROLES else len(_COVER_ROLES)
 
 
 def _for_client(item: Item) -> Item:
