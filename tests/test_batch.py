@@ -37,8 +37,15 @@ from tests.conftest import mini_rows
 
 
 def renamed(prefix: str, names: str = "") -> dict[str, list[dict[str, Any]]]:
-    """The mini portfolio with its accounts renamed ``A1`` -> ``<prefix>1`` (and key: A1, A3)."""
+    """The mini portfolio with its accounts renamed ``A1`` -> ``<prefix>1`` (and key: A1, A3;
+    A3 has its revenue of the period and both a handshake agreed, so that their decks have
+    something to show)."""
     rows = copy.deepcopy(mini_rows())
+    rows["Revenue"].append({"account_id": "A3", "period": "2026-Q3", "revenue": 30})
+    rows["Handshake"] = [
+        {"account_id": a, "client_priorities": "Faster delivery", "agreed_by": "Lea Roux"}
+        for a in ("A1", "A3")
+    ]
     for sheet in rows.values():
         for row in sheet:
             if "account_id" in row:
