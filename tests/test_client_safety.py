@@ -420,7 +420,7 @@ def generate(source: Source, language: str, margin: int, sow: int) -> Generated:
     lost_on = (date(2026, 10, 10), g.day(date(2025, 9, 1), 300))
     for outcome, closed in zip(("lost", "no decision"), lost_on, strict=True):
         name = g.marker()
-        amount = float(num(100, 900)) * 1000 + 10_000
+        amount = float(num(100_001, 899_999))
         numbers.append(amount)
         generated.internal_deals.append(name)
         if outcome == "lost":
@@ -600,19 +600,19 @@ def where(needle: str, texts: dict[str, str]) -> list[str]:
 
 
 def number_forms(value: float, formats: Formats) -> set[str]:
-    """The ways a deck (or a chart's workbook) may write an amount, in units and in
-    thousands (the revenue chart's scale)."""
-    thousands = value / 1000
-    return {
+    """The ways a deck (or a chart's workbook) may write an amount, and, for the millions a
+    revenue chart would show, in thousands (its scale)."""
+    forms = {
         str(round(value)),
         repr(float(value)),
         f"{value:.1f}",
         formats.num(value),
         formats.money(value),
-        repr(thousands),
-        f"{thousands:.1f}",
-        formats.num(thousands),
     }
+    if value >= 10_000_000:
+        thousands = value / 1000
+        forms |= {repr(thousands), f"{thousands:.1f}", formats.num(thousands)}
+    return forms
 
 
 #: The labels of our selling data and judgements: no client deck names them (the components
