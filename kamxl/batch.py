@@ -525,6 +525,7 @@ def build_workbook_decks(task: Task) -> WorkbookResult:
                             audience=task.audience,
                             language=task.language,
                             template=template,
+                            warn=result.warnings.append,
                         )
     result.seconds = time.perf_counter() - started
     return result
@@ -550,9 +551,11 @@ def _rendered(
     audience: str,
     language: str | None,
     template: Path | None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[DeckFile]:
     """The deck of ``kind`` for ``account`` (None: the portfolio), built in ``scratch``
-    under the name the deck would have anywhere, and read back as bytes."""
+    under the name the deck would have anywhere, and read back as bytes. A deck whose core
+    is missing is not built: ``warn`` says why (without it, it is a failure)."""
     from kamxl.deck.context import Audience
     from kamxl.deck.make import DeckKind, make_decks
 
@@ -568,6 +571,7 @@ def _rendered(
         template=template,
         overwrite=True,
         keep_going=True,  # checked by the caller
+        warn=warn,
     )
     decks = []
     for deck in built:

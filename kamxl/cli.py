@@ -322,6 +322,7 @@ def deck(
             pdf=pdf,
             keep_going=True,  # checked above
             written=_say_written,  # each deck as it is written: an interrupt loses no line
+            warn=_warn,
         )
     except DeckError as error:  # about the workbook's content: say which workbook
         raise DeckError(f"{book}: {error}") from None
@@ -333,10 +334,17 @@ def deck(
         )
 
 
+def _warn(message: str) -> None:
+    """A deck or a section not built, and why (on stderr)."""
+    click.echo(printable(f"kamxl: warning: {message}"), err=True)
+
+
 def _say_written(item: Any) -> None:
     """One line per deck written (and what it left out, on stderr)."""
     extra = f" + {item.pdf.name}" if item.pdf else ""
     click.echo(f"Wrote {printable(item.path)} ({item.slides} slides){extra}")
+    for section, why in item.omitted:
+        _warn(f"{item.path.name}: left out the section {section!r}: {why}")
     if item.left_out:
         from kamxl.workbook.validity import describe
 

@@ -153,3 +153,9 @@ def assert_fits(shape: Any, number: int) -> None:
     needed = lines * size * 1.2
     available = Emu(shape.height - 2 * MARGIN_Y).pt
     assert needed <= available + 0.5, (number, shape.name, frame.text[:60], needed, available)
+
+
+def plain(text: str) -> str:
+    """``text`` with every run of spaces, line breaks and no-break spaces (which tie a
+    number to its unit on a slide) as one space."""
+    return re.sub(r"[ \t\r\n\v\u00a0\u202f]+", " ", text)

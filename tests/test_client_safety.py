@@ -18,6 +18,15 @@ For each workbook the client QBR and the handshake slide are built, and
 - the client-visible content is there, and the internal deck of the same workbook does show
   the margin, the share of wallet, the blockers, the hidden plan rows and the risks, so the
   test cannot pass by looking in the wrong place.
+
+Our selling data and internal judgements are internal too (the extended list of the
+contract): opportunity probability and stage, lost deals, win rate and sales cycle (from the
+dates of the closed deals), the forecast and its accuracy, health and its components, RAG
+and trend, each stakeholder's ``our_contact`` and ``last_contact`` (and so who is "not
+seen"), plan freshness. The generator draws each of them, so the part-for-part comparison
+with the baseline proves no client deck depends on them, and their markers, numbers and
+labels are searched in every part: slides, speaker notes, chart caches, the workbooks
+embedded in the charts and the document properties.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from pptx import Presentation
 
 from kamxl.deck.build import build_handshake, build_qbr
 from kamxl.deck.context import Audience, handshake_context, qbr_context
@@ -46,6 +56,7 @@ from kamxl.workbook import schema
 from kamxl.workbook.model import KamWorkbook
 from kamxl.workbook.reader import read_workbook
 from kamxl.workbook.template import build_workbook
+from tests.deckcheck import plain
 
 T = TypeVar("T")
 
@@ -161,6 +172,8 @@ class Generated:
     markers: list[str] = field(default_factory=list)  # texts found only in internal fields
     numbers: list[float] = field(default_factory=list)  # internal amounts (wallet, costs)
     blockers: list[str] = field(default_factory=list)
+    internal_deals: list[str] = field(default_factory=list)  # a lost deal, one of no decision
+    lost_amount: float = 0.0
     hidden_plan: list[str] = field(default_factory=list)
     open_risks: list[str] = field(default_factory=list)
 
@@ -190,6 +203,9 @@ def generate(source: Source, language: str, margin: int, sow: int) -> Generated:
     variable_costs = REVENUE * (1 - margin / 100) - cost_to_serve
     wallet = REVENUE / (sow / 100)
     numbers = [cost_to_serve, variable_costs, wallet]
+    forecasts = [float(num(10_000_001, 29_999_999)) for _ in range(5)]
+    open_stage = pick(["proposal", "Négociation", "qualification", ""]) or g.marker()
+    numbers += forecasts
     rows: dict[str, list[dict[str, Any]]] = {
         "Settings": [
             {"key": "company", "value": "Northwind Partners"},
@@ -215,7 +231,7 @@ def generate(source: Source, language: str, margin: int, sow: int) -> Generated:
                 "wallet": wallet,
                 "variable_costs": variable_costs,
                 "cost_to_serve": cost_to_serve,
-                "plan_updated": date(2026, 9, 1),
+                "plan_updated": g.day(date(2025, 1, 1), 640),
             }
         ],
         "Ratings": [],
@@ -227,31 +243,25 @@ def generate(source: Source, language: str, margin: int, sow: int) -> Generated:
                 "forecast": forecast,
                 "product_line": "Platform",
             }
-            for period, revenue, forecast in (
-                ("2025-Q3", 18_000_000.0, 17_500_000.0),
-                ("2025-Q4", 19_000_000.0, 19_200_000.0),
-                ("2026-Q1", 19_500_000.0, 19_000_000.0),
-                ("2026-Q2", 20_000_000.0, 21_000_000.0),
-                ("2026-Q3", REVENUE, 23_000_000.0),
+            for (period, revenue), forecast in zip(
+                (
+                    ("2025-Q3", 18_000_000.0),
+                    ("2025-Q4", 19_000_000.0),
+                    ("2026-Q1", 19_500_000.0),
+                    ("2026-Q2", 20_000_000.0),
+                    ("2026-Q3", REVENUE),
+                ),
+                forecasts,
+                strict=True,
             )
         ],
         "Health": [
             {
                 "account_id": KEY,
-                "period": "2026-Q2",
-                "adoption": 70,
-                "engagement": 60,
-                "satisfaction": 80,
-                "risk": 30,
-            },
-            {
-                "account_id": KEY,
-                "period": "2026-Q3",
-                "adoption": 74,
-                "engagement": 66,
-                "satisfaction": 82,
-                "risk": 25,
-            },
+                "period": period,
+                **{c: num(0, 100) for c in ("adoption", "engagement", "satisfaction", "risk")},
+            }
+            for period in ("2026-Q1", "2026-Q2", "2026-Q3")
         ],
         "Surveys": [
             {"account_id": KEY, "date": date(2026, m, 10), "respondent": VISIBLE_PERSON, "nps": n}
@@ -263,20 +273,21 @@ def generate(source: Source, language: str, margin: int, sow: int) -> Generated:
                 "account_id": KEY,
                 "opportunity": "Vis Expansion east",
                 "type": "upsell",
-                "stage": "proposal",
+                "stage": open_stage,
                 "amount": 1_500_000.0,
-                "probability": 0.5,
-                "created": date(2026, 6, 1),
+                "probability": num(1, 99) / 100,
+                "created": g.day(date(2025, 6, 1), 300),
+                "closed": date(2027, 1, 20),  # open: when the client's decision is expected
                 "outcome": "open",
             },
             {
                 "account_id": KEY,
                 "opportunity": "Vis Renewal",
                 "type": "renewal",
-                "stage": "closed",
+                "stage": g.marker(),
                 "amount": 2_000_000.0,
-                "probability": 1.0,
-                "created": date(2026, 3, 1),
+                "probability": num(1, 99) / 100,
+                "created": g.day(date(2025, 1, 1), 400),
                 "closed": date(2026, 8, 15),
                 "outcome": "won",
             },
@@ -336,11 +347,11 @@ def generate(source: Source, language: str, margin: int, sow: int) -> Generated:
     # Stakeholders of the key account: visible ones (their attitude, power and interest are
     # internal) and blockers (wholly internal), one of them invited to the next QBR.
     visible = [
-        (VISIBLE_PERSON, "CTO", "decision maker", date(2026, 9, 20)),
-        ("Carl Champion", "Head of Operations", "champion", date(2026, 10, 1)),
-        ("Edda Buyer", "CFO", "economic buyer", date(2026, 5, 2)),
+        (VISIBLE_PERSON, "CTO", "decision maker"),
+        ("Carl Champion", "Head of Operations", "champion"),
+        ("Edda Buyer", "CFO", "economic buyer"),
     ]
-    for name, title, role, last in visible:
+    for name, title, role in visible:
         rows["Stakeholders"].append(
             {
                 "account_id": KEY,
@@ -350,8 +361,8 @@ def generate(source: Source, language: str, margin: int, sow: int) -> Generated:
                 "attitude": num(-2, 2),
                 "power": num(1, 5),
                 "interest": num(1, 5),
-                "our_contact": "Ana Visible",
-                "last_contact": last,
+                "our_contact": g.marker(),
+                "last_contact": g.day(date(2025, 6, 1), 500),
             }
         )
     for _ in range(num(1, 2)):
@@ -404,6 +415,30 @@ def generate(source: Source, language: str, margin: int, sow: int) -> Generated:
         },
         {"account_id": KEY, "type": "EBR", "date": date(2027, 2, 1)},
     ]
+
+    # Deals lost or dropped: our selling record, internal as a whole (the brief's case: a deal
+    # lost five days before the as-of date is a watch point of the internal deck).
+    lost_on = (date(2026, 10, 10), g.day(date(2025, 9, 1), 300))
+    for outcome, closed in zip(("lost", "no decision"), lost_on, strict=True):
+        name = g.marker()
+        amount = float(num(100_001, 899_999))
+        numbers.append(amount)
+        generated.internal_deals.append(name)
+        if outcome == "lost":
+            generated.lost_amount = amount
+        rows["Opportunities"].append(
+            {
+                "account_id": KEY,
+                "opportunity": name,
+                "type": pick(schema.LISTS["opportunity_type"].values),
+                "stage": g.marker(),
+                "amount": amount,
+                "probability": num(1, 99) / 100,
+                "created": g.day(date(2025, 1, 1), 200),
+                "closed": closed,
+                "outcome": outcome,
+            }
+        )
 
     # Plan rows the client must not see, and risks (internal only).
     statuses = schema.LISTS["plan_status"].values
@@ -524,6 +559,19 @@ def package_texts(data: bytes, prefix: str = "") -> dict[str, str]:
     return out
 
 
+def slide_text(data: bytes) -> str:
+    """The text of a deck's slides as read, the lines broken by the fitting (a line break
+    reads as a vertical tab) joined again."""
+    deck = Presentation(io.BytesIO(data))
+    texts = [
+        shape.text_frame.text
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    ]
+    return plain(" ".join(texts))
+
+
 _VOLATILE = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
@@ -553,14 +601,42 @@ def where(needle: str, texts: dict[str, str]) -> list[str]:
 
 
 def number_forms(value: float, formats: Formats) -> set[str]:
-    """The ways a deck (or a chart's workbook) may write an amount."""
-    return {
+    """The ways a deck (or a chart's workbook) may write an amount, and, for the millions a
+    revenue chart would show, in thousands (its scale)."""
+    forms = {
         str(round(value)),
         repr(float(value)),
         f"{value:.1f}",
         formats.num(value),
         formats.money(value),
     }
+    if value >= 10_000_000:
+        thousands = value / 1000
+        forms |= {repr(thousands), f"{thousands:.1f}", formats.num(thousands)}
+    return forms
+
+
+#: The labels of our selling data and judgements: no client deck names them (the components
+#: of health are left out: "Adoption" is a word of the plan's visible content; their values
+#: are drawn, so the comparison with the baseline covers them).
+SELLING_LABELS = (
+    "win_rate",
+    "weighted",
+    "median_cycle",
+    "forecast",
+    "forecast_accuracy",
+    "health",
+    "health_trend",
+    "health_axis",
+    "col_probability",
+    "col_stage",
+    "col_our_contact",
+    "col_last_contact",
+    "not_seen",
+    "kam_load",
+    "freshness",
+    "coverage",
+)
 
 
 def percent_forms(percent: int, formats: Formats) -> set[str]:
@@ -669,6 +745,7 @@ def test_client_decks_leave_out_every_internal_field(
     margin_forms = percent_forms(margin, formats)
     sow_forms = percent_forms(sow, formats)
     labels = {text.label("margin"), text.label("sow")}
+    selling = {text.label(key) for key in SELLING_LABELS}
 
     # The internal deck shows what the client decks must not: the search looks in the right
     # places and the values are written as searched.
@@ -678,19 +755,32 @@ def test_client_decks_leave_out_every_internal_field(
         assert label in internal, label
     for secret in (*generated.blockers, *generated.hidden_plan, *generated.open_risks):
         assert secret in internal, secret
+    for label in (text.label(k) for k in ("win_rate", "weighted", "col_probability", "health")):
+        assert label in internal, label
+    # The deal lost five days before the as-of date is the internal deck's first watch point.
+    lost = {"name": generated.internal_deals[0], "amount": generated.lost_amount}
+    days = {"closed": date(2026, 10, 10), "days": 5}
+    assert plain(text("item", kind="lost", facts={**lost, **days})) in slide_text(decks.internal)
 
     for what, deck, expected in (
         ("client QBR", decks.client, base.client),
         ("handshake slide", decks.handshake, base.handshake),
     ):
         texts = package_texts(deck)
+        # The search reads every part: slides, notes, chart caches, the charts' workbooks,
+        # the document properties.
         assert any(name.startswith("ppt/slides/") for name in texts)
+        assert any(name.startswith("ppt/notesSlides/") for name in texts)
+        assert "docProps/core.xml" in texts and "docProps/app.xml" in texts
+        if what == "client QBR":
+            assert any(name.startswith("ppt/charts/chart") for name in texts)
+            assert any("!xl/worksheets/" in name for name in texts)
         lowered = {name: text.casefold() for name, text in texts.items()}
         for secret in generated.markers:
             found = where(secret.casefold(), lowered)
             assert not found, (what, secret, found)
         content = {name: _WHOLE_NUMBER_ATTRIBUTE.sub('=""', t) for name, t in texts.items()}
-        for form in secret_numbers | margin_forms | sow_forms | labels:
+        for form in secret_numbers | margin_forms | sow_forms | labels | selling:
             assert not where(form, content), (what, form, where(form, content))
         # Nothing derived from internal data either: the deck is the baseline's, part for part.
         assert_same_deck(deck, expected, what)
@@ -700,6 +790,10 @@ def test_client_decks_leave_out_every_internal_field(
     for visible in (KEY_NAME, VISIBLE_PLAN, VISIBLE_INITIATIVE, VISIBLE_PERSON):
         assert visible in client, visible
     assert formats.money(REVENUE) in client
+    # What we propose next (no probability or stage) and what we delivered.
+    assert "Vis Expansion east" in client and formats.money(1_500_000) in client
+    assert formats.day(date(2027, 1, 20)) in client  # when the client's decision is expected
+    assert "Vis Renewal" in client
     assert any(n.startswith("ppt/embeddings/") for n in package_texts(decks.client))
     handshake = "\n".join(package_texts(decks.handshake).values())
     for visible in (KEY_NAME, VISIBLE_PRIORITY, VISIBLE_INITIATIVE):

@@ -77,8 +77,14 @@ def test_unknown_language_is_refused() -> None:
 #: quarters and months, empty and filled lists.
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     "footer": [
-        {"account": "Airbus", "period": "2026-Q3", "audience": "client"},
-        {"account": "Airbus", "period": "2026-07", "audience": "internal"},
+        {"account": "Airbus", "period": "2026-Q3", "audience": "client", "company": "Norvia"},
+        {"account": "Airbus", "period": "2026-07", "audience": "internal", "company": "Norvia"},
+        {"account": "Airbus", "period": "2026-07", "audience": "client", "company": ""},
+    ],
+    "cover_line": [
+        {"account": "Airbus", "company": "Norvia", "audience": "client"},
+        {"account": "Airbus", "company": "Norvia", "audience": "internal"},
+        {"account": "Airbus", "company": "", "audience": "internal"},
     ],
     "continued": [{"title": "Pipeline", "page": 2, "pages": 3}],
     "missing_note": [
@@ -90,11 +96,17 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "our_team": ["Anne Martin", "Paul Durand"],
             "client_team": ["Léa Roux"],
             "next_qbr": QBR_DAY,
+            "client": True,
         },
-        {"our_team": [], "client_team": [], "next_qbr": None},
+        {
+            "our_team": ["Anne Martin"],
+            "client_team": ["Léa Roux"],
+            "next_qbr": None,
+            "client": False,
+        },
+        {"our_team": [], "client_team": [], "next_qbr": None, "client": True},
     ],
     "agenda_title": [{}],
-    "agenda_items": [{"client": True}, {"client": False}],
     "revenue_phrase": [
         {"growth": None, "previous_period": "2026-Q2"},
         {"growth": 0.12, "previous_period": "2026-Q2"},
@@ -138,6 +150,22 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"kind": "won", "facts": {"name": "Plateforme data", "amount": 1_200_000}},
         {"kind": "won", "facts": {"name": "Plateforme data", "amount": None}},
         {"kind": "done", "facts": {"name": "Migration ERP"}},
+        {"kind": "signed", "facts": {"name": "Plateforme data", "amount": 1_200_000}},
+        {"kind": "signed", "facts": {"name": "Plateforme data", "amount": None}},
+        {
+            "kind": "lost",
+            "facts": {"name": "Flotte Nord", "amount": 710_000, "closed": QBR_DAY, "days": 5},
+        },
+        {
+            "kind": "lost",
+            "facts": {"name": "Flotte Nord", "amount": None, "closed": QBR_DAY, "days": 1},
+        },
+        {
+            "kind": "lost",
+            "facts": {"name": "Flotte Nord", "amount": 710_000, "closed": QBR_DAY, "days": 80},
+        },
+        {"kind": "overdue", "facts": {"name": "Valider le budget", "who": "Léa", "due": QBR_DAY}},
+        {"kind": "overdue", "facts": {"name": "Valider le budget", "who": None, "due": QBR_DAY}},
         {"kind": "health", "facts": {"rag": "Red", "trend": "Down"}},
         {"kind": "health", "facts": {"rag": "Amber", "trend": "Same"}},
         {"kind": "health", "facts": {"rag": "Green", "trend": "Down"}},
@@ -213,6 +241,45 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"count": 3, "overdue": 0, "next_due": None},
     ],
     "next_steps_title": [{"next_qbr": QBR_DAY}, {"next_qbr": None}],
+    "proposals_title": [
+        {"count": 0, "value": None},
+        {"count": 1, "value": 155_000},
+        {"count": 1, "value": None},
+        {"count": 4, "value": 2_400_000},
+    ],
+    "more_rows": [{"count": 1, "amount": None}, {"count": 22, "amount": 3_100_000}],
+    "notes_spend": [
+        {"revenue": 1_200_000, "previous": 1_100_000, "growth": 0.09, "nps": 42, "nps_n": 12},
+        {"revenue": 1_200_000, "previous": 1_100_000, "growth": 0.09, "nps": -10, "nps_n": 1},
+        {"revenue": None, "previous": None, "growth": None, "nps": None, "nps_n": None},
+    ],
+    "notes_spend_trend": [
+        {"first": 900_000, "last": 1_200_000, "year_growth": 0.2},
+        {"first": None, "last": None, "year_growth": None},
+    ],
+    "notes_team": [{"count": 0}, {"count": 1}, {"count": 5}],
+    "notes_proposals": [
+        {"count": 0, "value": None},
+        {"count": 1, "value": 155_000},
+        {"count": 3, "value": None},
+    ],
+    "client_summary_title": [
+        {
+            "period": "2026-Q3",
+            "growth": 0.12,
+            "previous_period": "2026-Q2",
+            "nps": 40,
+            "nps_n": 6,
+        },
+        {
+            "period": "2026-07",
+            "growth": None,
+            "previous_period": "2026-06",
+            "nps": None,
+            "nps_n": None,
+        },
+        {"period": "2026-Q3", "growth": -0.2, "previous_period": "2026-Q2", "nps": 10, "nps_n": 1},
+    ],
     "revenue_axis": [{"symbol": "€"}],
     "scale_note": [{"symbol": "€"}],
     "notes_title": [
@@ -296,7 +363,6 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"account": "Airbus", "today": 1_000_000, "in_12": None, "in_36": 3_000_000},
         {"account": "Airbus", "today": None, "in_12": 1_500_000, "in_36": None},
     ],
-    "handshake_missing": [{}],
     "portfolio_subtitle": [{"period": "2026-Q3"}],
     "matrix_title": [
         {"strategic": None, "share": None},
@@ -317,10 +383,11 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "concentration_title": [{"top_share": 0.61, "hhi": 1250.3}, {"top_share": None, "hhi": None}],
     "tiering_title": [
-        {"top_tier": "A", "count": None, "red": None},
-        {"top_tier": "A", "count": 1, "red": 0},
-        {"top_tier": "A", "count": 12, "red": 1},
-        {"top_tier": "A", "count": 12, "red": 3},
+        {"top_tier": "A", "count": None, "red": None, "red_in_tier": 0},
+        {"top_tier": "A", "count": 1, "red": 0, "red_in_tier": 0},
+        {"top_tier": "A", "count": 12, "red": 1, "red_in_tier": 1},
+        {"top_tier": "A", "count": 12, "red": 3, "red_in_tier": 1},
+        {"top_tier": "A", "count": 1, "red": 1, "red_in_tier": 0},
     ],
     "retention_title": [{"nrr": 1.04, "grr": 0.92}, {"nrr": None, "grr": None}],
     "kam_load_title": [
@@ -353,7 +420,6 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "notes_kam_load": [{"low": 4, "high": 8}],
     "notes_freshness": [{"count": 0}, {"count": 1}, {"count": 4}],
-    "more_rows": [{"count": 1}, {"count": 485}],
     "notes_top": [{"shown": 15, "more": 1}, {"shown": 15, "more": 485}],
 }
 
@@ -512,12 +578,12 @@ PAYLOADS = ("{{ 7*7 }}", "{% for x in range(3) %}x{% endfor %}", "{{ LABELS }}")
 def test_workbook_text_is_output_verbatim(language: str, payload: str) -> None:
     t = _text(language)
     texts = [
-        t("footer", account=payload, period="2026-Q3", audience="client"),
+        t("footer", account=payload, period="2026-Q3", audience="client", company=payload),
         t("handshake_title", account=payload, company=payload),
         t("item", kind="risk", facts={"name": payload}),
         t("item", kind="plan", facts={"name": payload, "status": "late"}),
         t("risks_title", count=2, top=payload),
-        t("qbr_teams", our_team=[payload], client_team=[payload], next_qbr=None),
+        t("qbr_teams", our_team=[payload], client_team=[payload], next_qbr=None, client=True),
         t("initiative", name=payload, ours=payload, theirs=payload),
         t("kam_load_title", below=[payload], above=[], low=4, high=8),
         t("missing_note", what=payload),

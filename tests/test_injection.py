@@ -574,6 +574,8 @@ def test_a_deck_for_a_hostile_name_lands_in_the_output_folder(
         for row in rows[sheet]:
             if row["account_id"] == "A1":
                 row["account_id"] = account_id
+    # an agreement recorded: a handshake without one is not built
+    rows["Handshake"] = [{"account_id": account_id, "client_priorities": "Faster delivery"}]
     book = read_workbook(build_workbook(tmp_path / "book.xlsx", rows=rows))
     out = tmp_path / "deep" / "out"
     out.mkdir(parents=True)

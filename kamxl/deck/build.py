@@ -18,7 +18,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ from kamxl.deck.style import (
     TypeSize,
 )
 from kamxl.deck.template import TITLE_ONLY, TITLE_SLIDE, layout, load_template
-from kamxl.deck.text import DASH, DeckText
+from kamxl.deck.text import DASH, DeckText, money_unit
 from kamxl.workbook.kpis import Figure
 from kamxl.workbook.validity import describe
 from kamxl.workbook.zipcopy import copy_package
@@ -97,15 +97,6 @@ class Column:
     #: The RAG status a value stands for (Red/Amber/Green), shown in its colour with its
     #: symbol; None for plain columns.
     tone: Callable[[Any], str | None] | None = None
-    #: How the whole column shows, when its values must agree (amounts in one unit,
-    #: :meth:`kamxl.deck.text.Formats.money_column`); it replaces ``show``.
-    show_column: Callable[[Sequence[Any]], list[str]] | None = None
-
-    def texts(self, values: Sequence[Any]) -> list[str]:
-        """The column's values as shown: all together if they must agree, else one by one."""
-        if self.show_column is not None:
-            return self.show_column(values)
-        return [self.show(v) for v in values]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +123,8 @@ class Deck:
         self.prs: PresentationType = load_template(template)
         self.text = text
         self.footer = footer
+        #: The sections left out because they have nothing to show: (section, why).
+        self.omitted: list[tuple[str, str]] = []
         self._title_only = layout(self.prs, TITLE_ONLY)
         self._title_slide = layout(self.prs, TITLE_SLIDE)
         properties = self.prs.core_properties
@@ -339,23 +332,26 @@ class Deck:
         box: Box = CONTENT,
         before: Callable[[Slide], None] | None = None,
         empty: str,
-        more: str = "",
+        paginate: bool = True,
     ) -> list[Slide]:
         """A table over as many slides as it needs, header repeated, "(2/3)" in the title.
 
         Each row's height is measured from its wrapped cells, so a page holds what fits.
         ``before`` draws extra content on the first slide (the table then starts lower:
-        pass a smaller ``box``). ``more`` ("and 485 more") closes the table in a last, grey
-        row: the rows are the top of a longer list (decks.md: long lists are summarised).
+        pass a smaller ``box``). A column of amounts shows them in one unit (the one its
+        largest needs). Without ``paginate`` (a summarised list, where only the top rows
+        matter) the table stays on one slide: the rows that do not fit are counted in a
+        closing row "and N more".
         """
+        columns = [
+            _one_unit(self.text, c, [r[j] for r in rows if not isinstance(r, _Closing)])
+            for j, c in enumerate(columns)
+        ]
         widths = _column_widths(columns, box.width)
         header_height = _row_height([c.header for c in columns], widths, bold=True)
-        by_column = [c.texts([row[j] for row in rows]) for j, c in enumerate(columns)]
-        texts = [[shown[i] for shown in by_column] for i in range(len(rows))]
-        if more:
-            texts.append([more] + [""] * (len(columns) - 1))
-            rows = [*rows, [None] * len(columns)]
-        heights = [_row_height(row, widths) for row in texts]
+        heights = [_row_height(_shown(columns, row), widths) for row in rows]
+        if not paginate:
+            rows, heights = self._cut(columns, widths, rows, heights, box.height - header_height)
         pages: list[list[int]] = []
         used, page = header_height, []
         for i, height in enumerate(heights):
@@ -385,9 +381,7 @@ class Deck:
                     widths,
                     header_height,
                     [rows[i] for i in indexes],
-                    [texts[i] for i in indexes],
                     [heights[i] for i in indexes],
-                    closing=bool(more) and indexes[-1] == len(rows) - 1,
                 )
             slides.append(slide)
         return slides
@@ -400,12 +394,8 @@ class Deck:
         widths: list[int],
         header_height: int,
         rows: Sequence[Sequence[Any]],
-        texts: Sequence[Sequence[str]],
         heights: list[int],
-        *,
-        closing: bool = False,
     ) -> None:
-        """Draw one page of a table; ``closing``: its last row is the grey "and N more"."""
         total = header_height + sum(heights)
         shape = slide.shapes.add_table(
             len(rows) + 1, len(columns), box.left, box.top, sum(widths), total
@@ -427,13 +417,15 @@ class Deck:
                 fill=BRAND,
                 align=column.align,
             )
-        for i, (row, shown, height) in enumerate(zip(rows, texts, heights, strict=True), start=1):
+        for i, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
             table.rows[i].height = height
             fill = LIGHT if i % 2 == 0 else white
-            last = closing and i == len(rows)
-            for j, (column, value, text) in enumerate(zip(columns, row, shown, strict=True)):
-                color = GREY if last else TEXT
-                rag = column.tone(value) if column.tone is not None and not last else None
+            for j, (column, value, text) in enumerate(
+                zip(columns, row, _shown(columns, row), strict=True)
+            ):
+                closing = isinstance(row, _Closing)  # "and N more": grey, from the left
+                color = GREY if closing else TEXT
+                rag = column.tone(value) if column.tone is not None and not closing else None
                 if rag in RAG:
                     text = f"{RAG_SYMBOL[rag]} {text}"
                     color = RAG[rag]
@@ -443,8 +435,38 @@ class Deck:
                     widths[j],
                     color=color,
                     fill=fill,
-                    align=PP_ALIGN.LEFT if last else column.align,
+                    align=PP_ALIGN.LEFT if closing else column.align,
                 )
+
+    def _cut(
+        self,
+        columns: Sequence[Column],
+        widths: list[int],
+        rows: Sequence[Sequence[Any]],
+        heights: list[int],
+        room: int,
+    ) -> tuple[list[Sequence[Any]], list[int]]:
+        """The rows that fit in ``room``, the last of them replaced by "and N more" when
+        some do not fit (N counts the rows left out and those a closing row already
+        counted)."""
+        if sum(heights) <= room:
+            return list(rows), heights
+        total = sum(r.count if isinstance(r, _Closing) else 1 for r in rows)
+        kept: list[Sequence[Any]] = []
+        used = 0
+        for row, height in zip(rows, heights, strict=True):
+            if isinstance(row, _Closing) or used + height > room:
+                break
+            kept.append(row)
+            used += height
+        while kept:
+            closing = _Closing.of(self.text, total - len(kept) + 1, len(columns))
+            height = _row_height(_shown(columns, closing), widths)
+            if used - _row_height(_shown(columns, kept[-1]), widths) + height <= room:
+                kept[-1] = closing
+                break
+            used -= _row_height(_shown(columns, kept.pop()), widths)
+        return kept, [_row_height(_shown(columns, r), widths) for r in kept]
 
     def to_bytes(self) -> bytes:
         """The deck as a .pptx, the same bytes for the same content.
@@ -497,21 +519,24 @@ def _footer_boxes() -> tuple[Box, Box]:
     return left, right
 
 
-def _footer_line(text: DeckText, *, account: str, period: Any, audience: str) -> str:
+def _footer_line(
+    text: DeckText, *, account: str, period: Any, audience: str, company: str | None
+) -> str:
     """The footer line, on one line of the footer box: a long account name (117 characters
     in the stress workbook) is shortened at a word boundary with "…" so that the period and
     the audience line ("Confidential — internal", "Prepared for ...") are always read; the
     full name stays in the titles, where it fits."""
     width, size = _line_width(_footer_boxes()[0].width), FOOTER.size.pt
     name = clean_text(str(account), one_line=True)
-    full = text("footer", account=name, period=period, audience=audience)
+    ours = company or ""
+    full = text("footer", account=name, period=period, audience=audience, company=ours)
     if text_width(full, size) <= width:
         return full
-    rest = text("footer", account="", period=period, audience=audience)
+    rest = text("footer", account="", period=period, audience=audience, company=ours)
     times = max((len(full) - len(rest)) // max(len(name), 1), 1)  # the client footer: twice
     room = (width - text_width(rest, size)) / times
     short = shorten(name, room, size)
-    return text("footer", account=short, period=period, audience=audience)
+    return text("footer", account=short, period=period, audience=audience, company=ours)
 
 
 def _line_width(box_width_emu: int) -> float:
@@ -694,6 +719,23 @@ def _figure_name(text: DeckText, name: str) -> str:
     return f"{label} · {text.formats.period(period)}" if period else label
 
 
+def _shown(columns: Sequence[Column], row: Sequence[Any]) -> list[str]:
+    """The texts of a table row: each value as its column shows it (a closing row's cells
+    as written)."""
+    if isinstance(row, _Closing):
+        return [str(v) for v in row]
+    return [c.show(v) for c, v in zip(columns, row, strict=True)]
+
+
+def _one_unit(text: DeckText, column: Column, values: Sequence[Any]) -> Column:
+    """``column``, its amounts shown in one unit when it is a column of amounts."""
+    money = text.formats.money
+    if column.show != money:
+        return column
+    unit = money_unit(values)
+    return replace(column, show=lambda v: money(v, unit))
+
+
 def _table_rows(records: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[list[Any]]:
     """The cells of a table: ``keys`` of each record, in order."""
     return [[record[key] for key in keys] for record in records]
@@ -704,156 +746,388 @@ def _count(value: Figure) -> int | None:
     return None if value.value is None else int(value.value)
 
 
+# --- QBR ------------------------------------------------------------------------------------
+
+#: Trend -> the symbol shown beside it (the symbol follows the trend, never the RAG colour).
+TREND_SYMBOL = {"Up": "▲", "Down": "▼", "Same": "►"}
+#: The most open opportunities a pipeline slide lists (the largest), then "and N more".
+PIPELINE_ROWS = 8
+
+
 def _rag_detail(text: DeckText, rag: str | None, trend: str | None) -> str:
+    """ "Green · ▼ Down": the RAG word (its colour is the tile's), then the trend with the
+    symbol of the trend."""
     parts = []
     if rag:
-        parts.append(f"{RAG_SYMBOL[rag]} {text.status(rag)}")
+        parts.append(text.status(rag))
     if trend:
-        parts.append(text.status(trend))
+        parts.append(f"{TREND_SYMBOL.get(trend, '')} {text.status(trend)}".strip())
     return " · ".join(parts)
 
 
-# --- QBR ------------------------------------------------------------------------------------
+class _Closing(list):  # type: ignore[type-arg]
+    """A table's closing row ("and 22 more (€3.1M)"): its cells show as written; ``count``
+    is the number of rows it stands for."""
+
+    count: int = 0
+
+    @classmethod
+    def of(cls, text: DeckText, count: int, width: int, amount: float | None = None) -> _Closing:
+        row = cls([text("more_rows", count=count, amount=amount)] + [""] * (width - 1))
+        row.count = count
+        return row
+
+
+@dataclass
+class _Qbr:
+    """What the slide builders of a QBR share."""
+
+    ctx: QbrContext
+    deck: Deck
+    text: DeckText
+    client: bool
+    missing: str
+
+    @property
+    def t(self) -> DeckText:
+        return self.text
+
+    @property
+    def f(self) -> Any:
+        return self.text.formats
+
+    @property
+    def show(self) -> dict[str, Callable[[Any], str]]:
+        return _shows(self.text)
+
+    @property
+    def left_out(self) -> dict[str, tuple[str, ...]]:
+        return self.ctx.left_out
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    """A section of the QBR: its kicker label, whether it has something to show (else why
+    it is left out, for the command's warning), and how it is drawn."""
+
+    label: str
+    shown: bool
+    reason: str
+    draw: Callable[[_Qbr], None]
+
+
+def _qbr_sections(q: _Qbr) -> list[_Section]:
+    """The sections of a QBR after its title and agenda, in order, for this audience: the
+    client QBR tells the client's story (what we delivered, their spend and satisfaction,
+    the joint team and plan, what we propose, the actions, next steps and governance)."""
+    ctx, client, left = q.ctx, q.client, q.left_out
+    revenue_known = ctx.revenue is not None or any(v is not None for v in ctx.actual)
+    sections = [
+        _Section(
+            "summary",
+            bool(ctx.wins or ctx.watch or ctx.asks) or revenue_known or "wins" in left,
+            "no win, watch point or ask, and no revenue",
+            _summary_slide,
+        ),
+        _Section(
+            "spend" if client else "scorecard",
+            revenue_known or (ctx.nps.ok if ctx.nps else False) or "revenue" in left,
+            "no revenue in Accounts and no survey answer in Surveys",
+            _scorecard_slide,
+        ),
+        _Section(
+            "spend_trend" if client else "trajectory",
+            any(v is not None for v in (*ctx.actual, *ctx.forecast))
+            or any(k.startswith(("revenue:", "forecast:")) for k in left),
+            "no revenue or forecast per period in Revenue",
+            _trajectory_slide,
+        ),
+    ]
+    if not client:
+        sections.append(
+            _Section(
+                "health_trend",
+                any(v is not None for _, values in ctx.health_series for v in values)
+                or any(k.startswith("health:") for k in left),
+                "no row in Health",
+                _health_slide,
+            )
+        )
+    sections += [
+        _Section(
+            "contacts" if client else "relationships",
+            bool(ctx.people),
+            "no stakeholder in Stakeholders" if "people" not in left else "",
+            _relationship_slide,
+        ),
+        _Section(
+            "joint_plan" if client else "objectives",
+            bool(ctx.plan),
+            ("no client-visible row in Plan" if client else "no row in Plan")
+            if "plan" not in left
+            else "",
+            _objectives_slide,
+        ),
+        _Section(
+            "proposals" if client else "pipeline",
+            bool(ctx.opportunities),
+            "no open opportunity in Opportunities" if "opportunities" not in left else "",
+            _pipeline_slide,
+        ),
+    ]
+    if not client:
+        sections.append(
+            _Section(
+                "risks",
+                bool(ctx.risks),
+                "no open risk in Risks" if "risks" not in left else "",
+                _risks_slide,
+            )
+        )
+    sections += [
+        _Section(
+            "actions",
+            bool(ctx.actions),
+            "no open action in Actions" if "actions" not in left else "",
+            _actions_slide,
+        ),
+        _Section(
+            "next_steps_governance" if client else "next_steps",
+            bool(ctx.next_steps or ctx.next_qbr or ctx.next_ebr) or "next_steps" in left,
+            "no open action, no next QBR or EBR in Meetings",
+            _next_steps_slide,
+        ),
+    ]
+    return sections
 
 
 def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
-    """The QBR deck of one account (12 slides; 11 without the risks for the client)."""
+    """The QBR deck of one account: title, agenda, then each section that has something to
+    show (:func:`_qbr_sections`); those left out are in :attr:`Deck.omitted`."""
     meta = ctx.meta
     text = DeckText(meta.language, meta.currency)
-    t, f, show = text, text.formats, _shows(text)
+    t = text
     client = meta.audience is Audience.CLIENT
     name = ctx.account.name
     deck = Deck(
         template,
         text,
-        _footer_line(t, account=name, period=meta.period, audience=meta.audience.value),
+        _footer_line(
+            t, account=name, period=meta.period, audience=meta.audience.value, company=meta.company
+        ),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
     missing = " ".join(t("missing_note", what=w) for w in ctx.notes)
-    left_out = ctx.left_out
-    named = client_visible(left_out) if client else left_out  # what the notes may name
+    q = _Qbr(ctx, deck, text, client, missing)
+    named = client_visible(ctx.left_out) if client else ctx.left_out  # what the notes may name
+    sections = _qbr_sections(q)
+    shown = [s for s in sections if s.shown]
+    deck.omitted = [(t.label(s.label), s.reason) for s in sections if not s.shown and s.reason]
 
-    # 1. Title.
+    # Title: the account, the period, who prepared it, both teams.
     deck.title_slide(
         name,
         t("qbr_subtitle", period=meta.period),
-        [t("qbr_teams", our_team=ctx.our_team, client_team=ctx.client_team, next_qbr=ctx.next_qbr)],
+        [
+            t(
+                "cover_line",
+                account=name,
+                company=meta.company or "",
+                audience=meta.audience.value,
+            ),
+            t(
+                "qbr_teams",
+                our_team=ctx.our_team,
+                client_team=ctx.client_team,
+                next_qbr=ctx.next_qbr,
+                client=client,
+            ),
+        ],
         t("notes_title", account=name, period=meta.period, next_qbr=ctx.next_qbr)
         + _left_out_note(t, named),
     )
-    # 2. Agenda.
+    # Agenda: the sections that follow, by their kickers.
     slide = deck.slide(t.label("agenda"), t("agenda_title"), t("notes_agenda"))
-    agenda = _macro_lines(t, "agenda_items", client=client)
     deck._text(
         slide,
         CONTENT,
-        "\n".join(f"{i}.  {line}" for i, line in enumerate(agenda, start=1)),
+        "\n".join(f"{i}.  {t.label(s.label)}" for i, s in enumerate(shown, start=1)),
         TypeSize(Pt(20), Pt(12)),
         color=TEXT,
     )
+    for section in shown:
+        section.draw(q)
+    return deck
 
-    # 3. Executive summary.
-    slide = deck.slide(
-        t.label("summary"),
-        t(
+
+def _summary_slide(q: _Qbr) -> None:
+    """Executive summary: wins (delivered, for the client), watch points, asks."""
+    ctx, t, meta = q.ctx, q.t, q.ctx.meta
+    if q.client:
+        title = t(
+            "client_summary_title",
+            period=meta.period,
+            growth=ctx.growth,
+            previous_period=meta.previous_period,
+            nps=ctx.nps.value,
+            nps_n=ctx.nps_answers,
+        )
+    else:
+        title = t(
             "summary_title",
             period=meta.period,
             growth=ctx.growth,
             previous_period=meta.previous_period,
-            health=ctx.health.value,
+            health=ctx.health.value if ctx.health is not None else None,
             rag=ctx.health_rag,
             trend=ctx.health_trend,
-        ),
-        t(
-            "notes_summary",
-            **{
-                key: None if key in left_out else len(items_)
-                for key, items_ in (("wins", ctx.wins), ("watch", ctx.watch), ("asks", ctx.asks))
-            },
         )
-        + (" " + missing if missing else ""),
+    counts = {
+        key: None if key in q.left_out else len(items)
+        for key, items in (("wins", ctx.wins), ("watch", ctx.watch), ("asks", ctx.asks))
+    }
+    slide = q.deck.slide(
+        t.label("summary"),
+        title,
+        t("notes_summary", **counts) + (" " + q.missing if q.missing else ""),
     )
-    for box, heading, key, items_ in zip(
+    headings = ("delivered", "attention", "asks") if q.client else ("wins", "watch", "asks")
+    for box, heading, key, items in zip(
         CONTENT.split((1, 1, 1), gap=Inches(0.4)),
-        (t.label("wins"), t.label("watch"), t.label("asks")),
+        headings,
         ("wins", "watch", "asks"),
         (ctx.wins, ctx.watch, ctx.asks),
         strict=True,
     ):
-        deck.bullets(
+        q.deck.bullets(
             slide,
             box,
-            heading,
-            [t("item", kind=i.kind, facts=i.facts) for i in items_],
-            empty=DASH if key in left_out else t.label("none"),
+            t.label(heading),
+            [t("item", kind=i.kind, facts=i.facts) for i in items],
+            empty=DASH if key in q.left_out else t.label("none"),
         )
 
-    # 4. KPI scorecard.
-    slide = deck.slide(
-        t.label("scorecard"),
-        t(
-            "scorecard_title",
+
+def _scorecard_slide(q: _Qbr) -> None:
+    """KPI scorecard (internal) or their spend and satisfaction (client)."""
+    ctx, t, f, meta = q.ctx, q.t, q.f, q.ctx.meta
+    title = t(
+        "scorecard_title",
+        growth=ctx.growth,
+        previous_period=meta.previous_period,
+        lead_line=ctx.lead_line,
+        lead_change=ctx.lead_line_change,
+    )
+    if q.client:
+        notes = t(
+            "notes_spend",
+            revenue=ctx.revenue,
+            previous=ctx.revenue_previous,
             growth=ctx.growth,
-            previous_period=meta.previous_period,
-            lead_line=ctx.lead_line,
-            lead_change=ctx.lead_line_change,
-        ),
-        t(
+            nps=ctx.nps.value,
+            nps_n=ctx.nps_answers,
+        )
+    else:
+        notes = t(
             "notes_scorecard",
             revenue=ctx.revenue,
             previous=ctx.revenue_previous,
             growth=ctx.growth,
             nps=ctx.nps.value,
             nps_n=ctx.nps_answers,
-            health=ctx.health.value,
+            health=ctx.health.value if ctx.health is not None else None,
         )
-        + (" " + missing if missing else ""),
+    slide = q.deck.slide(
+        t.label("spend" if q.client else "scorecard"),
+        title,
+        notes + (" " + q.missing if q.missing else ""),
     )
-    tiles = [
-        Tile(
-            t.label("revenue"),
-            f.money(ctx.revenue),
-            t(
-                "revenue_detail",
-                growth=ctx.growth,
-                previous_period=meta.previous_period,
-                previous=ctx.revenue_previous,
-            ),
+    revenue = Tile(
+        t.label("revenue"),
+        f.money(ctx.revenue),
+        t(
+            "revenue_detail",
+            growth=ctx.growth,
+            previous_period=meta.previous_period,
+            previous=ctx.revenue_previous,
         ),
-        Tile(t.label("nrr"), f.pct(ctx.nrr.value)),
-        Tile(t.label("grr"), f.pct(ctx.grr.value)),
-    ]
-    if not client and ctx.margin is not None and ctx.share_of_wallet is not None:
+    )
+    nps = Tile(
+        t.label("nps"),
+        f.num(ctx.nps.value),
+        "" if ctx.nps_answers is None else t("nps_detail", count=ctx.nps_answers),
+    )
+    if q.client:
+        tiles = [revenue]
+        if ctx.year_growth is not None:
+            tiles.append(Tile(t.label("year_on_year"), f.signed_pct(ctx.year_growth)))
+        tiles.append(nps)
+        q.deck.tiles(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(2.2)), tiles, 3)
+        return
+    tiles = [revenue, Tile(t.label("nrr"), f.pct(ctx.nrr.value))]
+    tiles.append(Tile(t.label("grr"), f.pct(ctx.grr.value)))
+    if ctx.margin is not None and ctx.share_of_wallet is not None:
         tiles += [
             Tile(t.label("margin"), f.pct(ctx.margin.value)),
             Tile(t.label("sow"), f.pct(ctx.share_of_wallet.value)),
         ]
-    tiles += [
-        Tile(
-            t.label("nps"),
-            f.num(ctx.nps.value),
-            "" if ctx.nps_answers is None else t("nps_detail", count=ctx.nps_answers),
-        ),
-        Tile(
-            t.label("health"),
-            f.num(ctx.health.value),
-            _rag_detail(text, ctx.health_rag, ctx.health_trend),
-            ctx.health_rag,
-        ),
-        Tile(t.label("forecast_accuracy"), f.pct(ctx.forecast_accuracy.value)),
-    ]
-    deck.tiles(slide, CONTENT, tiles, per_row=4)
+    tiles.append(nps)
+    if ctx.health is not None:
+        tiles.append(
+            Tile(
+                t.label("health"),
+                f.num(ctx.health.value),
+                _rag_detail(q.text, ctx.health_rag, ctx.health_trend),
+                ctx.health_rag,
+            )
+        )
+    if ctx.forecast_accuracy is not None:
+        tiles.append(Tile(t.label("forecast_accuracy"), f.pct(ctx.forecast_accuracy.value)))
+    q.deck.tiles(slide, CONTENT, tiles, per_row=4)
 
-    # 5. Revenue trajectory.
+
+def _trajectory_slide(q: _Qbr) -> None:
+    """Revenue per period: with the forecast (internal), the client's spend alone (client)."""
+    ctx, t, f, deck = q.ctx, q.t, q.f, q.deck
+    first = next((v for v in ctx.actual if v is not None), None)
+    left_out = any(key.startswith(("revenue:", "forecast:")) for key in q.left_out)
+    if q.client:
+        slide = deck.slide(
+            t.label("spend_trend"),
+            t("trajectory_title", year_growth=ctx.year_growth, accuracy=None),
+            t("notes_spend_trend", first=first, last=ctx.revenue, year_growth=ctx.year_growth)
+            + " "
+            + t("scale_note", symbol=f.symbol),
+        )
+        # the periods up to the last one with revenue (later ones hold only our forecast)
+        shown = 1 + max((i for i, v in enumerate(ctx.actual) if v is not None), default=-1)
+        deck.chart(
+            slide,
+            CONTENT,
+            shown > 0,
+            lambda: charts.add_bar_chart(
+                slide,
+                CONTENT,
+                [f.period(p) for p in ctx.periods[:shown]],
+                [None if v is None else v / 1000 for v in ctx.actual[:shown]],
+                value_axis_title=t("revenue_axis", symbol=f.symbol),
+                number_format="#,##0",
+                horizontal=False,
+                names=(t.label("revenue"), ""),
+            ),
+            left_out=left_out,
+        )
+        return
+    accuracy = ctx.forecast_accuracy.value if ctx.forecast_accuracy is not None else None
     slide = deck.slide(
         t.label("trajectory"),
-        t("trajectory_title", year_growth=ctx.year_growth, accuracy=ctx.forecast_accuracy.value),
+        t("trajectory_title", year_growth=ctx.year_growth, accuracy=accuracy),
         t(
             "notes_trajectory",
-            first=next((v for v in ctx.actual if v is not None), None),
+            first=first,
             last=ctx.revenue,
             year_growth=ctx.year_growth,
-            accuracy=ctx.forecast_accuracy.value,
+            accuracy=accuracy,
         )
         + " "
         + t("scale_note", symbol=f.symbol),
@@ -872,20 +1146,24 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             value_axis_title=t("revenue_axis", symbol=f.symbol),
             number_format=charts.chart_formats(f.language).integer,
         ),
-        left_out=any(key.startswith(("revenue:", "forecast:")) for key in left_out),
+        left_out=left_out,
     )
 
-    # 6. Health trend.
+
+def _health_slide(q: _Qbr) -> None:
+    """Health and its components per period (internal)."""
+    ctx, t, f, deck, meta = q.ctx, q.t, q.f, q.deck, q.ctx.meta
+    health = ctx.health.value if ctx.health is not None else None
     slide = deck.slide(
         t.label("health_trend"),
         t(
             "health_title",
-            health=ctx.health.value,
+            health=health,
             rag=ctx.health_rag,
             previous=ctx.health_previous,
             previous_period=meta.previous_period,
         ),
-        t("notes_health", health=ctx.health.value, previous=ctx.health_previous),
+        t("notes_health", health=health, previous=ctx.health_previous),
     )
     deck.chart(
         slide,
@@ -898,102 +1176,153 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             [(t.label(name), values) for name, values in ctx.health_series],
             value_axis_title=t.label("health_axis"),
             rag_cuts=ctx.health_cuts,
-            band_names=_band_names(text, ctx.health_cuts),
+            band_names=_band_names(t, ctx.health_cuts),
         ),
-        left_out=any(key.startswith("health:") for key in left_out),
+        left_out=any(key.startswith("health:") for key in q.left_out),
     )
 
-    # 7. Relationship map (client: the joint team, without internal fields).
-    required = len(ctx.missing_roles) + sum(
-        1 for r in _required_roles() if r not in ctx.missing_roles
-    )
-    covered = required - len(ctx.missing_roles)
-    stale_count = None if "stale_contacts" in left_out else len(ctx.stale_contacts)
-    if "people" in left_out:
-        pass  # who is on the account rests on bad cells: the slide is left out
-    elif client:
+
+def _relationship_slide(q: _Qbr) -> None:
+    """The relationship map (internal) or the joint team (client: names, titles, roles)."""
+    ctx, t, f, deck, show = q.ctx, q.t, q.f, q.deck, q.show
+    if q.client:
         deck.table(
             t.label("contacts"),
             t("contacts_title", count=len(ctx.people)),
-            t("notes_relationships", coverage=ctx.coverage.value, stale=0),
+            t("notes_team", count=len(ctx.people)),
             [
                 Column(t.label("col_name"), 2, show["text"]),
                 Column(t.label("col_title"), 2.5, show["text"]),
                 Column(t.label("col_role"), 2, show["status"]),
-                Column(t.label("col_our_contact"), 2, show["text"]),
             ],
-            [[p.name, p.title, p.role, p.our_contact] for p in ctx.people],
+            [[p.name, p.title, p.role] for p in ctx.people],
             empty=t.label("none"),
         )
-    else:
-        slide = deck.slide(
-            t.label("relationships"),
-            t(
-                "relationships_title",
-                covered=covered,
-                required=required,
-                missing=[t.status(r) for r in ctx.missing_roles],
-                stale=stale_count,
-            ),
-            t("notes_relationships", coverage=ctx.coverage.value, stale=stale_count),
-        )
-        left, right = CONTENT.split((0.64, 0.36))
-        deck.chart(
-            slide,
-            left,
-            any(p.attitude is not None and p.power is not None for p in ctx.people),
-            lambda: _relationship_chart(slide, left, ctx, text),
-        )
-        roles = [
-            f"{'✓' if r not in ctx.missing_roles else '✗'} {t.status(r)}" for r in _required_roles()
-        ]
-        top, bottom = right.rows((0.5, 0.5))
-        deck.bullets(
-            slide,
-            top,
-            f"{t.label('coverage')} · {f.pct(ctx.coverage.value)}",
-            roles,
-            empty=t.label("none"),
-        )
-        stale = [f"{p.name} ({f.day(p.last_contact)})" for p in ctx.stale_contacts]
-        deck.bullets(
-            slide,
-            bottom,
-            t.label("not_seen"),
-            stale,
-            empty=DASH if stale_count is None else t.label("none"),
-        )
+        return
+    required = len(_required_roles())
+    covered = required - len(ctx.missing_roles)
+    stale_count = None if "stale_contacts" in q.left_out else len(ctx.stale_contacts)
+    slide = deck.slide(
+        t.label("relationships"),
+        t(
+            "relationships_title",
+            covered=covered,
+            required=required,
+            missing=[t.status(r) for r in ctx.missing_roles],
+            stale=stale_count,
+        ),
+        t("notes_relationships", coverage=ctx.coverage.value, stale=stale_count),
+    )
+    left, right = CONTENT.split((0.64, 0.36))
+    deck.chart(
+        slide,
+        left,
+        any(p.attitude is not None and p.power is not None for p in ctx.people),
+        lambda: _relationship_chart(slide, left, ctx, q.text),
+    )
+    roles = [
+        f"{'✓' if r not in ctx.missing_roles else '✗'} {t.status(r)}" for r in _required_roles()
+    ]
+    top, bottom = right.rows((0.5, 0.5))
+    deck.bullets(
+        slide,
+        top,
+        f"{t.label('coverage')} · {f.pct(ctx.coverage.value)}",
+        roles,
+        empty=t.label("none"),
+    )
+    stale = [f"{p.name} ({f.day(p.last_contact)})" for p in ctx.stale_contacts]
+    deck.bullets(
+        slide,
+        bottom,
+        t.label("not_seen"),
+        _summarised(stale, 6, t),
+        empty=DASH if stale_count is None else t.label("none"),
+    )
 
-    # 8. Objectives and initiatives.
+
+def _summarised(items: list[str], most: int, t: DeckText) -> list[str]:
+    """``items``, the first ``most`` of them and "and N more" when there are more."""
+    if len(items) <= most:
+        return items
+    return [*items[: most - 1], t("more_rows", count=len(items) - most + 1, amount=None)]
+
+
+def _objectives_slide(q: _Qbr) -> None:
+    """Objectives and initiatives (the client-visible ones for the client)."""
+    ctx, t, show = q.ctx, q.t, q.show
     good = sum(1 for p in ctx.plan if p["status"] in ("done", "on track"))
-    if "plan" not in left_out:
+    q.deck.table(
+        t.label("joint_plan" if q.client else "objectives"),
+        t(
+            "objectives_title",
+            total=len(ctx.plan),
+            good=good,
+            late=sum(1 for p in ctx.plan if p["status"] == "late"),
+            at_risk=sum(1 for p in ctx.plan if p["status"] == "at risk"),
+        ),
+        t("notes_objectives", total=len(ctx.plan), good=good),
+        [
+            Column(t.label("col_objective"), 3, show["text"]),
+            Column(t.label("col_initiative"), 3, show["text"]),
+            Column(t.label("col_owner"), 1.6, show["text"]),
+            Column(t.label("col_client_owner"), 1.6, show["text"]),
+            Column(t.label("col_due"), 1.3, show["day"]),
+            Column(
+                t.label("col_status"), 1.4, show["status"], tone=lambda v: PLAN_RAG.get(v or "")
+            ),
+        ],
+        _table_rows(
+            ctx.plan, ("objective", "initiative", "owner", "client_owner", "due", "status")
+        ),
+        empty=t.label("none"),
+    )
+
+
+def _top_rows(
+    records: Sequence[dict[str, Any]], keys: Sequence[str], most: int, t: DeckText
+) -> list[list[Any]]:
+    """The first ``most`` records as table rows, and, when there are more, a closing row
+    "and N more (€X)" (the amount of the rest) in place of the last of them."""
+    rows = _table_rows(records, keys)
+    if len(rows) <= most:
+        return rows
+    rest = records[most - 1 :]
+    amounts = [r.get("amount") for r in rest]
+    amount = (
+        sum(a for a in amounts if a is not None) if all(a is not None for a in amounts) else None
+    )
+    return [*rows[: most - 1], _Closing.of(t, len(rest), len(keys), amount)]
+
+
+def _pipeline_slide(q: _Qbr) -> None:
+    """The open pipeline (internal: tiles and the largest deals) or what we propose next
+    (client: proposals with amount and expected decision, no probability or stage)."""
+    ctx, t, f, deck, show = q.ctx, q.t, q.f, q.deck, q.show
+    count = len(ctx.opportunities)
+    if q.client:
+        columns = [
+            Column(t.label("col_proposal"), 4.5, show["text"]),
+            Column(t.label("col_type"), 1.6, show["status"]),
+            Column(t.label("col_amount"), 1.6, show["money"], PP_ALIGN.RIGHT),
+        ]
+        keys = ["opportunity", "type", "amount"]
+        if any(o.get("closed") is not None for o in ctx.opportunities):
+            # a column of dashes says nothing: it shows when one date at least is known
+            columns.append(Column(t.label("col_expected"), 1.8, show["day"]))
+            keys.append("closed")
         deck.table(
-            t.label("objectives"),
-            t(
-                "objectives_title",
-                total=len(ctx.plan),
-                good=good,
-                late=sum(1 for p in ctx.plan if p["status"] == "late"),
-                at_risk=sum(1 for p in ctx.plan if p["status"] == "at risk"),
-            ),
-            t("notes_objectives", total=len(ctx.plan), good=good),
-            [
-                Column(t.label("col_objective"), 3, show["text"]),
-                Column(t.label("col_initiative"), 3, show["text"]),
-                Column(t.label("col_owner"), 1.6, show["text"]),
-                Column(t.label("col_client_owner"), 1.6, show["text"]),
-                Column(t.label("col_due"), 1.3, show["day"]),
-                Column(
-                    t.label("col_status"), 1.4, show["status"], tone=lambda v: PLAN_RAG.get(v or "")
-                ),
-            ],
-            _table_rows(
-                ctx.plan, ("objective", "initiative", "owner", "client_owner", "due", "status")
-            ),
+            t.label("proposals"),
+            t("proposals_title", count=count, value=ctx.pipeline_value),
+            t("notes_proposals", count=count, value=ctx.pipeline_value),
+            columns,
+            _top_rows(ctx.opportunities, keys, PIPELINE_ROWS, t),
             empty=t.label("none"),
         )
+        return
+    win_rate = ctx.win_rate.value if ctx.win_rate is not None else None
+    cycle = ctx.median_cycle.value if ctx.median_cycle is not None else None
 
-    # 9. Pipeline.
     def pipeline_tiles(slide: Slide) -> None:
         deck.tiles(
             slide,
@@ -1001,110 +1330,107 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
             [
                 Tile(t.label("open_pipeline"), f.money(ctx.pipeline_value)),
                 Tile(t.label("weighted"), f.money(ctx.weighted_pipeline)),
-                Tile(t.label("win_rate"), f.pct(ctx.win_rate.value)),
-                Tile(
-                    t.label("median_cycle"),
-                    f.days(ctx.median_cycle.value) if ctx.median_cycle.ok else DASH,
-                ),
+                Tile(t.label("win_rate"), f.pct(win_rate)),
+                Tile(t.label("median_cycle"), DASH if cycle is None else f.days(cycle)),
             ],
         )
 
     below = Box(
         CONTENT.left, CONTENT.top + Inches(1.45), CONTENT.width, CONTENT.height - Inches(1.45)
     )
-    if "opportunities" not in left_out:
-        deck.table(
-            t.label("pipeline"),
-            t(
-                "pipeline_title",
-                value=ctx.pipeline_value,
-                weighted=ctx.weighted_pipeline,
-                count=len(ctx.opportunities),
-                win_rate=ctx.win_rate.value,
-            ),
-            t(
-                "notes_pipeline",
-                value=ctx.pipeline_value,
-                weighted=ctx.weighted_pipeline,
-                win_rate=ctx.win_rate.value,
-                cycle=ctx.median_cycle.value,
-            ),
-            [
-                Column(t.label("col_opportunity"), 4, show["text"]),
-                Column(t.label("col_type"), 1.4, show["status"]),
-                Column(t.label("col_stage"), 1.6, show["text"]),
-                Column(
-                    t.label("col_amount"),
-                    1.4,
-                    show["money"],
-                    PP_ALIGN.RIGHT,
-                    show_column=f.money_column,
-                ),
-                Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
-                Column(t.label("col_created"), 1.4, show["day"]),
-            ],
-            [
-                [
-                    o["opportunity"],
-                    o["type"],
-                    o["stage"],
-                    o["amount"],
-                    o["probability"],
-                    o["created"],
-                ]
-                for o in ctx.opportunities
-            ],
-            box=below,
-            before=pipeline_tiles,
-            empty=t.label("none"),
-        )
+    deck.table(
+        t.label("pipeline"),
+        t(
+            "pipeline_title",
+            value=ctx.pipeline_value,
+            weighted=ctx.weighted_pipeline,
+            count=count,
+            win_rate=win_rate,
+        ),
+        t(
+            "notes_pipeline",
+            value=ctx.pipeline_value,
+            weighted=ctx.weighted_pipeline,
+            win_rate=win_rate,
+            cycle=cycle,
+        ),
+        [
+            Column(t.label("col_opportunity"), 4, show["text"]),
+            Column(t.label("col_type"), 1.4, show["status"]),
+            Column(t.label("col_stage"), 1.6, show["text"]),
+            Column(t.label("col_amount"), 1.4, show["money"], PP_ALIGN.RIGHT),
+            Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
+            Column(t.label("col_created"), 1.4, show["day"]),
+        ],
+        _top_rows(
+            ctx.opportunities,
+            ("opportunity", "type", "stage", "amount", "probability", "created"),
+            PIPELINE_ROWS,
+            t,
+        ),
+        box=below,
+        before=pipeline_tiles,
+        empty=t.label("none"),
+        paginate=False,
+    )
 
-    # 10. Risks (internal only).
-    if not client and ctx.risks is not None and "risks" not in left_out:
-        deck.table(
-            t.label("risks"),
-            t("risks_title", count=len(ctx.risks), top=ctx.risks[0]["risk"] if ctx.risks else ""),
-            t("notes_risks", count=len(ctx.risks)),
-            [
-                Column(t.label("col_risk"), 3.5, show["text"]),
-                Column(t.label("col_level"), 1.2, show["status"]),
-                Column(t.label("col_mitigation"), 3.5, show["text"]),
-                Column(t.label("col_owner"), 1.8, show["text"]),
-            ],
-            [[r["risk"], r["level"], r["mitigation"], r["owner"]] for r in ctx.risks],
-            empty=t.label("none"),
-        )
 
-    # 11. Joint action plan.
+def _risks_slide(q: _Qbr) -> None:
+    """Risks and mitigations (internal), the most severe first."""
+    ctx, t, show = q.ctx, q.t, q.show
+    risks = ctx.risks or []
+    q.deck.table(
+        t.label("risks"),
+        t("risks_title", count=len(risks), top=risks[0]["risk"] if risks else ""),
+        t("notes_risks", count=len(risks)),
+        [
+            Column(t.label("col_risk"), 3.5, show["text"]),
+            Column(t.label("col_level"), 1.2, show["status"]),
+            Column(t.label("col_mitigation"), 3.5, show["text"]),
+            Column(t.label("col_owner"), 1.8, show["text"]),
+        ],
+        _top_rows(
+            [{**r, "amount": None} for r in risks], ("risk", "level", "mitigation", "owner"), 8, t
+        ),
+        empty=t.label("none"),
+        paginate=False,
+    )
+
+
+def _actions_slide(q: _Qbr) -> None:
+    """The joint action plan with its RACI: every open action (it continues on further
+    slides: every row matters)."""
+    ctx, t, show, meta = q.ctx, q.t, q.show, q.ctx.meta
     overdue = sum(1 for a in ctx.actions if a["due"] is not None and a["due"] < meta.as_of)
-    if "actions" not in left_out:
-        deck.table(
-            t.label("actions"),
-            t(
-                "actions_title",
-                count=len(ctx.actions),
-                overdue=overdue,
-                next_due=next((a["due"] for a in ctx.actions if a["due"]), None),
-            ),
-            t("notes_actions", count=len(ctx.actions)),
-            [
-                Column(t.label("col_action"), 3.6, show["text"]),
-                Column(t.label("col_responsible"), 1.6, show["text"]),
-                Column(t.label("col_accountable"), 1.6, show["text"]),
-                Column(t.label("col_consulted"), 1.6, show["text"]),
-                Column(t.label("col_informed"), 1.6, show["text"]),
-                Column(t.label("col_due"), 1.3, show["day"]),
-            ],
-            _table_rows(
-                ctx.actions,
-                ("action", "responsible", "accountable", "consulted", "informed", "due"),
-            ),
-            empty=t.label("none"),
-        )
+    q.deck.table(
+        t.label("actions"),
+        t(
+            "actions_title",
+            count=len(ctx.actions),
+            overdue=overdue,
+            next_due=next((a["due"] for a in ctx.actions if a["due"]), None),
+        ),
+        t("notes_actions", count=len(ctx.actions)),
+        [
+            Column(t.label("col_action"), 3.6, show["text"]),
+            Column(t.label("col_responsible"), 1.6, show["text"]),
+            Column(t.label("col_accountable"), 1.6, show["text"]),
+            Column(t.label("col_consulted"), 1.6, show["text"]),
+            Column(t.label("col_informed"), 1.6, show["text"]),
+            Column(t.label("col_due"), 1.3, show["day"]),
+        ],
+        _table_rows(
+            ctx.actions, ("action", "responsible", "accountable", "consulted", "informed", "due")
+        ),
+        empty=t.label("none"),
+    )
 
-    # 12. Next steps.
+
+def _next_steps_slide(q: _Qbr) -> None:
+    """Next steps, the next QBR and EBR (and, for the client, the sponsors: governance)."""
+    ctx, t, f, deck = q.ctx, q.t, q.f, q.deck
     slide = deck.slide(
-        t.label("next_steps"),
+        t.label("next_steps_governance" if q.client else "next_steps"),
         t("next_steps_title", next_qbr=ctx.next_qbr),
         t("notes_next_steps", next_qbr=ctx.next_qbr),
     )
@@ -1114,20 +1440,27 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         left,
         None,
         [t("item", kind=i.kind, facts=i.facts) for i in ctx.next_steps],
-        empty=DASH if "next_steps" in left_out else t.label("none"),
+        empty=DASH if "next_steps" in q.left_out else t.label("none"),
     )
+    tiles = [Tile(t.label("next_qbr"), f.day(ctx.next_qbr))]
+    if ctx.next_ebr is not None:
+        tiles.append(Tile(t.label("next_ebr"), f.day(ctx.next_ebr)))
     deck.tiles(
         slide,
-        Box(right.left, right.top, right.width, Inches(1.6)),
-        [Tile("QBR", f.day(ctx.next_qbr))],
+        Box(right.left, right.top, right.width, Inches(1.5) * len(tiles)),
+        tiles,
         per_row=1,
     )
-    return deck
-
-
-def _macro_lines(text: DeckText, macro: str, **values: Any) -> list[str]:
-    function = getattr(text._module, macro)
-    return [line.strip() for line in str(function(**values)).splitlines() if line.strip()]
+    client_sponsor, our_sponsor = ctx.sponsors
+    if client_sponsor or our_sponsor:
+        top = right.top + Inches(1.5) * len(tiles) + Inches(0.3)
+        deck._text(
+            slide,
+            Box(right.left, top, right.width, Inches(0.9)),
+            t("sponsors_line", client=client_sponsor, ours=our_sponsor),
+            BODY,
+            color=GREY,
+        )
 
 
 def _required_roles() -> tuple[str, ...]:
@@ -1196,7 +1529,13 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     deck = Deck(
         template,
         text,
-        _footer_line(t, account=ctx.account.name, period=meta.period, audience="client"),
+        _footer_line(
+            t,
+            account=ctx.account.name,
+            period=meta.period,
+            audience="client",
+            company=meta.company,
+        ),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
     slide = deck.slide(
@@ -1209,7 +1548,6 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
             in_12=ctx.in_12_months,
             in_36=ctx.in_36_months,
         )
-        + (" " + t("handshake_missing") if ctx.found is False else "")
         + _left_out_note(t, ctx.left_out),
     )
     body = Box(CONTENT.left, CONTENT.top, CONTENT.width, CONTENT.height - Inches(0.45))
@@ -1220,7 +1558,7 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
         priorities,
         t.label("priorities"),
         ctx.client_priorities,
-        empty=t("handshake_missing"),
+        empty=DASH,
     )
     # Shared ambition: the statement, then the value trajectory today -> 12 -> 36 months.
     statement = [
@@ -1320,18 +1658,22 @@ def _top(rows: Sequence[dict[str, Any]], count: int) -> tuple[list[dict[str, Any
     return list(rows[:count]), max(len(rows) - count, 0)
 
 
+def _closed(rows: list[list[Any]], more: int, t: DeckText, width: int) -> list[Sequence[Any]]:
+    """``rows``, then the closing row "and N more" when ``more`` rows were left out."""
+    return [*rows, _Closing.of(t, more, width)] if more else list(rows)
+
+
 def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None) -> Deck:
     """The portfolio review of the whole workbook (internal)."""
     meta = ctx.meta
     text = DeckText(meta.language, meta.currency)
     t, f, show = text, text.formats, _shows(text)
-    money = f.money_column
     k = ctx.kpis
     company = meta.company or t.label("portfolio_review")
     deck = Deck(
         template,
         text,
-        _footer_line(t, account=company, period=meta.period, audience="internal"),
+        _footer_line(t, account=company, period=meta.period, audience="internal", company=None),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
     deck.title_slide(
@@ -1423,24 +1765,30 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             top_tier=top_tier,
             count=_count(k.tiers.get(top_tier)),
             red=_count(k.rag.get("Red")),
+            red_in_tier=sum(1 for a in ctx.accounts if a["tier"] == top_tier and a["rag"] == "Red"),
         ),
         t("notes_tiering", count=len(ctx.accounts))
         + t("notes_top", shown=len(accounts), more=more_accounts),
         [
             Column(t.label("col_account"), 3, show["text"]),
             Column(t.label("col_kam"), 1.8, show["text"]),
-            Column(t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money),
+            Column(t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT),
             Column(t.label("col_score"), 1, show["num"], PP_ALIGN.RIGHT),
             Column(t.label("col_tier"), 0.8, show["text"], PP_ALIGN.CENTER),
             Column(t.label("col_quadrant"), 1.5, show["status"]),
             Column(t.label("col_health"), 1.4, show["status"], tone=lambda v: v),
         ],
-        [
-            [a["name"], a["kam"], a["revenue"], a["score"], a["tier"], a["quadrant"], a["rag"]]
-            for a in accounts
-        ],
+        _closed(
+            [
+                [a["name"], a["kam"], a["revenue"], a["score"], a["tier"], a["quadrant"], a["rag"]]
+                for a in accounts
+            ],
+            more_accounts,
+            t,
+            7,
+        ),
         empty=t.label("none"),
-        more=t("more_rows", count=more_accounts) if more_accounts else "",
+        paginate=False,
     )
 
     def retention_tiles(slide: Slide) -> None:
@@ -1480,14 +1828,9 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
                     1.3,
                     show["money"],
                     PP_ALIGN.RIGHT,
-                    show_column=money,
                 ),
-                Column(
-                    f.period(meta.period), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money
-                ),
-                Column(
-                    t.label("col_change"), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money
-                ),
+                Column(f.period(meta.period), 1.3, show["money"], PP_ALIGN.RIGHT),
+                Column(t.label("col_change"), 1.3, show["money"], PP_ALIGN.RIGHT),
                 Column(
                     t.label("col_movement"),
                     1.4,
@@ -1544,18 +1887,21 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             [
                 Column(t.label("col_account"), 3.5, show["text"]),
                 Column(t.label("col_kam"), 2, show["text"]),
-                Column(
-                    t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT, show_column=money
-                ),
+                Column(t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT),
                 Column(t.label("col_updated"), 1.6, show["day"]),
                 Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
                 Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
             ],
-            [
-                [s["name"], s["kam"], s["revenue"], s["updated"], s["days"], s["freshness"]]
-                for s in stale
-            ],
+            _closed(
+                [
+                    [s["name"], s["kam"], s["revenue"], s["updated"], s["days"], s["freshness"]]
+                    for s in stale
+                ],
+                more_stale,
+                t,
+                6,
+            ),
             empty=t.label("none"),
-            more=t("more_rows", count=more_stale) if more_stale else "",
+            paginate=False,
         )
     return deck

@@ -9,7 +9,10 @@ shows what Excel shows.
 Client safety lives here: with ``Audience.CLIENT`` the internal fields of
 ``shared/spec/workbook.md`` never enter the context (margin, share of wallet, scores,
 quadrant, tier, stakeholder attitude/power/interest, blocker stakeholders, risks, plan rows
-not visible to the client), so nothing downstream can leak them. A blocker is left out as a
+not visible to the client), nor our selling data and judgements (opportunity probability
+and stage, weighted pipeline, win rate, sales cycle, forecast and its accuracy, health with
+its components, RAG and trend, our contact and last contact of each stakeholder, contacts
+not seen, lost deals), so nothing downstream can leak them. A blocker is left out as a
 person: wherever a client deck names people (plan owners, the RACI of actions, meeting
 attendees), a blocker's name is dropped.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -29,6 +32,7 @@ import pandas as pd
 
 from kamxl import core
 from kamxl.core.periods import parse_period
+from kamxl.core.rounding import excel_round
 from kamxl.errors import KamxlError
 from kamxl.workbook import schema
 from kamxl.workbook.compute import HEALTH_COMPONENTS, day_numbers_of
@@ -43,6 +47,7 @@ from kamxl.workbook.kpis import (
     stale_plans,
 )
 from kamxl.workbook.model import KamWorkbook
+from kamxl.workbook.schema import stage_code
 from kamxl.workbook.validity import BadCells, bad_inputs
 
 __all__ = [
@@ -52,6 +57,7 @@ __all__ = [
     "Meta",
     "PortfolioContext",
     "QbrContext",
+    "handshake_agreed",
     "handshake_context",
     "portfolio_context",
     "qbr_context",
@@ -63,6 +69,14 @@ STALE_CONTACT_DAYS = 90
 HEALTH_TREND_TOLERANCE = 1.0
 #: KAM load norm: key accounts per KAM.
 KAM_LOAD_NORM = (5, 15)
+#: A deal lost this many days before the as-of date (or fewer) is a watch point.
+RECENT_LOSS_DAYS = 90
+#: The most stakeholders named on a QBR cover when the next QBR has no attendees recorded.
+COVER_TEAM = 5
+#: Stakeholder roles in the order a cover names them.
+_COVER_ROLES = ("executive sponsor", "decision maker", "economic buyer", "champion")
+#: Stages at which an open opportunity waits for the client's decision (an ask).
+DECISION_STAGES = ("proposal", "negotiation")
 #: Figures and sections of a QBR that a client deck never names, not even in the speaker
 #: notes' list of what was left out (the client-safe fields of workbook.md).
 INTERNAL_FIGURES = frozenset(
@@ -161,6 +175,9 @@ class QbrContext:
     next_ebr: date | None
     our_team: list[str]
     client_team: list[str]
+    #: (client, ours): the Handshake's sponsors, else the client's executive sponsor among
+    #: the stakeholders and the account's exec_sponsor
+    sponsors: tuple[str | None, str | None]
     revenue: float | None
     revenue_previous: float | None
     growth: float | None
@@ -173,14 +190,14 @@ class QbrContext:
     share_of_wallet: Figure | None  # internal
     nps: Figure
     nps_answers: int | None
-    health: Figure
-    health_rag: str | None
-    health_previous: float | None
-    health_trend: str | None
-    forecast_accuracy: Figure
+    health: Figure | None  # internal (None for the client)
+    health_rag: str | None  # internal
+    health_previous: float | None  # internal
+    health_trend: str | None  # internal
+    forecast_accuracy: Figure | None  # internal
     periods: list[str]
     actual: list[float | None]
-    forecast: list[float | None]
+    forecast: list[float | None]  # internal: all None for the client
     health_periods: list[str]
     health_series: list[tuple[str, list[float | None]]]  # (component key, values per period)
     year_growth: float | None  # revenue of the current period vs the same period a year ago
@@ -192,11 +209,13 @@ class QbrContext:
     missing_roles: list[str]
     stale_contacts: list[Person]
     plan: list[dict[str, Any]]
+    #: open opportunities, largest first: opportunity, type, amount, closed (for an open
+    #: one, when a decision is expected); internally also stage, probability, created
     opportunities: list[dict[str, Any]]
     pipeline_value: float | None
-    weighted_pipeline: float | None
-    win_rate: Figure
-    median_cycle: Figure
+    weighted_pipeline: float | None  # internal
+    win_rate: Figure | None  # internal
+    median_cycle: Figure | None  # internal
     risks: list[dict[str, Any]] | None  # internal
     actions: list[dict[str, Any]]
     next_steps: list[Item]
@@ -204,6 +223,8 @@ class QbrContext:
     #: when a threshold fails the check.
     health_cuts: tuple[float, float] | None = None
     notes: list[str] = field(default_factory=list)  # missing data, for the speaker notes
+    #: True when the account has nothing but its Accounts row: no QBR can be told.
+    bare: bool = False
     #: What is left out because it rests on cells that fail the check (``--keep-going``):
     #: a figure or a section by name (``revenue``, ``plan``, ``revenue:2026-Q2``), and
     #: those cells. A section named here is an empty list, a figure None or valueless.
@@ -453,7 +474,8 @@ def qbr_context(
             )
         return values
 
-    actual, forecast = per_period("revenue"), per_period("forecast")
+    actual = per_period("revenue")
+    forecast = per_period("forecast") if internal else [None] * len(periods)
     own = {c: bad.at("Accounts", [c], index) for c in ("revenue_curr", "revenue_prev")}
     revenue_now = left.number("revenue", _value(row["revenue_curr"]), own["revenue_curr"])
     revenue_before = left.number(
@@ -482,20 +504,24 @@ def qbr_context(
         now, then = actual[periods.index(current)], actual[periods.index(year_ago)]
         year_growth = now / then - 1 if now is not None and then else None
 
-    # Health.
-    health_periods, health_series = _health_series(book, account_id, periods, left)
-    health_by_period = {
-        p: v for p, v in zip(health_periods, health_series[0][1], strict=True) if v is not None
-    }
-    health = left.figure("health", account_figure(book, "health", index))
-    health_previous = health_by_period.get(meta.previous_period or "")
-    health_trend = None
-    if health.ok and health_previous is not None:
-        health_trend = core.trends(
-            np.array([health.value]), np.array([health_previous]), HEALTH_TREND_TOLERANCE
-        ).values[0]
-    health_rag = account_label(book, "rag", index)
-    left("rag", bad.computed("rag", index))
+    # Health (internal): one rounding per figure, here, as Excel shows it, so the tile, the
+    # chart and the titles say the same number.
+    health, health_previous, health_trend, health_rag = None, None, None, None
+    health_periods: list[str] = []
+    health_series: list[tuple[str, list[float | None]]] = []
+    if internal:
+        health_periods, health_series = _health_series(book, account_id, periods, left)
+        health_by_period = {
+            p: v for p, v in zip(health_periods, health_series[0][1], strict=True) if v is not None
+        }
+        health = _rounded(left.figure("health", account_figure(book, "health", index)))
+        health_previous = health_by_period.get(meta.previous_period or "")
+        if health.ok and health_previous is not None:
+            health_trend = core.trends(
+                np.array([health.value]), np.array([health_previous]), HEALTH_TREND_TOLERANCE
+            ).values[0]
+        health_rag = account_label(book, "rag", index)
+        left("rag", bad.computed("rag", index))
 
     # Voice of the customer: the answers of the last twelve months.
     surveys_frame = book["Surveys"]
@@ -522,14 +548,18 @@ def qbr_context(
         for p, a, f in zip(periods, actual, forecast, strict=True)
         if _before(p, current) and a is not None and f is not None
     ][-4:]
-    accuracy = left.figure(
-        "forecast_accuracy",
-        figure(
-            core.forecast_accuracy,
-            np.array([f for f, _ in pairs], dtype=float),
-            np.array([a for _, a in pairs], dtype=float),
-            bad=accuracy_cells,
-        ),
+    accuracy = (
+        left.figure(
+            "forecast_accuracy",
+            figure(
+                core.forecast_accuracy,
+                np.array([f for f, _ in pairs], dtype=float),
+                np.array([a for _, a in pairs], dtype=float),
+                bad=accuracy_cells,
+            ),
+        )
+        if internal
+        else None
     )
     margin = left.figure("margin", account_figure(book, "margin", index)) if internal else None
     sow = left.figure("share_of_wallet", account_figure(book, "sow", index)) if internal else None
@@ -559,7 +589,7 @@ def qbr_context(
     )
     stale = (
         []
-        if left("stale_contacts", contact_cells)
+        if not internal or left("stale_contacts", contact_cells)
         else [
             p
             for p in people
@@ -590,12 +620,13 @@ def qbr_context(
     open_opps = opportunities_frame[bad.surely("Opportunities", open_keys)].sort_values(
         "amount", ascending=False
     )
+    opportunity_fields = _OPPORTUNITY_FIELDS if internal else _PROPOSAL_FIELDS
     opportunities = (
         []
         if left("opportunities", bad.uncertain("Opportunities", open_keys))
         else [
-            _without_bad(_checked_record(book, "Opportunities", o, _OPPORTUNITY_FIELDS))
-            for o in _records(open_opps, ("_row", *_OPPORTUNITY_FIELDS), positions=True)
+            _without_bad(_checked_record(book, "Opportunities", o, opportunity_fields))
+            for o in _records(open_opps, ("_row", *opportunity_fields), positions=True)
         ]
     )
     amounts = open_opps["amount"].to_numpy(dtype=np.float64)
@@ -605,27 +636,13 @@ def qbr_context(
         float(np.nansum(amounts)),
         bad.selection("Opportunities", open_keys, ["amount"]),
     )
-    weighted_pipeline = left.number(
-        "weighted_pipeline", float(np.nansum(amounts * probabilities)), open_cells
+    weighted_pipeline = (
+        left.number("weighted_pipeline", float(np.nansum(amounts * probabilities)), open_cells)
+        if internal
+        else None
     )
-    account_opps = {"account_id": mine["Opportunities"]}
-    win_rate = left.figure(
-        "win_rate",
-        figure(
-            _win_rate,
-            opportunities_frame["outcome"][mine["Opportunities"]].tolist(),
-            bad=bad.selection("Opportunities", account_opps, ["outcome"]),
-        ),
-    )
-    mine_opps = opportunities_frame[mine["Opportunities"]]
-    cycle = left.figure(
-        "median_cycle",
-        figure(
-            core.median_cycle_days,
-            day_numbers_of(mine_opps["created"]),
-            day_numbers_of(mine_opps["closed"]),
-            bad=bad.selection("Opportunities", account_opps, ["created", "closed"]),
-        ),
+    win_rate, cycle = (
+        _selling_figures(book, left, mine["Opportunities"]) if internal else (None, None)
     )
     risks = None
     if internal:
@@ -682,9 +699,24 @@ def qbr_context(
     team_cells = bad.selection("Meetings", qbr_keys, ["attendees"]) + people_cells
     upcoming = meetings[bad.surely("Meetings", qbr_keys)].sort_values("date")
     attendees = [] if left("client_team", team_cells) else _attendees(upcoming)
-    client_team = [n for n in attendees if n in client_names and (internal or n not in blockers)]
+    client_keys = {_person_key(n) for n in client_names}
+    hidden = {_person_key(n) for n in blockers} if not internal else set()
+    client_team = [
+        n for n in attendees if _person_key(n) in client_keys and _person_key(n) not in hidden
+    ]
+    if not client_team and "client_team" not in left.items:
+        # no client attendee recorded for the next QBR: the client's side is its stakeholders,
+        # those who decide first (by role: client-visible, unlike power)
+        client_team = _unique(p.name for p in sorted(people, key=_role_rank))[:COVER_TEAM]
     our_team = _unique(
-        [account.kam, account.exec_sponsor] + [n for n in attendees if n not in client_names]
+        [account.kam, account.exec_sponsor]
+        + [n for n in attendees if _person_key(n) not in client_keys]
+    )
+    sponsor_cells = _handshake_cells(book, account_id, ["client_sponsor", "our_sponsor"])
+    sponsors = (
+        (None, None)
+        if left("sponsors", sponsor_cells + people_cells)
+        else _sponsors(book, account, people, hidden)
     )
 
     # Executive summary: a list resting on a bad cell is left out whole (it is cut to its
@@ -700,43 +732,62 @@ def qbr_context(
         if left("wins", wins_cells)
         else _wins(opportunities_frame[bad.surely("Opportunities", won_keys)], plan, meta)
     )
-    watch_cells = (
-        health.bad_cells
-        + bad.computed("rag", index)
-        + tuple(c for p in health_periods for c in left.items.get(f"health:{p}", ()))
-        + own["revenue_curr"]
-        + own["revenue_prev"]
-        + plan_cells
-        + contact_cells
-        + (left.items.get("risks", ()) if internal else ())
+    lost_keys = {
+        "account_id": mine["Opportunities"],
+        "outcome": (opportunities_frame["outcome"] == "lost").to_numpy(),
+        "closed": None,
+    }
+    watch_cells = action_cells + plan_cells
+    if internal:
+        watch_cells += (
+            (health.bad_cells if health is not None else ())
+            + bad.computed("rag", index)
+            + tuple(c for p in health_periods for c in left.items.get(f"health:{p}", ()))
+            + own["revenue_curr"]
+            + own["revenue_prev"]
+            + contact_cells
+            + left.items.get("risks", ())
+            + bad.selection("Opportunities", lost_keys, ["opportunity", "amount"])
+        )
+    signals = Signals(
+        rag=health_rag,
+        trend=health_trend,
+        growth=growth if internal else None,
+        lost=(
+            _recent_losses(opportunities_frame[bad.surely("Opportunities", lost_keys)], meta)
+            if internal
+            else []
+        ),
+        stale=stale,
+        risks=risks,
     )
     watch = (
-        []
-        if left("watch", watch_cells)
-        else _watch(health_rag, health_trend, plan, stale, risks, growth, internal)
+        [] if left("watch", watch_cells) else _watch(signals, plan, _overdue(actions, meta.as_of))
     )
-    asks_cells = (
-        bad.selection("Actions", action_keys, ["action", *_RACI])
-        + people_cells
-        + bad.selection("Opportunities", open_keys, ["stage", "amount", "opportunity"])
-    )
+    asks_cells = bad.selection("Actions", action_keys, ["action", *_RACI]) + people_cells
+    if internal:
+        asks_cells += bad.selection("Opportunities", open_keys, ["stage", "amount", "opportunity"])
     asks = (
         []
         if left("asks", asks_cells)
-        else _asks(actions, client_names - (blockers if not internal else set()), open_opps)
+        else _asks(
+            _upcoming(actions, meta.as_of),
+            client_keys - hidden,
+            open_opps if internal else open_opps.iloc[0:0],
+        )
     )
     handshake_cells = _handshake_cells(book, account_id, ["next_review"])
     next_steps = (
         []
         if left("next_steps", action_cells + left.items.get("next_ebr", ()) + handshake_cells)
-        else _next_steps(next_qbr, next_ebr, actions, book, account_id, meta)
+        else _next_steps(next_qbr, next_ebr, _upcoming(actions, meta.as_of), book, account_id)
     )
 
     if revenue_now is None and not own["revenue_curr"]:
         notes.append("revenue")
     if not nps.ok and not nps.from_bad_input:
         notes.append("nps")
-    if not health.ok and not health.from_bad_input:
+    if health is not None and not health.ok and not health.from_bad_input:
         notes.append("health")
     if internal and margin is not None and not margin.ok and not margin.from_bad_input:
         notes.append("margin")
@@ -748,6 +799,7 @@ def qbr_context(
         next_ebr=next_ebr,
         our_team=our_team,
         client_team=client_team,
+        sponsors=sponsors,
         revenue=revenue_now,
         revenue_previous=revenue_before,
         growth=growth,
@@ -771,7 +823,7 @@ def qbr_context(
         health_periods=health_periods,
         health_series=health_series,
         year_growth=year_growth,
-        wins=wins,
+        wins=wins if internal else [_for_client(w) for w in wins],
         watch=watch,
         asks=asks,
         people=people,
@@ -793,6 +845,7 @@ def qbr_context(
             else (book.settings.red_max, book.settings.amber_max)
         ),
         notes=notes,
+        bare=_bare(book, mine),
         left_out=left.items,
     )
 
@@ -824,7 +877,17 @@ _PLAN_FIELDS = (
     "status",
     "value",
 )
-_OPPORTUNITY_FIELDS = ("opportunity", "type", "stage", "amount", "probability", "created")
+_OPPORTUNITY_FIELDS = (
+    "opportunity",
+    "type",
+    "stage",
+    "amount",
+    "probability",
+    "created",
+    "closed",
+)
+#: What a client deck shows of an open opportunity: a proposal, without stage or probability.
+_PROPOSAL_FIELDS = ("opportunity", "type", "amount", "closed")
 _RACI = ("responsible", "accountable", "consulted", "informed")
 
 
@@ -859,9 +922,9 @@ def _person(book: KamWorkbook, record: dict[str, Any], meta: Meta, internal: boo
         name=str(s["name"]),
         title=s["title"],
         role=s["role"],
-        our_contact=s["our_contact"],
-        last_contact=s["last_contact"],
-        days_since_contact=_days_between(meta.as_of, s["last_contact"]),
+        our_contact=s["our_contact"] if internal else None,
+        last_contact=s["last_contact"] if internal else None,
+        days_since_contact=_days_between(meta.as_of, s["last_contact"]) if internal else None,
         attitude=s["attitude"] if internal else None,
         power=s["power"] if internal else None,
         row=s["row"],
@@ -951,7 +1014,7 @@ def _health_series(
         cells = bad.selection("Health", keys, HEALTH_COMPONENTS)
         tainted.append(left(f"health:{p}", cells))
     values = [
-        None if code or gone or left(f"health:{p}", weights_bad) else float(v)
+        None if code or gone or left(f"health:{p}", weights_bad) else excel_round(float(v))
         for p, v, code, gone in zip(order, scores.values, scores.errors, tainted, strict=True)
     ]
     series = [("health", values)] + [
@@ -1040,27 +1103,34 @@ def _wins(opportunities: pd.DataFrame, plan: list[dict[str, Any]], meta: Meta) -
     return items[:4]
 
 
-def _watch(
-    rag: str | None,
-    trend: str | None,
-    plan: list[dict[str, Any]],
-    stale: list[Person],
-    risks: list[dict[str, Any]] | None,
-    growth: float | None,
-    internal: bool,
-) -> list[Item]:
-    items = []
-    if rag in ("Red", "Amber") or trend == "Down":
-        items.append(Item("health", {"rag": rag, "trend": trend}))
-    if growth is not None and growth < 0:
-        items.append(Item("revenue_down", {"growth": growth}))
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What may make a watch point besides the plan and the actions (internal: the client's
+    context holds none of them)."""
+
+    rag: str | None = None
+    trend: str | None = None
+    growth: float | None = None
+    lost: list[Item] = field(default_factory=list)
+    stale: list[Person] = field(default_factory=list)
+    risks: list[dict[str, Any]] | None = None
+
+
+def _watch(signals: Signals, plan: list[dict[str, Any]], overdue: list[Item]) -> list[Item]:
+    """The watch points, the most pressing first: deals just lost, overdue actions, health,
+    revenue down, plan rows late or at risk, contacts not seen, the highest risk."""
+    items = [*signals.lost[:1], *overdue[:2]]
+    if signals.rag in ("Red", "Amber") or signals.trend == "Down":
+        items.append(Item("health", {"rag": signals.rag, "trend": signals.trend}))
+    if signals.growth is not None and signals.growth < 0:
+        items.append(Item("revenue_down", {"growth": signals.growth}))
     for p in plan:
         if p["status"] in ("late", "at risk"):
             items.append(Item("plan", {"name": p["name"], "status": p["status"], "row": p["row"]}))
-    if internal and stale:
-        items.append(Item("stale_contacts", {"count": len(stale)}))
-    if risks:
-        high = [r for r in risks if r["level"] == "high"]
+    if signals.stale:
+        items.append(Item("stale_contacts", {"count": len(signals.stale)}))
+    if signals.risks:
+        high = [r for r in signals.risks if r["level"] == "high"]
         if high:
             items.append(
                 Item("risk", {"name": high[0]["risk"], "count": len(high), "row": high[0]["row"]})
@@ -1068,24 +1138,69 @@ def _watch(
     return items[:4]
 
 
+def _recent_losses(lost: pd.DataFrame, meta: Meta) -> list[Item]:
+    """Deals lost in the :data:`RECENT_LOSS_DAYS` before the as-of date, the largest first."""
+    items = []
+    for o in _records(lost.sort_values("amount", ascending=False), _LOST_FIELDS):
+        closed = o["closed"]
+        days = _days_between(meta.as_of, closed)
+        if days is not None and 0 <= days <= RECENT_LOSS_DAYS:
+            items.append(
+                Item(
+                    "lost",
+                    {
+                        "name": o["opportunity"],
+                        "amount": o["amount"],
+                        "closed": closed,
+                        "days": days,
+                        "row": o["_row"],
+                    },
+                )
+            )
+    return items
+
+
+_LOST_FIELDS = ("_row", "opportunity", "amount", "closed")
+
+
+def _overdue(actions: list[dict[str, Any]], as_of: date) -> list[Item]:
+    """The open actions past their due date, the oldest first: watch points, not steps."""
+    return [
+        Item(
+            "overdue",
+            {"name": a["action"], "who": a["responsible"], "due": a["due"], "row": a["row"]},
+        )
+        for a in actions
+        if a["due"] is not None and a["due"] < as_of
+    ]
+
+
+def _upcoming(actions: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
+    """The open actions not past their due date (an overdue one is a watch point)."""
+    return [a for a in actions if a["due"] is None or a["due"] >= as_of]
+
+
 def _asks(
     actions: list[dict[str, Any]], client_people: set[str], open_opps: pd.DataFrame
 ) -> list[Item]:
+    """What we ask of the client: their open actions (``client_people`` are name keys of
+    :func:`_person_key`), and a decision on each opportunity at a decision stage (proposal,
+    negotiation, in English or French)."""
     items = [
         Item(
             "action",
             {"name": a["action"], "who": a["responsible"], "due": a["due"], "row": a["row"]},
         )
         for a in actions
-        if a["responsible"] in client_people
+        if isinstance(a["responsible"], str) and _person_key(a["responsible"]) in client_people
     ]
-    late_stage = open_opps[open_opps["stage"].isin(["proposal", "negotiation"])]
+    decisions = open_opps[open_opps["stage"].map(stage_code).isin(DECISION_STAGES)]
     items += [
         Item(
             "decision",
             {"name": o["opportunity"], "amount": _value(o["amount"]), "row": o["_row"]},
         )
-        for _, o in late_stage.iterrows()
+        for _, o in decisions.iterrows()
     ]
     return items[:3]
 
@@ -1096,8 +1211,9 @@ def _next_steps(
     actions: list[dict[str, Any]],
     book: KamWorkbook,
     account_id: str,
-    meta: Meta,
 ) -> list[Item]:
+    """The next steps: the first open actions not yet due, the next EBR, the handshake
+    review (the next QBR has its own tile)."""
     items = [
         Item(
             "action",
@@ -1111,6 +1227,73 @@ def _next_steps(
     if not handshake.empty and _value(handshake.iloc[0]["next_review"]) is not None:
         items.append(Item("review", {"date": _value(handshake.iloc[0]["next_review"])}))
     return items
+
+
+def _sponsors(
+    book: KamWorkbook, account: Account, people: list[Person], hidden: set[str]
+) -> tuple[str | None, str | None]:
+    """(client sponsor, our sponsor): the Handshake's, else the client's executive sponsor
+    among ``people`` and the account's exec_sponsor. A hidden person (a blocker, for the
+    client) is not named. The caller has checked the cells (:func:`_handshake_cells`)."""
+    frame = book["Handshake"]
+    rows = np.flatnonzero((frame["account_id"] == account.account_id).to_numpy())
+    agreed: dict[str, Any] = {}
+    if len(rows):
+        for column in ("client_sponsor", "our_sponsor"):
+            agreed[column] = _value(frame.iloc[int(rows[0])][column])
+    executive = next((p.name for p in people if p.role == "executive sponsor"), None)
+    client = _without_people(agreed.get("client_sponsor") or executive, hidden)
+    return client, agreed.get("our_sponsor") or account.exec_sponsor
+
+
+def _role_rank(person: Person) -> int:
+    """Where a stakeholder comes on a cover: the executive sponsor and the deciders first
+    (sheet order among equals)."""
+    role = person.role or ""
+    return _COVER_ROLES.index(role) if role in _COVER_ROLES else len(_COVER_ROLES)
+
+
+def _for_client(item: Item) -> Item:
+    """A win as the client reads it: a won deal is a project we started together."""
+    return Item("signed", item.facts) if item.kind == "won" else item
+
+
+def _rounded(value: Figure) -> Figure:
+    """A figure rounded once, as Excel shows it (half away from zero, no decimal)."""
+    if value.value is None:
+        return value
+    return replace(value, value=excel_round(float(value.value)))
+
+
+def _selling_figures(book: KamWorkbook, left: _LeftOut, mine: np.ndarray) -> tuple[Figure, Figure]:
+    """The account's win rate and median sales cycle (internal figures)."""
+    bad = bad_inputs(book)
+    frame = book["Opportunities"]
+    keys = {"account_id": mine}
+    win_rate = left.figure(
+        "win_rate",
+        figure(
+            _win_rate,
+            frame["outcome"][mine].tolist(),
+            bad=bad.selection("Opportunities", keys, ["outcome"]),
+        ),
+    )
+    rows = frame[mine]
+    cycle = left.figure(
+        "median_cycle",
+        figure(
+            core.median_cycle_days,
+            day_numbers_of(rows["created"]),
+            day_numbers_of(rows["closed"]),
+            bad=bad.selection("Opportunities", keys, ["created", "closed"]),
+        ),
+    )
+    return win_rate, cycle
+
+
+def _bare(book: KamWorkbook, mine: dict[str, np.ndarray]) -> bool:
+    """True when the account has no row in any sheet but Accounts: nothing to review."""
+    return not any(bool(rows.any()) for rows in mine.values())
 
 
 # --- Handshake ------------------------------------------------------------------------------
@@ -1228,6 +1411,20 @@ def handshake_context(
         agreed_on=cell("agreed_on"),
         next_review=cell("next_review"),
         left_out=left.items,
+    )
+
+
+def handshake_agreed(ctx: HandshakeContext) -> bool:
+    """Whether the handshake has an agreement to show: a Handshake row (or one in doubt,
+    whose cells are left out) with priorities, an ambition, commitments or who agreed."""
+    if ctx.found is None:
+        return True
+    return ctx.found and bool(
+        ctx.client_priorities
+        or ctx.ambition
+        or ctx.our_commitments
+        or ctx.client_commitments
+        or ctx.agreed_by
     )
 
 

@@ -23,6 +23,7 @@ from kamxl.deck.build import Deck, build_handshake, build_portfolio, build_qbr
 from kamxl.deck.context import (
     Audience,
     DeckError,
+    handshake_agreed,
     handshake_context,
     portfolio_context,
     qbr_context,
@@ -35,6 +36,7 @@ from kamxl.workbook.model import KamWorkbook
 __all__ = [
     "Built",
     "DeckKind",
+    "NotBuilt",
     "PdfError",
     "deck_kinds",
     "deck_name",
@@ -59,6 +61,12 @@ def deck_kinds(names: Iterable[str]) -> list[DeckKind]:
     return list(dict.fromkeys(kinds))
 
 
+class NotBuilt(DeckError):
+    """A deck whose core is missing is not built (a QBR of an account with nothing but its
+    Accounts row, a handshake with no agreement recorded): the message names what to fill
+    in."""
+
+
 class PdfError(DeckError):
     """A PDF copy cannot be made (LibreOffice missing or failing); the .pptx is written."""
 
@@ -75,6 +83,8 @@ class Built:
     #: what the deck leaves out because it rests on cells that fail the check (with
     #: keep_going): figure or section -> those cells
     left_out: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the sections left out because they have nothing to show: (section, why)
+    omitted: tuple[tuple[str, str], ...] = ()
 
 
 def deck_name(kind: DeckKind, book: KamWorkbook, account_id: str | None, audience: Audience) -> str:
@@ -122,6 +132,7 @@ def make_decks(
     as_of: date | None = None,
     keep_going: bool = False,
     written: Callable[[Built], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Built]:
     """Build and write the decks; returns what was written.
 
@@ -132,7 +143,11 @@ def make_decks(
 
     ``written`` is called with each deck as soon as its file is written.
 
-    The portfolio review is internal: asking for it with the client audience is an error.
+    The portfolio review is internal: asking for it alone with the client audience is an
+    error; asked with other kinds (``--kind all``), it is skipped and ``warn`` says so.
+
+    A deck whose core is missing (:class:`NotBuilt`) is skipped and ``warn`` is called with
+    what to fill in; without ``warn`` it is an error.
 
     Every file (each deck, and its PDF with ``pdf``) is checked before the first deck is
     built (:func:`output_paths`): an existing file is replaced only with ``overwrite``, an
@@ -145,7 +160,10 @@ def make_decks(
         raise OutputError(out_dir, "is not a folder (create it first)")
     kinds = list(dict.fromkeys(kinds))
     if DeckKind.PORTFOLIO in kinds and audience is Audience.CLIENT:
-        raise DeckError("the portfolio review is internal: it has no client version")
+        if kinds == [DeckKind.PORTFOLIO] or warn is None:
+            raise DeckError("the portfolio review is internal: it has no client version")
+        kinds.remove(DeckKind.PORTFOLIO)
+        warn("skipped the portfolio review: it is internal, it has no client version")
     ids = selected_accounts(book, accounts, every) if set(kinds) - {DeckKind.PORTFOLIO} else []
     jobs: list[tuple[DeckKind, str | None]] = [
         (k, a) for k in kinds if k is not DeckKind.PORTFOLIO for a in ids
@@ -156,10 +174,26 @@ def make_decks(
     paths = output_paths(book, out_dir, jobs, audience, overwrite=overwrite, pdf=pdf, inputs=inputs)
     built: list[Built] = []
     for (kind, account_id), path in zip(jobs, paths, strict=True):
-        deck, left_out = _deck(book, kind, account_id, audience, language, template, as_of)
+        try:
+            deck, left_out = _deck(book, kind, account_id, audience, language, template, as_of)
+        except NotBuilt as skipped:
+            if warn is None:
+                raise
+            warn(str(skipped))
+            continue
         atomic_write(path, deck.to_bytes(), overwrite=overwrite)
         copy = to_pdf(path, overwrite=overwrite, inputs=inputs) if pdf else None
-        built.append(Built(kind, account_id, path, len(deck.prs.slides), copy, left_out))
+        built.append(
+            Built(
+                kind,
+                account_id,
+                path,
+                len(deck.prs.slides),
+                copy,
+                left_out,
+                tuple(deck.omitted),
+            )
+        )
         if written is not None:
             written(built[-1])
     return built
@@ -208,12 +242,25 @@ def _deck(
     template: Path | None,
     as_of: date | None,
 ) -> tuple[Deck, dict[str, tuple[str, ...]]]:
-    """The deck, and what it leaves out because it rests on cells failing the check."""
+    """The deck, and what it leaves out because it rests on cells failing the check.
+
+    Raises :class:`NotBuilt` for a deck whose core is missing."""
     if kind is DeckKind.QBR:
         qbr = qbr_context(book, account_id or "", audience=audience, language=language, as_of=as_of)
+        if qbr.bare:
+            raise NotBuilt(
+                f"no QBR for {account_id}: the account has nothing but its Accounts row; fill "
+                "in its Revenue, Opportunities, Plan, Stakeholders, Actions or Meetings rows"
+            )
         return build_qbr(qbr, template=template), qbr.left_out
     if kind is DeckKind.HANDSHAKE:
         handshake = handshake_context(book, account_id or "", language=language, as_of=as_of)
+        if not handshake_agreed(handshake):
+            raise NotBuilt(
+                f"no handshake slide for {account_id}: no agreement is recorded; fill in its "
+                "Handshake row (client_priorities, shared_ambition, our_commitments, "
+                "client_commitments, agreed_by, agreed_on)"
+            )
         return build_handshake(handshake, template=template), handshake.left_out
     portfolio = portfolio_context(book, language=language, as_of=as_of)
     return build_portfolio(portfolio, template=template), portfolio.left_out

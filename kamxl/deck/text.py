@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -38,7 +38,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from kamxl.core.periods import parse_period
 from kamxl.core.rounding import excel_round
 
-__all__ = ["DASH", "LANGUAGES", "DeckText", "Formats"]
+__all__ = ["DASH", "LANGUAGES", "DeckText", "Formats", "money_unit"]
 
 LANGUAGES = ("en", "fr")
 _LAYOUT_SPACE = re.compile(r"[ \t\r\n]+")
@@ -57,46 +57,30 @@ class Formats:
         self.language = language
         self.currency = currency or "EUR"
 
-    def money(self, value: Any) -> str:
-        """Compact currency: €1.2M, 1,2 M €; €850K, 850 k € (a decimal for millions only)."""
+    def money(self, value: Any, unit: float | None = None) -> str:
+        """Compact currency: €1.2M, 1,2 M €; €850K, 850 k € (a decimal for millions only).
+
+        ``unit`` (1e6, 1e3 or 1) forces the unit, so that a table column shows one unit
+        (:func:`money_unit`): €1.0M beside €2.4M, not €994K."""
         if _missing(value):
             return DASH
         value = float(value)
-        digits = 1 if abs(value) >= 1e6 else 0
-        unit = 1e6 if abs(value) >= 1e6 else 1e3 if abs(value) >= 1e3 else 1.0
-        shown = excel_round(value / unit, digits) * unit  # Excel's rounding, not Babel's
-        return format_compact_currency(
-            shown, self.currency, locale=self.language, fraction_digits=digits
-        )
-
-    def money_column(self, values: Sequence[Any]) -> list[str]:
-        """A table column of amounts in ONE unit, the unit of its largest value.
-
-        €2.4M beside €994K makes the reader compare units before amounts; the column shows
-        €2.4M and €1.0M instead (fr 2,4 M € and 1,0 M €): millions with one decimal,
-        thousands and units with none, each rounded as Excel rounds. Missing values are
-        "—" (:data:`DASH`), as in :meth:`money`; the unit is written the way Babel writes
-        a compact amount of the language and currency.
-        """
-        present = [abs(float(v)) for v in values if not _missing(v)]
-        largest = max(present, default=0.0)
-        unit = 1e6 if largest >= 1e6 else 1e3 if largest >= 1e3 else 1.0
+        if unit is None:
+            digits = 1 if abs(value) >= 1e6 else 0
+            unit = 1e6 if abs(value) >= 1e6 else 1e3 if abs(value) >= 1e3 else 1.0
+            shown = excel_round(value / unit, digits) * unit  # Excel's rounding, not Babel's
+            return format_compact_currency(
+                shown, self.currency, locale=self.language, fraction_digits=digits
+            )
         digits = 1 if unit == 1e6 else 0
         # Babel's own writing of a whole number of that unit, e.g. "€7M", "7 k €"
         shape = format_compact_currency(
             7 * unit, self.currency, locale=self.language, fraction_digits=0
         )
+        shown = excel_round(value / unit, digits)
         pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
-        column = []
-        for value in values:
-            if _missing(value):
-                column.append(DASH)
-                continue
-            shown = excel_round(float(value) / unit, digits)
-            number = format_decimal(abs(shown), pattern, locale=self.language)
-            sign = "-" if shown < 0 else ""
-            column.append(sign + shape.replace("7", number, 1))
-        return column
+        number = format_decimal(abs(shown), pattern, locale=self.language)
+        return ("-" if shown < 0 else "") + shape.replace("7", number, 1)
 
     def effective(self, value: Any) -> str:
         """An effective number of accounts (1 / HHI): whole from 10 up ("373"), one decimal
@@ -169,6 +153,13 @@ class Formats:
             "day": self.day,
             "period": self.period,
         }
+
+
+def money_unit(values: Any) -> float:
+    """The one unit a table column shows its amounts in: the unit of its largest amount
+    (millions from a million, thousands from a thousand, else units)."""
+    largest = max((abs(float(v)) for v in values if not _missing(v)), default=0.0)
+    return 1e6 if largest >= 1e6 else 1e3 if largest >= 1e3 else 1.0
 
 
 @cache

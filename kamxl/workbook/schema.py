@@ -27,6 +27,7 @@ __all__ = [
     "CONTRACT_VERSION",
     "DEFAULT_CRITERIA",
     "LISTS",
+    "OPPORTUNITY_STAGES",
     "REQUIRED_SHEETS",
     "SETTINGS",
     "SHEETS",
@@ -39,6 +40,7 @@ __all__ = [
     "header_aliases",
     "header_key",
     "sheet_def",
+    "stage_code",
 ]
 
 CONTRACT_VERSION = 1
@@ -158,6 +160,35 @@ LISTS: dict[str, ListDef] = {
         _list("language", [("en", "en"), ("fr", "fr")], "Language of the decks."),
     )
 }
+
+
+#: The usual stages of an open opportunity (``Opportunities.stage`` is free text, so this is
+#: not a list the check enforces): what the decks read a stage as, in English or French.
+#: ``proposal`` and ``negotiation`` are the late stages where the client has a decision to
+#: take.
+OPPORTUNITY_STAGES = _list(
+    "opportunity_stage",
+    [
+        ("qualification", "qualification"),
+        ("proposal", "proposition"),
+        ("negotiation", "négociation"),
+        ("closed", "clôturée"),
+    ],
+    "Stage of an open opportunity (free text; these words are understood in both languages).",
+)
+
+
+def stage_code(text: object) -> str | None:
+    """The stage code (:data:`OPPORTUNITY_STAGES`) a stage cell reads as, in English or
+    French, whatever its case and accents ("Négociation" -> "negotiation"); None when it
+    is none of them."""
+    if not isinstance(text, str):
+        return None
+    word = normalise_word(text)
+    for code, french in zip(OPPORTUNITY_STAGES.values, OPPORTUNITY_STAGES.french, strict=True):
+        if word in (normalise_word(code), normalise_word(french)):
+            return code
+    return None
 
 
 @dataclass(frozen=True, slots=True)

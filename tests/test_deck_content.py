@@ -1,0 +1,473 @@
+"""What the QBR says, as a KAM would write it: built from small workbooks made in each test,
+the real text asserted.
+
+Lost deals and overdue actions are watch points (an overdue action is no next step); stages
+are read in both languages; a title joining two facts is true of the data; a trend's symbol
+follows the trend; health is rounded once; a money column has one unit; our company is on
+every cover and footer; the deck fits its data (a section with nothing to show is left out
+and named; a QBR or a handshake without its core is not built); long lists are summarised,
+only the joint action plan continues on further slides.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pptx import Presentation
+
+from kamxl.cli import main
+from kamxl.core.rounding import excel_round
+from kamxl.deck.build import build_portfolio, build_qbr
+from kamxl.deck.context import Audience, portfolio_context, qbr_context
+from kamxl.deck.make import DeckKind, NotBuilt, make_decks
+from kamxl.deck.text import DeckText
+from kamxl.workbook.reader import read_workbook
+from tests.conftest import mini_rows
+from tests.deckcheck import check_deck, everything, kickers_and_titles, plain, shapes
+
+AS_OF = date(2026, 10, 15)  # mini_rows' as-of date
+
+
+def _rows(**sheets: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """mini_rows with our company set and the given sheets added to."""
+    rows = mini_rows()
+    rows["Settings"].append({"key": "company", "value": "Northwind Partners"})
+    for sheet, extra in sheets.items():
+        rows.setdefault(sheet, []).extend(extra)
+    return rows
+
+
+def _deck_text(deck: Any) -> str:
+    """Every text of the deck's slides, a line broken by the fitting joined again."""
+    buffer = io.BytesIO(deck.to_bytes())
+    texts = [
+        shape.text_frame.text
+        for slide in Presentation(buffer).slides
+        for shape in shapes(slide)
+        if shape.has_text_frame
+    ]
+    tables = [
+        cell.text
+        for slide in Presentation(io.BytesIO(deck.to_bytes())).slides
+        for shape in slide.shapes
+        if getattr(shape, "has_table", False) and shape.has_table
+        for row in shape.table.rows
+        for cell in row.cells
+    ]
+    return " ".join(" ".join([*texts, *tables]).replace("\v", " ").split(" "))
+
+
+def _summary(deck: Any) -> list[str]:
+    """The texts of the executive summary slide (the third)."""
+    slide = Presentation(io.BytesIO(deck.to_bytes())).slides[2]
+    return [s.text_frame.text.replace("\v", " ") for s in shapes(slide) if s.has_text_frame]
+
+
+# --- Watch points ---------------------------------------------------------------------------
+
+LOST = {
+    "account_id": "A1",
+    "opportunity": "Fleet renewal north",
+    "type": "renewal",
+    "stage": "closed",
+    "amount": 710_000,
+    "created": date(2026, 3, 1),
+    "closed": date(2026, 10, 10),  # five days before the as-of date
+    "outcome": "lost",
+}
+OVERDUE = {
+    "account_id": "A1",
+    "action": "Send the rollout plan",
+    "responsible": "Ana",
+    "due": date(2026, 9, 30),
+    "status": "open",
+}
+UPCOMING = {
+    "account_id": "A1",
+    "action": "Book the steering committee",
+    "responsible": "Ana",
+    "due": date(2026, 11, 5),
+    "status": "open",
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "lost", "overdue"),
+    [
+        (
+            "en",
+            "Lost Fleet renewal north (€710K) on 10 Oct 2026, 5 days ago",
+            "Overdue since 30 Sep 2026: Send the rollout plan — Ana",
+        ),
+        (
+            "fr",
+            "Affaire perdue\u202f: Fleet renewal north (710\xa0k\xa0€), le 10 oct. 2026, "
+            "il y a 5 jours",
+            "En retard depuis le 30 sept. 2026\u202f: Send the rollout plan — Ana",
+        ),
+    ],
+)
+def test_a_lost_deal_and_an_overdue_action_are_watch_points(
+    make_book: Callable[..., Path], language: str, lost: str, overdue: str
+) -> None:
+    rows = _rows(Opportunities=[LOST], Actions=[OVERDUE, UPCOMING])
+    book = read_workbook(make_book(rows, language=language))
+    ctx = qbr_context(book, "A1")
+    assert [i.kind for i in ctx.watch][:2] == ["lost", "overdue"]
+    text = DeckText(language, "EUR")
+    watch = [text("item", kind=i.kind, facts=i.facts) for i in ctx.watch]
+    assert watch[:2] == [lost, overdue]
+    summary = plain("\n".join(_summary(build_qbr(ctx))))  # a number and its unit are tied
+    assert plain(lost) in summary and plain(overdue) in summary
+    # The overdue action is no next step; the upcoming one is.
+    steps = [i.facts.get("name") for i in ctx.next_steps]
+    assert "Send the rollout plan" not in steps and "Book the steering committee" in steps
+    # The client deck knows nothing of our lost deals; the overdue joint action stays.
+    client = qbr_context(book, "A1", audience=Audience.CLIENT)
+    assert [i.kind for i in client.watch] == ["overdue"]
+    assert "Fleet renewal north" not in _deck_text(build_qbr(client))
+
+
+# --- Stages in both languages ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", ["proposal", "Proposition", "négociation", "NEGOCIATION"])
+def test_a_deal_at_a_decision_stage_is_an_ask_in_either_language(
+    make_book: Callable[..., Path], stage: str
+) -> None:
+    open_deal = {
+        "account_id": "A1",
+        "opportunity": "Data platform",
+        "type": "upsell",
+        "stage": stage,
+        "amount": 850_000,
+        "probability": 0.6,
+        "created": date(2026, 6, 1),
+        "outcome": "en cours",  # the French list value reads as "open"
+    }
+    early = {**open_deal, "opportunity": "Field service", "stage": "qualification"}
+    book = read_workbook(make_book(_rows(Opportunities=[open_deal, early]), language="fr"))
+    ctx = qbr_context(book, "A1")
+    assert [(i.kind, i.facts["name"]) for i in ctx.asks] == [("decision", "Data platform")]
+    text = DeckText("fr", "EUR")
+    assert text("item", kind="decision", facts=ctx.asks[0].facts) == (
+        "Décision attendue\u202f: Data platform (850\xa0k\xa0€)"
+    )
+    # The client is asked nothing about our stages: the deal is a proposal to them.
+    client = qbr_context(book, "A1", audience=Audience.CLIENT)
+    assert client.asks == []
+    assert {"stage", "probability"}.isdisjoint(client.opportunities[0])
+
+
+# --- Titles that never misstate -------------------------------------------------------------
+
+_ALL_ONES = dict.fromkeys(
+    (
+        "rev_potential",
+        "strategic_fit",
+        "margin_potential",
+        "complexity",
+        "serve_cost",
+        "relationship",
+        "wallet_share",
+        "competitive_pos",
+        "exec_access",
+    ),
+    1,
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [
+        ("fr", "1 compte de niveau A\u202f; 2 comptes au rouge sur la santé au total"),
+        ("en", "1 A-tier account; 2 accounts Red on health in all"),
+    ],
+)
+def test_the_tiering_title_says_which_tier_the_red_accounts_are_in(
+    make_book: Callable[..., Path], language: str, title: str
+) -> None:
+    """The Red accounts are tier C, the top tier is Green: the title must not join them
+    ("1 compte de niveau A, dont 2 au rouge" would say the A account is Red)."""
+    rows = _rows(
+        Health=[
+            {
+                "account_id": "A3",
+                "period": "2026-Q3",
+                "adoption": 10,
+                "engagement": 10,
+                "satisfaction": 10,
+                "risk": 90,
+            }
+        ],
+        Ratings=[{"account_id": "A3", **_ALL_ONES}],
+    )
+    book = read_workbook(make_book(rows, language=language))
+    accounts = book.accounts.set_index("account_id")
+    assert accounts.loc["A1", ["tier", "rag"]].tolist() == ["A", "Green"]
+    assert set(accounts.loc[["A2", "A3"], "tier"]) == {"C"}
+    assert set(accounts.loc[["A2", "A3"], "rag"]) == {"Red"}
+    deck = build_portfolio(portfolio_context(book))
+    kicker = DeckText(language, "EUR").label("tiering").upper()
+    titles = [t for k, t in kickers_and_titles_of(deck) if k == kicker]
+    assert titles and titles[0] == title
+    # When the top tier holds a Red account, the title says so, and only then.
+    text = DeckText(language, "EUR")
+    joined = text("tiering_title", top_tier="A", count=3, red=1, red_in_tier=1)
+    assert joined == (
+        "3 A-tier accounts, 1 of them Red on health"
+        if language == "en"
+        else "3 comptes de niveau A, dont 1 au rouge sur la santé"
+    )
+
+
+def kickers_and_titles_of(deck: Any) -> list[tuple[str, str]]:
+    path = Path("/tmp") / f"kamxl-content-{id(deck)}.pptx"
+    deck.save(path)
+    try:
+        return kickers_and_titles(path)
+    finally:
+        path.unlink()
+
+
+# --- Trend symbol, one rounding, one unit ---------------------------------------------------
+
+
+def test_health_is_rounded_once_and_its_symbol_follows_the_trend(
+    make_book: Callable[..., Path],
+) -> None:
+    rows = _rows(
+        Health=[
+            {
+                "account_id": "A1",
+                "period": "2026-Q2",
+                "adoption": 95,
+                "engagement": 95,
+                "satisfaction": 95,
+                "risk": 5,
+            }
+        ]
+    )
+    # 75, 62, 90, 33 with the default weights: 72.5, which Excel shows as 73 (Python's round
+    # and Babel would say 72)
+    rows["Health"][0].update(adoption=75, engagement=62, satisfaction=90, risk=33)
+    book = read_workbook(make_book(rows))
+    raw = float(book.accounts.set_index("account_id").loc["A1", "health"])
+    assert raw == pytest.approx(72.5) and round(raw) == 72
+    ctx = qbr_context(book, "A1")
+    assert ctx.health is not None and ctx.health.value == excel_round(raw) == 73
+    assert ctx.health_series[0][1][-1] == 73  # the chart's point is the same number
+    assert ctx.health_trend == "Down"
+    prs = Presentation(io.BytesIO(build_qbr(ctx).to_bytes()))
+    kickers = [k for k, _ in kickers_and_titles_of(build_qbr(ctx))]
+    scorecard = prs.slides[kickers.index("KPI SCORECARD")]
+    texts = [s.text_frame.text for s in shapes(scorecard) if s.has_text_frame]
+    assert "73" in texts
+    assert "Green · ▼ Down" in texts or "Amber · ▼ Down" in texts
+    assert not any("▲" in t and "Down" in t for t in texts)
+    health = prs.slides[kickers.index("HEALTH TREND")]
+    chart = next(s.chart for s in shapes(health) if getattr(s, "has_chart", False) and s.has_chart)
+    assert list(chart.plots[1].series[0].values)[-1] == 73  # plots[0]: the RAG bands
+    title = dict(kickers_and_titles_of(build_qbr(ctx)))["HEALTH TREND"]
+    assert title.endswith("to 73 (Green)") or title.endswith("to 73 (Amber)")
+
+
+def test_a_money_column_shows_one_unit(make_book: Callable[..., Path]) -> None:
+    deal = {
+        "account_id": "A1",
+        "type": "upsell",
+        "stage": "qualification",
+        "probability": 0.3,
+        "created": date(2026, 6, 1),
+        "outcome": "open",
+    }
+    rows = _rows(
+        Opportunities=[
+            {**deal, "opportunity": "Big one", "amount": 2_400_000},
+            {**deal, "opportunity": "Smaller one", "amount": 994_000},
+        ]
+    )
+    book = read_workbook(make_book(rows))
+    for audience in Audience:
+        deck = build_qbr(qbr_context(book, "A1", audience=audience))
+        prs = Presentation(io.BytesIO(deck.to_bytes()))
+        cells = [
+            cell.text
+            for slide in prs.slides
+            for shape in slide.shapes
+            if getattr(shape, "has_table", False) and shape.has_table
+            for row in shape.table.rows
+            for cell in row.cells
+        ]
+        assert "€2.4M" in cells and "€1.0M" in cells, audience
+        assert "€994K" not in cells
+
+
+# --- Our company, both teams ----------------------------------------------------------------
+
+
+def test_covers_and_footers_name_our_company_and_both_teams(
+    make_book: Callable[..., Path],
+) -> None:
+    people = [
+        {"account_id": "A1", "name": "Lea Roux", "title": "CIO", "role": "decision maker"},
+        {"account_id": "A1", "name": "Max Weber", "title": "CFO", "role": "economic buyer"},
+    ]
+    book = read_workbook(make_book(_rows(Stakeholders=people)))
+    client = build_qbr(qbr_context(book, "A1", audience=Audience.CLIENT))
+    prs = Presentation(io.BytesIO(client.to_bytes()))
+    cover = " ".join(s.text_frame.text for s in shapes(prs.slides[0]) if s.has_text_frame)
+    assert "Prepared for Alpha Works by Northwind Partners" in cover
+    # No attendees in Meetings: the client's side is its stakeholders.
+    assert "Our team: Ana · Your team: Lea Roux, Max Weber" in cover
+    for slide in list(prs.slides)[1:]:
+        texts = [s.text_frame.text for s in shapes(slide) if s.has_text_frame]
+        assert "Alpha Works · Q3 2026 · Prepared for Alpha Works by Northwind Partners" in texts
+    internal = build_qbr(qbr_context(book, "A1"))
+    prs = Presentation(io.BytesIO(internal.to_bytes()))
+    cover = " ".join(s.text_frame.text for s in shapes(prs.slides[0]) if s.has_text_frame)
+    assert "Northwind Partners · Confidential — internal" in cover
+    assert "Client team: Lea Roux, Max Weber" in cover
+    texts = [s.text_frame.text for s in shapes(prs.slides[1]) if s.has_text_frame]
+    assert "Alpha Works · Q3 2026 · Northwind Partners · Confidential — internal" in texts
+
+
+# --- Decks that fit their data --------------------------------------------------------------
+
+
+def test_a_section_with_nothing_to_show_is_left_out_and_named(
+    make_book: Callable[..., Path], tmp_path: Path
+) -> None:
+    book = read_workbook(make_book(_rows()))  # A1: revenue and health, no plan, no deals
+    warnings: list[str] = []
+    (built,) = make_decks(book, tmp_path, [DeckKind.QBR], accounts=["A1"], warn=warnings.append)
+    check_deck(built.path)
+    kickers = [k for k, _ in kickers_and_titles(built.path)]
+    assert kickers[2:] == [
+        "EXECUTIVE SUMMARY",
+        "KPI SCORECARD",
+        "REVENUE TRAJECTORY",
+        "HEALTH TREND",
+    ]
+    omitted = dict(built.omitted)
+    assert omitted["Pipeline"] == "no open opportunity in Opportunities"
+    assert omitted["Joint action plan"] == "no open action in Actions"
+    assert omitted["Objectives and initiatives"] == "no row in Plan"
+    prs = Presentation(str(built.path))
+    agenda = "\n".join(s.text_frame.text for s in prs.slides[1].shapes if s.has_text_frame)
+    assert "Pipeline" not in agenda
+    assert agenda.split("\n")[-1].split("\v") == [
+        "1. Executive summary",
+        "2. KPI scorecard",
+        "3. Revenue trajectory",
+        "4. Health trend",
+    ]
+    assert "fill" not in "\n".join(everything(built.path)).lower()
+    # The command says it, naming the section and why.
+    result = CliRunner().invoke(
+        main, ["deck", str(book.path), "--account", "A1", "-o", str(tmp_path / "cli")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "left out the section 'Pipeline': no open opportunity in Opportunities" in result.output
+
+
+def test_a_qbr_or_handshake_without_its_core_is_not_built(
+    make_book: Callable[..., Path], tmp_path: Path
+) -> None:
+    book = read_workbook(make_book(_rows()))
+    warnings: list[str] = []
+    built = make_decks(
+        book,
+        tmp_path,
+        [DeckKind.QBR, DeckKind.HANDSHAKE],
+        accounts=["A1", "A3"],
+        warn=warnings.append,
+    )
+    assert [(b.kind, b.account_id) for b in built] == [(DeckKind.QBR, "A1")]
+    assert warnings == [
+        "no QBR for A3: the account has nothing but its Accounts row; fill in its Revenue, "
+        "Opportunities, Plan, Stakeholders, Actions or Meetings rows",
+        "no handshake slide for A1: no agreement is recorded; fill in its Handshake row "
+        "(client_priorities, shared_ambition, our_commitments, client_commitments, agreed_by, "
+        "agreed_on)",
+        "no handshake slide for A3: no agreement is recorded; fill in its Handshake row "
+        "(client_priorities, shared_ambition, our_commitments, client_commitments, agreed_by, "
+        "agreed_on)",
+    ]
+    with pytest.raises(NotBuilt, match="no QBR for A3"):
+        make_decks(book, tmp_path / "..", [DeckKind.QBR], accounts=["A3"], overwrite=True)
+
+
+def test_kind_all_for_the_client_skips_the_portfolio_and_says_so(
+    make_book: Callable[..., Path], tmp_path: Path
+) -> None:
+    rows = _rows(
+        Handshake=[
+            {
+                "account_id": "A1",
+                "client_priorities": "Faster delivery",
+                "agreed_by": "Lea Roux, CIO",
+                "agreed_on": date(2026, 9, 1),
+            }
+        ]
+    )
+    path = make_book(rows)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["deck", str(path), "--kind", "all", "--audience", "client", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "skipped the portfolio review: it is internal, it has no client version" in result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "A1 Alpha Works - Handshake 2026-Q3.pptx",
+        "A1 Alpha Works - QBR 2026-Q3 (client).pptx",
+    ]
+    alone = CliRunner().invoke(
+        main, ["deck", str(path), "--kind", "portfolio", "--audience", "client", "-o", str(out)]
+    )
+    assert alone.exit_code != 0 and "the portfolio review is internal" in alone.output
+
+
+def test_thirty_open_deals_make_one_pipeline_slide_the_largest_first(
+    make_book: Callable[..., Path], tmp_path: Path
+) -> None:
+    deals = [
+        {
+            "account_id": "A1",
+            "opportunity": f"Deal {i:02d}",
+            "type": "upsell",
+            "stage": "qualification",
+            "amount": 100_000 + 10_000 * i,
+            "probability": 0.2,
+            "created": date(2026, 6, 1),
+            "outcome": "open",
+        }
+        for i in range(30)
+    ]
+    actions = [{**UPCOMING, "action": f"Action {i:02d} with a longer text"} for i in range(40)]
+    book = read_workbook(make_book(_rows(Opportunities=deals, Actions=actions)))
+    for audience in Audience:
+        (built,) = make_decks(
+            book, tmp_path, [DeckKind.QBR], accounts=["A1"], audience=audience, overwrite=True
+        )
+        check_deck(built.path)
+        kickers = [k for k, _ in kickers_and_titles(built.path)]
+        pipeline = "WHAT WE PROPOSE NEXT" if audience is Audience.CLIENT else "PIPELINE"
+        assert kickers.count(pipeline) == 1
+        assert kickers.count("JOINT ACTION PLAN") >= 2  # every action matters: it continues
+        prs = Presentation(str(built.path))
+        table = next(
+            s.table
+            for s in prs.slides[kickers.index(pipeline)].shapes
+            if getattr(s, "has_table", False) and s.has_table
+        )
+        first = [table.cell(i, 0).text for i in range(1, len(table.rows))]
+        assert first[:7] == [f"Deal {i:02d}" for i in range(29, 22, -1)]  # largest first
+        rest = sum(100_000 + 10_000 * i for i in range(23))
+        assert first[7:] == [f"and 23 more (€{rest / 1e6:.1f}M)"]
