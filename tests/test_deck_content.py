@@ -471,3 +471,21 @@ def test_thirty_open_deals_make_one_pipeline_slide_the_largest_first(
         assert first[:7] == [f"Deal {i:02d}" for i in range(29, 22, -1)]  # largest first
         rest = sum(100_000 + 10_000 * i for i in range(23))
         assert first[7:] == [f"and 23 more (€{rest / 1e6:.1f}M)"]
+
+
+def test_a_small_portfolio_says_which_top_accounts_its_share_counts() -> None:
+    """With 3 accounts the "top 20 %" is the top account, a third of them: the title, the
+    tile and the notes say so, and the chart's marker sits on the curve at 1/3, at the share
+    the tile shows."""
+    for language, title in (
+        ("en", "Top 1 of 3 accounts makes 80% of revenue"),
+        ("fr", "Le premier des 3 comptes représente 80 % du chiffre d’affaires"),
+    ):
+        text = DeckText(language, "EUR")
+        shown = plain(text("concentration_title", top_share=0.8, hhi=None, top=1, of=3))
+        assert shown == title
+        assert "20" not in text("top_share_label", top=1, of=3)
+        assert plain(text("top_accounts", top=6, of=30)) in (
+            "Top 20% of accounts",
+            "Les 20 % premiers comptes",  # a plain space: plain() above
+        )

@@ -381,7 +381,14 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"labelled": 20, "shown": 40, "stale": False},
         {"labelled": 20, "shown": 40, "stale": True},
     ],
-    "concentration_title": [{"top_share": 0.61, "hhi": 1250.3}, {"top_share": None, "hhi": None}],
+    "concentration_title": [
+        {"top_share": 0.61, "hhi": 1250.3, "top": 6, "of": 30},
+        {"top_share": 0.8, "hhi": 6725.0, "top": 1, "of": 3},
+        {"top_share": 0.7, "hhi": 3000.0, "top": 2, "of": 7},
+        {"top_share": None, "hhi": None, "top": None, "of": None},
+    ],
+    "top_accounts": [{"top": 6, "of": 30}, {"top": 1, "of": 3}, {"top": None, "of": None}],
+    "top_share_label": [{"top": 6, "of": 30}, {"top": 1, "of": 3}, {"top": 2, "of": 7}],
     "tiering_title": [
         {"top_tier": "A", "count": None, "red": None, "red_in_tier": 0},
         {"top_tier": "A", "count": 1, "red": 0, "red_in_tier": 0},
@@ -408,8 +415,9 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"strategic": 9, "share": 0.64},
     ],
     "notes_concentration": [
-        {"pareto": 0.23, "top_share": 0.61, "effective": 5.4},
-        {"pareto": None, "top_share": None, "effective": None},
+        {"pareto": 0.23, "top_share": 0.61, "effective": 5.4, "top": 6, "of": 30},
+        {"pareto": 0.34, "top_share": 0.8, "effective": 1.5, "top": 1, "of": 3},
+        {"pareto": None, "top_share": None, "effective": None, "top": None, "of": None},
     ],
     "notes_tiering": [{"count": 1}, {"count": 24}, {"count": None}],
     "left_out_note": [{"count": 1}, {"count": 3}],

@@ -1718,14 +1718,17 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         left_out="matrix" in ctx.left_out,
     )
 
+    top, of = ctx.top_accounts or (None, None)  # the top k of N accounts (1 of 3: not 20 %)
     slide = deck.slide(
         t.label("concentration"),
-        t("concentration_title", top_share=k.top20_share.value, hhi=k.hhi.value),
+        t("concentration_title", top_share=k.top20_share.value, hhi=k.hhi.value, top=top, of=of),
         t(
             "notes_concentration",
             pareto=k.pareto_80.value,
             top_share=k.top20_share.value,
             effective=k.effective_n.value,
+            top=top,
+            of=of,
         ),
     )
     chart_box, tiles_box = CONTENT.split((0.64, 0.36), gap=Inches(0.4))
@@ -1740,7 +1743,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             ctx.pareto[1],
             x_title=t.label("accounts_share"),
             y_title=t.label("revenue_share"),
-            marker_x=0.2 if k.top20_share.ok else None,
+            marker_x=k.top20_fraction.value,  # the corner of the top k accounts, on the curve
             language=f.language,
         ),
         left_out=k.top20_share.from_bad_input,
@@ -1749,7 +1752,7 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         slide,
         tiles_box,
         [
-            Tile(t.label("top_share"), f.pct(k.top20_share.value)),
+            Tile(t("top_share_label", top=top, of=of), f.pct(k.top20_share.value)),
             Tile(t.label("hhi"), f.num(k.hhi.value)),
             Tile(t.label("effective_n"), f.effective(k.effective_n.value)),
         ],

@@ -267,6 +267,9 @@ class PortfolioContext:
     cut_attractiveness: float
     strategic_share: float | None  # revenue share of the Strategic accounts
     pareto: tuple[list[float], list[float]]  # share of accounts, cumulative share of revenue
+    #: (k, N): the top-20 % share counts the top k of the N accounts with a revenue; k / N
+    #: is 20 % only when N is a multiple of 5 (1 of 3 accounts is 33 %); None when missing
+    top_accounts: tuple[int, int] | None
     accounts: list[dict[str, Any]]  # tiering table, best score first
     kam_load: list[tuple[str, int]]
     load_norm: tuple[int, int]
@@ -1527,6 +1530,7 @@ def portfolio_context(
             "strategic_share", float(strategic / total) if total > 0 else None, strategic_cells
         ),
         pareto=pareto,
+        top_accounts=_top_accounts(kpis.top20_fraction, len(shares)),
         accounts=rows,
         kam_load=kam_load,
         load_norm=KAM_LOAD_NORM,
@@ -1561,6 +1565,13 @@ _TIERING = (
     ("health", "health"),
     ("rag", "rag"),
 )
+
+
+def _top_accounts(fraction: Figure, accounts: int) -> tuple[int, int] | None:
+    """(k, N) of the top-20 % share: how many accounts it counts, out of how many."""
+    if fraction.value is None or accounts == 0:
+        return None
+    return round(fraction.value * accounts), accounts
 
 
 def _tiering_rows(book: KamWorkbook, table: pd.DataFrame) -> list[dict[str, Any]]:
