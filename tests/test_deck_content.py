@@ -489,3 +489,40 @@ def test_a_small_portfolio_says_which_top_accounts_its_share_counts() -> None:
             "Top 20% of accounts",
             "Les 20 % premiers comptes",  # a plain space: plain() above
         )
+
+
+@pytest.fixture(scope="module")
+def stress_book(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from tests.stress import build_stress_workbook
+
+    return read_workbook(build_stress_workbook(tmp_path_factory.mktemp("s") / "s.xlsx", "en"))
+
+
+def _tables(deck: Any, kicker: str) -> list[list[list[str]]]:
+    """The tables (rows of cell texts) of the slides under ``kicker``."""
+    prs = Presentation(io.BytesIO(deck.to_bytes()))
+    found = []
+    for slide, (kick, _) in zip(prs.slides, kickers_and_titles_of(deck), strict=True):
+        if kick == kicker:
+            for shape in slide.shapes:
+                if getattr(shape, "has_table", False) and shape.has_table:
+                    found.append([[c.text for c in row.cells] for row in shape.table.rows])
+    return found
+
+
+def test_a_large_joint_team_is_one_slide_key_roles_first(stress_book: Any) -> None:
+    ctx = qbr_context(stress_book, "STR-001", audience=Audience.CLIENT)
+    assert len(ctx.people) > 20
+    (table,) = _tables(build_qbr(ctx), "OUR JOINT TEAM")  # one slide, not two
+    *people, closing = table[1:]
+    assert plain(closing[0]) == f"and {len(ctx.people) - len(people)} more"
+    roles = [row[2] for row in people]
+    assert roles[0] == "Decision maker" and "User" not in roles[: len(set(roles)) - 1]
+
+
+def test_an_overdue_action_shows_its_due_date_in_red(stress_book: Any) -> None:
+    ctx = qbr_context(stress_book, "STR-001")
+    overdue = [a for a in ctx.actions if a["due"] is not None and a["due"] < ctx.meta.as_of]
+    (table, *_) = _tables(build_qbr(ctx), "JOINT ACTION PLAN")
+    flagged = [row for row in table[1:] if row[-1].startswith("▼ ")]
+    assert len(overdue) == 4 and len(flagged) == len(overdue)

@@ -19,7 +19,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ from kamxl.deck.context import (
     PLAN_RAG,
     Audience,
     HandshakeContext,
+    Meta,
+    Person,
     PortfolioContext,
     QbrContext,
     client_visible,
@@ -1195,8 +1197,9 @@ def _relationship_slide(q: _Qbr) -> None:
                 Column(t.label("col_title"), 2.5, show["text"]),
                 Column(t.label("col_role"), 2, show["status"]),
             ],
-            [[p.name, p.title, p.role] for p in ctx.people],
+            [[p.name, p.title, p.role] for p in _by_role(ctx.people)],
             empty=t.label("none"),
+            paginate=False,  # the key roles first; the rest counted in "and N more"
         )
         return
     required = len(_required_roles())
@@ -1397,6 +1400,17 @@ def _risks_slide(q: _Qbr) -> None:
     )
 
 
+def _by_role(people: Sequence[Person]) -> list[Person]:
+    """The joint team, the people in the key roles first (in the order of those roles)."""
+    order = {role: i for i, role in enumerate(_required_roles())}
+    return sorted(people, key=lambda p: order.get(p.role, len(order)))
+
+
+def _overdue(due: Any, meta: Meta) -> str | None:
+    """A due date before the as-of date shows as Red (its symbol and colour): overdue."""
+    return "Red" if isinstance(due, date) and due < meta.as_of else None
+
+
 def _actions_slide(q: _Qbr) -> None:
     """The joint action plan with its RACI: every open action (it continues on further
     slides: every row matters)."""
@@ -1417,7 +1431,7 @@ def _actions_slide(q: _Qbr) -> None:
             Column(t.label("col_accountable"), 1.6, show["text"]),
             Column(t.label("col_consulted"), 1.6, show["text"]),
             Column(t.label("col_informed"), 1.6, show["text"]),
-            Column(t.label("col_due"), 1.3, show["day"]),
+            Column(t.label("col_due"), 1.3, show["day"], tone=lambda due: _overdue(due, meta)),
         ],
         _table_rows(
             ctx.actions, ("action", "responsible", "accountable", "consulted", "informed", "due")
