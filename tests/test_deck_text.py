@@ -104,7 +104,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "next_qbr": None,
             "client": False,
         },
-        {"our_team": [], "client_team": [], "next_qbr": None, "client": True},
+        {"our_team": [], "client_team": ["Léa Roux"], "next_qbr": None, "client": True},
     ],
     "agenda_title": [{}],
     "revenue_phrase": [

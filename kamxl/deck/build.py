@@ -146,6 +146,7 @@ class Deck:
                 _fit_placeholder(placeholder, title, TypeSize(Pt(36), Pt(24)), bold=True)
             elif kind is not None and "SUBTITLE" in str(kind):
                 _fit_placeholder(placeholder, subtitle, TypeSize(Pt(18), Pt(12)))
+        lines = [line for line in lines if line]  # a cover line with nothing to say: none
         if lines:
             box = Box.inches(0.9, 5.6, 11.5, 1.0)
             self._text(slide, box, _lines(lines), BODY, color=GREY)
