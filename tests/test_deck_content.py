@@ -526,3 +526,9 @@ def test_an_overdue_action_shows_its_due_date_in_red(stress_book: Any) -> None:
     (table, *_) = _tables(build_qbr(ctx), "JOINT ACTION PLAN")
     flagged = [row for row in table[1:] if row[-1].startswith("▼ ")]
     assert len(overdue) == 4 and len(flagged) == len(overdue)
+
+
+def test_pipeline_stages_show_in_the_deck_language(stress_book: Any) -> None:
+    (table,) = _tables(build_qbr(qbr_context(stress_book, "STR-001")), "PIPELINE")
+    stages = {row[2] for row in table[1:-1]}  # the closing row "and N more" aside
+    assert stages and stages <= {"Qualification", "Proposal", "Negotiation"}

@@ -75,6 +75,7 @@ from kamxl.deck.style import (
 )
 from kamxl.deck.template import TITLE_ONLY, TITLE_SLIDE, layout, load_template
 from kamxl.deck.text import DASH, DeckText, money_unit
+from kamxl.workbook import schema
 from kamxl.workbook.kpis import Figure
 from kamxl.workbook.validity import describe
 from kamxl.workbook.zipcopy import copy_package
@@ -1361,7 +1362,7 @@ def _pipeline_slide(q: _Qbr) -> None:
         [
             Column(t.label("col_opportunity"), 4, show["text"]),
             Column(t.label("col_type"), 1.4, show["status"]),
-            Column(t.label("col_stage"), 1.6, show["text"]),
+            Column(t.label("col_stage"), 1.6, lambda v: _stage(t, v, show["text"])),
             Column(t.label("col_amount"), 1.4, show["money"], PP_ALIGN.RIGHT),
             Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
             Column(t.label("col_created"), 1.4, show["day"]),
@@ -1399,6 +1400,13 @@ def _risks_slide(q: _Qbr) -> None:
         empty=t.label("none"),
         paginate=False,
     )
+
+
+def _stage(t: DeckText, value: Any, as_text: Callable[[Any], str]) -> str:
+    """A stage cell in the deck's language when it is one of the stages kamxl knows
+    ("négociation" -> "Negotiation"), else as the KAM wrote it."""
+    code = schema.stage_code(value)
+    return t.status(f"stage:{code}") if code else as_text(value)
 
 
 def _by_role(people: Sequence[Person]) -> list[Person]:
