@@ -532,3 +532,16 @@ def test_pipeline_stages_show_in_the_deck_language(stress_book: Any) -> None:
     (table,) = _tables(build_qbr(qbr_context(stress_book, "STR-001")), "PIPELINE")
     stages = {row[2] for row in table[1:-1]}  # the closing row "and N more" aside
     assert stages and stages <= {"Qualification", "Proposal", "Negotiation"}
+
+
+def test_a_table_leaves_out_a_column_with_no_value_and_says_so_in_the_notes() -> None:
+    from kamxl.deck.build import Column, Deck
+
+    deck = Deck(None, DeckText("en", "EUR"), "footer")
+    rows = [["Alpha", None, 3.0], ["Beta", None, float("nan")]]
+    columns = [Column("Account", 2, str), Column("Health", 1, str), Column("Score", 1, str)]
+    (slide,) = deck.table("TIERING", "Two accounts", "Notes.", columns, rows, empty="")
+    (table,) = [s.table for s in slide.shapes if getattr(s, "has_table", False) and s.has_table]
+    assert [c.text for c in table.rows[0].cells] == ["Account", "Score"]
+    notes = slide.notes_slide.notes_text_frame.text
+    assert plain(notes) == "Notes. Not shown, no value recorded: Health."

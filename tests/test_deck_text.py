@@ -421,6 +421,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "notes_tiering": [{"count": 1}, {"count": 24}, {"count": None}],
     "left_out_note": [{"count": 1}, {"count": 3}],
+    "columns_left_out": [{"names": ["Santé"]}, {"names": ["Plan à jour", "Jours"]}],
     "left_out_item": [{"what": "revenue", "cells": "Accounts!I4"}],
     "notes_retention": [
         {"nrr": 1.04, "grr": 0.92, "logo": 0.95, "expansion": 0.12},

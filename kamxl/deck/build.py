@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -347,6 +348,9 @@ class Deck:
         matter) the table stays on one slide: the rows that do not fit are counted in a
         closing row "and N more".
         """
+        columns, rows, dropped = _without_empty_columns(columns, rows)
+        if dropped:  # "—" stands for one missing value among present ones, not a column
+            notes = _sentences(notes, self.text("columns_left_out", names=dropped))
         columns = [
             _one_unit(self.text, c, [r[j] for r in rows if not isinstance(r, _Closing)])
             for j, c in enumerate(columns)
@@ -703,6 +707,12 @@ def _shows(text: DeckText) -> dict[str, Callable[[Any], str]]:
     }
 
 
+def _sentences(*parts: str) -> str:
+    """Speaker-note sentences written one after the other (those with nothing to say left
+    out): each text template's output is trimmed, so the space between them is put here."""
+    return " ".join(part for part in parts if part)
+
+
 def _left_out_note(text: DeckText, left_out: dict[str, tuple[str, ...]]) -> str:
     """The speaker-notes paragraph naming what the deck leaves out and the cells that fail
     the check it would rest on (empty when nothing is left out)."""
@@ -729,6 +739,35 @@ def _shown(columns: Sequence[Column], row: Sequence[Any]) -> list[str]:
     if isinstance(row, _Closing):
         return [str(v) for v in row]
     return [c.show(v) for c, v in zip(columns, row, strict=True)]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _without_empty_columns(
+    columns: Sequence[Column], rows: Sequence[Sequence[Any]]
+) -> tuple[list[Column], list[Sequence[Any]], list[str]]:
+    """The table without its columns (the first aside) that have no value in any row, and
+    the headers of those left out: a column of "—" only says nothing."""
+    body = [r for r in rows if not isinstance(r, _Closing)]
+    empty = {j for j in range(1, len(columns)) if body and all(_blank(r[j]) for r in body)}
+    if not empty:
+        return list(columns), list(rows), []
+    keep = [j for j in range(len(columns)) if j not in empty]
+
+    def kept(row: Sequence[Any]) -> Sequence[Any]:
+        if isinstance(row, _Closing):
+            closing = _Closing(row[j] for j in keep)
+            closing.count = row.count
+            return closing
+        return [row[j] for j in keep]
+
+    return (
+        [columns[j] for j in keep],
+        [kept(r) for r in rows],
+        [columns[j].header for j in sorted(empty)],
+    )
 
 
 def _one_unit(text: DeckText, column: Column, values: Sequence[Any]) -> Column:
@@ -1793,8 +1832,10 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             red=_count(k.rag.get("Red")),
             red_in_tier=sum(1 for a in ctx.accounts if a["tier"] == top_tier and a["rag"] == "Red"),
         ),
-        t("notes_tiering", count=len(ctx.accounts))
-        + t("notes_top", shown=len(accounts), more=more_accounts),
+        _sentences(
+            t("notes_tiering", count=len(ctx.accounts)),
+            t("notes_top", shown=len(accounts), more=more_accounts),
+        ),
         [
             Column(t.label("col_account"), 3, show["text"]),
             Column(t.label("col_kam"), 1.8, show["text"]),
@@ -1908,8 +1949,10 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         deck.table(
             t.label("freshness"),
             t("freshness_title", count=_count(k.stale_plans), days=ctx.half_life_days),
-            t("notes_freshness", count=len(ctx.stale_plans))
-            + t("notes_top", shown=len(stale), more=more_stale),
+            _sentences(
+                t("notes_freshness", count=len(ctx.stale_plans)),
+                t("notes_top", shown=len(stale), more=more_stale),
+            ),
             [
                 Column(t.label("col_account"), 3.5, show["text"]),
                 Column(t.label("col_kam"), 2, show["text"]),
