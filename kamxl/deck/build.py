@@ -1725,26 +1725,43 @@ def _closed(rows: list[list[Any]], more: int, t: DeckText, width: int) -> list[S
     return [*rows, _Closing.of(t, more, width)] if more else list(rows)
 
 
-def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None) -> Deck:
-    """The portfolio review of the whole workbook (internal)."""
-    meta = ctx.meta
-    text = DeckText(meta.language, meta.currency)
-    t, f, show = text, text.formats, _shows(text)
-    k = ctx.kpis
-    company = meta.company or t.label("portfolio_review")
-    deck = Deck(
-        template,
-        text,
-        _footer_line(t, account=company, period=meta.period, audience="internal", company=None),
-        created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
-    )
+@dataclass
+class _Portfolio:
+    """What the slide builders of the portfolio review share."""
+
+    ctx: PortfolioContext
+    deck: Deck
+    text: DeckText
+
+    @property
+    def t(self) -> DeckText:
+        return self.text
+
+    @property
+    def f(self) -> Any:
+        return self.text.formats
+
+    @property
+    def show(self) -> dict[str, Callable[[Any], str]]:
+        return _shows(self.text)
+
+
+def _portfolio_cover(p: _Portfolio) -> None:
+    """1. Title: our company and the period; the notes name what is left out."""
+    ctx, deck, t = p.ctx, p.deck, p.t
+    k, meta = ctx.kpis, ctx.meta
     deck.title_slide(
-        company,
+        meta.company or t.label("portfolio_review"),
         t("portfolio_subtitle", period=meta.period),
         [],
         t("notes_tiering", count=_count(k.accounts)) + _left_out_note(t, ctx.left_out),
     )
 
+
+def _matrix_slide(p: _Portfolio) -> None:
+    """2. Portfolio matrix: attractiveness by strength, bubble = revenue, by tier."""
+    ctx, deck, t, f = p.ctx, p.deck, p.t, p.f
+    k = ctx.kpis
     strategic = _count(k.quadrants.get("Strategic"))
     slide = deck.slide(
         t.label("matrix"),
@@ -1780,6 +1797,11 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         left_out="matrix" in ctx.left_out,
     )
 
+
+def _concentration_slide(p: _Portfolio) -> None:
+    """3. Concentration: the Pareto curve with the top accounts' share on it."""
+    ctx, deck, t, f = p.ctx, p.deck, p.t, p.f
+    k = ctx.kpis
     top, of = ctx.top_accounts or (None, None)  # the top k of N accounts (1 of 3: not 20 %)
     slide = deck.slide(
         t.label("concentration"),
@@ -1821,6 +1843,11 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         per_row=1,
     )
 
+
+def _tiering_slide(p: _Portfolio) -> None:
+    """4. Tiering: the top accounts by score (then revenue), and N more."""
+    ctx, deck, t, show = p.ctx, p.deck, p.t, p.show
+    k = ctx.kpis
     accounts, more_accounts = _top(ctx.accounts, TIERING_TOP)
     top_tier = ctx.tier_labels[0]
     deck.table(
@@ -1857,6 +1884,12 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         empty=t.label("none"),
         paginate=False,
     )
+
+
+def _retention_slide(p: _Portfolio) -> None:
+    """5. Retention: NRR, GRR, logo retention, expansion; the accounts that moved."""
+    ctx, deck, t, f, show = p.ctx, p.deck, p.t, p.f, p.show
+    k, meta = ctx.kpis, ctx.meta
 
     def retention_tiles(slide: Slide) -> None:
         deck.tiles(
@@ -1919,58 +1952,97 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
             empty=t.label("none"),
         )
 
-    if "kam_load" not in ctx.left_out:
-        low, high = ctx.load_norm
-        below = [name for name, count in ctx.kam_load if count < low]
-        above = [name for name, count in ctx.kam_load if count > high]
-        slide = deck.slide(
-            t.label("kam_load"),
-            t("kam_load_title", below=below, above=above, low=low, high=high),
-            t("notes_kam_load", low=low, high=high),
-        )
-        deck.chart(
+
+def _kam_load_slide(p: _Portfolio) -> None:
+    """6. KAM load: key accounts per KAM against the norm band."""
+    ctx, deck, t, f = p.ctx, p.deck, p.t, p.f
+    if "kam_load" in ctx.left_out:
+        return
+    low, high = ctx.load_norm
+    below = [name for name, count in ctx.kam_load if count < low]
+    above = [name for name, count in ctx.kam_load if count > high]
+    slide = deck.slide(
+        t.label("kam_load"),
+        t("kam_load_title", below=below, above=above, low=low, high=high),
+        t("notes_kam_load", low=low, high=high),
+    )
+    deck.chart(
+        slide,
+        CONTENT,
+        bool(ctx.kam_load),
+        lambda: charts.add_bar_chart(
             slide,
             CONTENT,
-            bool(ctx.kam_load),
-            lambda: charts.add_bar_chart(
-                slide,
-                CONTENT,
-                [n for n, _ in ctx.kam_load],
-                [c for _, c in ctx.kam_load],
-                value_axis_title=t.label("key_accounts"),
-                number_format=charts.chart_formats(f.language).integer,
-                band=(low, high),
-                names=(t.label("key_accounts"), f"{t.label('norm')} {f.num(low)}–{f.num(high)}"),
-            ),
-        )
+            [n for n, _ in ctx.kam_load],
+            [c for _, c in ctx.kam_load],
+            value_axis_title=t.label("key_accounts"),
+            number_format=charts.chart_formats(f.language).integer,
+            band=(low, high),
+            names=(t.label("key_accounts"), f"{t.label('norm')} {f.num(low)}–{f.num(high)}"),
+        ),
+    )
 
-    if "stale_plans" not in ctx.left_out:
-        stale, more_stale = _top(ctx.stale_plans, STALE_TOP)
-        deck.table(
-            t.label("freshness"),
-            t("freshness_title", count=_count(k.stale_plans), days=ctx.half_life_days),
-            _sentences(
-                t("notes_freshness", count=len(ctx.stale_plans)),
-                t("notes_top", shown=len(stale), more=more_stale),
-            ),
+
+def _freshness_slide(p: _Portfolio) -> None:
+    """7. Plan freshness: the stalest plans first, and N more."""
+    ctx, deck, t, show = p.ctx, p.deck, p.t, p.show
+    k = ctx.kpis
+    if "stale_plans" in ctx.left_out:
+        return
+    stale, more_stale = _top(ctx.stale_plans, STALE_TOP)
+    deck.table(
+        t.label("freshness"),
+        t("freshness_title", count=_count(k.stale_plans), days=ctx.half_life_days),
+        _sentences(
+            t("notes_freshness", count=len(ctx.stale_plans)),
+            t("notes_top", shown=len(stale), more=more_stale),
+        ),
+        [
+            Column(t.label("col_account"), 3.5, show["text"]),
+            Column(t.label("col_kam"), 2, show["text"]),
+            Column(t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT),
+            Column(t.label("col_updated"), 1.6, show["day"]),
+            Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
+            Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
+        ],
+        _closed(
             [
-                Column(t.label("col_account"), 3.5, show["text"]),
-                Column(t.label("col_kam"), 2, show["text"]),
-                Column(t.label("col_revenue"), 1.3, show["money"], PP_ALIGN.RIGHT),
-                Column(t.label("col_updated"), 1.6, show["day"]),
-                Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
-                Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
+                [s["name"], s["kam"], s["revenue"], s["updated"], s["days"], s["freshness"]]
+                for s in stale
             ],
-            _closed(
-                [
-                    [s["name"], s["kam"], s["revenue"], s["updated"], s["days"], s["freshness"]]
-                    for s in stale
-                ],
-                more_stale,
-                t,
-                6,
-            ),
-            empty=t.label("none"),
-            paginate=False,
-        )
+            more_stale,
+            t,
+            6,
+        ),
+        empty=t.label("none"),
+        paginate=False,
+    )
+
+
+#: The portfolio review's slides, in the order of the decks spec.
+PORTFOLIO_SLIDES: tuple[Callable[[_Portfolio], None], ...] = (
+    _portfolio_cover,
+    _matrix_slide,
+    _concentration_slide,
+    _tiering_slide,
+    _retention_slide,
+    _kam_load_slide,
+    _freshness_slide,
+)
+
+
+def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None) -> Deck:
+    """The portfolio review of the whole workbook (internal): :data:`PORTFOLIO_SLIDES`."""
+    meta = ctx.meta
+    text = DeckText(meta.language, meta.currency)
+    company = meta.company or text.label("portfolio_review")
+    deck = Deck(
+        template,
+        text,
+        _footer_line(text, account=company, period=meta.period, audience="internal", company=None),
+        created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
+    )
+    portfolio = _Portfolio(ctx, deck, text)
+    for slide in PORTFOLIO_SLIDES:
+        slide(portfolio)
     return deck
