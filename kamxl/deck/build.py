@@ -27,7 +27,11 @@ from lxml import etree
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.opc.constants import CONTENT_TYPE as CT
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
+from pptx.parts.slide import NotesSlidePart
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
@@ -127,6 +131,7 @@ class Deck:
         self.omitted: list[tuple[str, str]] = []
         self._title_only = layout(self.prs, TITLE_ONLY)
         self._title_slide = layout(self.prs, TITLE_SLIDE)
+        self._notes_pages = _NotesPages(self.prs)
         properties = self.prs.core_properties
         properties.author = "kamxl"
         properties.last_modified_by = "kamxl"
@@ -137,7 +142,7 @@ class Deck:
     # --- slides ---------------------------------------------------------------------------
 
     def title_slide(self, title: str, subtitle: str, lines: Sequence[str], notes: str) -> Slide:
-        slide = self.prs.slides.add_slide(self._title_slide)
+        slide = self._add_slide(self._title_slide)
         for placeholder in slide.placeholders:
             kind = placeholder.placeholder_format.type
             if placeholder.placeholder_format.idx == 0:
@@ -156,7 +161,7 @@ class Deck:
         Every title has the one size :data:`~kamxl.deck.style.TITLE` on one line: a title too
         long is shortened at a word boundary (:func:`~kamxl.deck.fit.shorten`), and ``tail``
         (a page counter "(2/3)") is kept whole after it."""
-        slide = self.prs.slides.add_slide(self._title_only)
+        slide = self._add_slide(self._title_only)
         self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND, one_line=True)
         title_shape = slide.shapes.title
         width = title_shape.width if title_shape is not None else style.TITLE_BOX.width
@@ -167,6 +172,16 @@ class Deck:
             self._text(slide, style.TITLE_BOX, title, TITLE, bold=True, color=BRAND, one_line=True)
         self._footer(slide)
         self._notes(slide, notes)
+        return slide
+
+    def _add_slide(self, slide_layout: Any) -> Slide:
+        """A new slide on ``slide_layout``, its shape ids counted on instead of searched.
+
+        python-pptx finds the next shape id by searching every id of the slide for each
+        shape added; kamxl adds every shape of a slide through its one shape tree, so the
+        ids are counted from the layout's placeholders on ("turbo add": the same ids)."""
+        slide = self.prs.slides.add_slide(slide_layout)
+        slide.shapes.turbo_add_enabled = True
         return slide
 
     def _footer(self, slide: Slide) -> None:
@@ -183,6 +198,7 @@ class Deck:
     def _notes(self, slide: Slide, notes: str) -> None:
         """Set the speaker notes of ``slide`` (cleaned as every deck text is: the notes do
         not pass through :func:`~kamxl.deck.fit.fit`)."""
+        self._notes_pages.add(slide)
         slide.notes_slide.notes_text_frame.text = clean_text(notes)
 
     # --- content --------------------------------------------------------------------------
@@ -477,11 +493,14 @@ class Deck:
         """
         stamp = self.prs.core_properties.created or datetime(2026, 1, 1)
         for slide in self.prs.slides:
-            for shape in slide.shapes:
-                if getattr(shape, "has_chart", False) and shape.has_chart:
-                    workbook = shape.chart.part.chart_workbook
-                    if workbook.xlsx_part is not None:
-                        workbook.xlsx_part.blob = _fixed_zip(workbook.xlsx_part.blob, stamp)
+            # each chart of the slide, by the slide's relationships (not by building a proxy
+            # for every shape)
+            for relationship in slide.part.rels.values():
+                if relationship.is_external or relationship.reltype != RT.CHART:
+                    continue
+                workbook = relationship.target_part.chart_workbook
+                if workbook.xlsx_part is not None:
+                    workbook.xlsx_part.blob = _fixed_zip(workbook.xlsx_part.blob, stamp)
         buffer = io.BytesIO()
         self.prs.save(buffer)
         return _fixed_zip(buffer.getvalue(), stamp)
@@ -490,6 +509,43 @@ class Deck:
         from kamxl.files import atomic_write
 
         atomic_write(Path(path), self.to_bytes())
+
+
+class _NotesPages:
+    """The notes pages of one deck, each a copy of the first.
+
+    python-pptx makes each notes page by cloning the notes master's placeholders and by
+    searching the whole package for a free part name (about 4 ms a slide); the notes page of
+    a new slide does not depend on the slide, so the first one made is kept (before any
+    text is written into it) and copied, under the next free name, with the same
+    relationships in the same order."""
+
+    _NAME = "/ppt/notesSlides/notesSlide%d.xml"
+
+    def __init__(self, prs: PresentationType) -> None:
+        self._prs = prs
+        self._page: Any = None  # the first notes page, as made, before its text
+        self._taken: set[str] = set()
+
+    def add(self, slide: Slide) -> None:
+        """Give ``slide`` its notes page, unless it has one already."""
+        if slide.has_notes_slide:
+            return
+        if self._page is None:
+            package = self._prs.part.package
+            self._taken = {str(part.partname) for part in package.iter_parts()}
+            page = slide.notes_slide  # python-pptx makes the first one
+            self._page = copy.deepcopy(page.element)
+            self._taken.add(str(page.part.partname))
+            return
+        names = (self._NAME % n for n in range(1, len(self._taken) + 2))
+        name = next(n for n in names if n not in self._taken)
+        self._taken.add(name)
+        package = self._prs.part.package
+        part = NotesSlidePart(PackURI(name), CT.PML_NOTES_SLIDE, package, copy.deepcopy(self._page))
+        part.relate_to(self._prs.part.notes_master_part, RT.NOTES_MASTER)
+        part.relate_to(slide.part, RT.SLIDE)
+        slide.part.relate_to(part, RT.NOTES_SLIDE)
 
 
 _DOCUMENT_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
