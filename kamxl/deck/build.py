@@ -132,6 +132,11 @@ class Deck:
         self._title_only = layout(self.prs, TITLE_ONLY)
         self._title_slide = layout(self.prs, TITLE_SLIDE)
         self._notes_pages = _NotesPages(self.prs)
+        #: per deck constants, looked up once: the placeholders of each layout as python-pptx
+        #: clones them, the title placeholder's size, the footer's shapes (for its line)
+        self._placeholders: dict[str, list[Any]] = {}
+        self._title_box: tuple[int, int] | None = None
+        self._footer_shapes: tuple[str, list[Any]] | None = None
         properties = self.prs.core_properties
         properties.author = "kamxl"
         properties.last_modified_by = "kamxl"
@@ -164,10 +169,11 @@ class Deck:
         slide = self._add_slide(self._title_only)
         self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND, one_line=True)
         title_shape = slide.shapes.title
-        width = title_shape.width if title_shape is not None else style.TITLE_BOX.width
+        size = self._title_size(title_shape)
+        width = size[0] if size is not None else style.TITLE_BOX.width
         title = shorten(title, _line_width(width), TITLE.size.pt, bold=True, tail=tail)
-        if title_shape is not None:
-            _fit_placeholder(title_shape, title, TITLE, bold=True)
+        if title_shape is not None and size is not None:
+            fit_in_shape(title_shape.text_frame, title, *size, TITLE, bold=True, one_line=True)
         else:
             self._text(slide, style.TITLE_BOX, title, TITLE, bold=True, color=BRAND, one_line=True)
         self._footer(slide)
@@ -175,16 +181,59 @@ class Deck:
         return slide
 
     def _add_slide(self, slide_layout: Any) -> Slide:
-        """A new slide on ``slide_layout``, its shape ids counted on instead of searched.
+        """A new slide on ``slide_layout``, as python-pptx's ``add_slide`` makes it, cheaper.
 
-        python-pptx finds the next shape id by searching every id of the slide for each
-        shape added; kamxl adds every shape of a slide through its one shape tree, so the
-        ids are counted from the layout's placeholders on ("turbo add": the same ids)."""
-        slide = self.prs.slides.add_slide(slide_layout)
+        The layout's placeholders are cloned by python-pptx for the first slide of each
+        layout and copied for the next ones (cloning looks each placeholder up in the layout,
+        the master and the theme). Shape ids are then counted instead of searched ("turbo
+        add": python-pptx searches every id of the slide for each shape added); kamxl adds
+        every shape of a slide through its one shape tree, so the ids are the same."""
+        slides = self.prs.slides
+        r_id, slide = self.prs.part.add_slide(slide_layout)
+        tree = slide.shapes._spTree
+        key = str(slide_layout.part.partname)
+        placeholders = self._placeholders.get(key)
+        if placeholders is None:  # python-pptx clones the layout's placeholders once
+            before = len(tree)
+            slide.shapes.clone_layout_placeholders(slide_layout)
+            self._placeholders[key] = [copy.deepcopy(e) for e in tree[before:]]
+        else:  # then they are copied, as they were cloned (the ids are the slide's own)
+            for element in placeholders:
+                tree.append(copy.deepcopy(element))
+        slides._sldIdLst.add_sldId(r_id)
         slide.shapes.turbo_add_enabled = True
         return slide
 
+    def _title_size(self, title_shape: Any) -> tuple[int, int] | None:
+        """The width and height of a content slide's title placeholder (inherited from the
+        layout, the same on every content slide: looked up once), None without a title."""
+        if title_shape is None:
+            return None
+        if self._title_box is None:
+            self._title_box = (title_shape.width, title_shape.height)
+        return self._title_box
+
     def _footer(self, slide: Slide) -> None:
+        """The footer line and the slide number: drawn on the first content slide, then
+        copied (the same line in the same box on every slide), with the slide's own shape
+        ids and its number."""
+        tree = slide.shapes._spTree
+        if self._footer_shapes is None or self._footer_shapes[0] != self.footer:
+            before = len(tree)
+            self._draw_footer(slide)
+            self._footer_shapes = (self.footer, [copy.deepcopy(e) for e in tree[before:]])
+            return
+        for element in self._footer_shapes[1]:
+            shape = copy.deepcopy(element)
+            shape_id = slide.shapes._next_shape_id
+            properties = shape.find(f"{_P_NV_SP_PR}/{_P_C_NV_PR}")
+            properties.set("id", str(shape_id))
+            properties.set("name", f"TextBox {shape_id - 1}")
+            for number in shape.iter(_A_FLD):
+                number.find(_A["t"]).text = str(len(self.prs.slides))
+            tree.append(shape)
+
+    def _draw_footer(self, slide: Slide) -> None:
         left, right = _footer_boxes()
         self._text(slide, left, self.footer, FOOTER, color=GREY, one_line=True)
         number = slide.shapes.add_textbox(right.left, right.top, right.width, right.height)
@@ -685,6 +734,11 @@ _A = {
         "tcPr",
     )
 }
+
+
+_P_NV_SP_PR = qn("p:nvSpPr")
+_P_C_NV_PR = qn("p:cNvPr")
+_A_FLD = qn("a:fld")
 
 
 def _cell(
