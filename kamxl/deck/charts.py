@@ -78,7 +78,7 @@ from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.text.text import Font
-from pptx.util import Inches, Length, Pt, lazyproperty
+from pptx.util import Emu, Inches, Length, Pt, lazyproperty
 from xlsxwriter import Workbook
 
 from kamxl.characters import clean_text
@@ -287,10 +287,14 @@ def _insert_before(parent: etree._Element, child: etree._Element, *successors: s
 
 
 def _set_font(font: Font, size: Length, colour: RGBColor, *, bold: bool = False) -> None:
-    font.name = style.FONT
-    font.size = size
-    font.bold = bold
-    font.color.rgb = colour
+    """The deck's font, ``size``, ``bold`` and ``colour`` on a run's properties: what the
+    setters of python-pptx's Font write (name, size, bold, solid colour, in that order), set
+    on its element (the Font's colour proxy alone looked the fill up three times)."""
+    r_pr = font._rPr
+    r_pr.get_or_add_latin().typeface = style.FONT
+    r_pr.sz = Emu(size).centipoints
+    r_pr.b = bold
+    r_pr.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
 
 
 def _new_chart(
