@@ -33,6 +33,7 @@ from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
 from pptx.parts.slide import NotesSlidePart
 from pptx.presentation import Presentation as PresentationType
+from pptx.shapes.autoshape import AutoShapeType, Shape
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
@@ -265,7 +266,7 @@ class Deck:
         anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
         one_line: bool = False,
     ) -> Any:
-        shape = slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
+        shape = _add_textbox(slide, box)
         fit_in_shape(
             shape.text_frame,
             text,
@@ -277,7 +278,7 @@ class Deck:
             align=align,
             one_line=one_line,
         )
-        shape.text_frame.vertical_anchor = anchor
+        shape._element.txBody.bodyPr.set("anchor", anchor.xml_value)  # vertical_anchor
         return shape
 
     def chart(
@@ -340,23 +341,10 @@ class Deck:
                 row,
                 strict=False,
             ):
-                panel = slide.shapes.add_shape(
-                    MSO_SHAPE.RECTANGLE,
-                    tile_box.left,
-                    tile_box.top,
-                    tile_box.width,
-                    tile_box.height,
-                )
-                panel.fill.solid()
-                panel.fill.fore_color.rgb = LIGHT
-                panel.line.fill.background()
+                _add_panel(slide, tile_box, LIGHT)
                 accent = RAG.get(tile.rag or "", BRAND)
-                bar = slide.shapes.add_shape(
-                    MSO_SHAPE.RECTANGLE, tile_box.left, tile_box.top, Inches(0.06), tile_box.height
-                )
-                bar.fill.solid()
-                bar.fill.fore_color.rgb = accent
-                bar.line.fill.background()
+                bar = Box(tile_box.left, tile_box.top, Inches(0.06), tile_box.height)
+                _add_panel(slide, bar, accent)
                 inner = Box(
                     tile_box.left + Inches(0.2),
                     tile_box.top + Inches(0.12),
@@ -616,6 +604,35 @@ def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
 
 
 # --- low-level helpers ----------------------------------------------------------------------
+
+
+def _add_textbox(slide: Slide, box: Box) -> Shape:
+    """A text box in ``box``: python-pptx's ``add_textbox``, without the look-up its shape
+    factory makes to tell whether the new shape is a placeholder (it never is)."""
+    shapes = slide.shapes
+    shape_id = shapes._next_shape_id
+    sp = shapes._spTree.add_textbox(
+        shape_id, f"TextBox {shape_id - 1}", box.left, box.top, box.width, box.height
+    )
+    return Shape(sp, shapes)
+
+
+_RECTANGLE = AutoShapeType(MSO_SHAPE.RECTANGLE)
+
+
+def _add_panel(slide: Slide, box: Box, colour: RGBColor) -> None:
+    """A rectangle filled with ``colour``, without outline: what python-pptx's
+    ``add_shape``, ``fill.solid()``, ``fill.fore_color.rgb`` and ``line.fill.background()``
+    write, on the shape's element (without their proxies' look-ups)."""
+    shapes = slide.shapes
+    shape_id = shapes._next_shape_id
+    name = f"{_RECTANGLE.basename} {shape_id - 1}"
+    sp = shapes._spTree.add_autoshape(
+        shape_id, name, _RECTANGLE.prst, box.left, box.top, box.width, box.height
+    )
+    sp_pr = sp.spPr
+    sp_pr.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
+    sp_pr.get_or_add_ln().get_or_change_to_noFill()
 
 
 def _footer_boxes() -> tuple[Box, Box]:
