@@ -291,10 +291,21 @@ def _set_font(font: Font, size: Length, colour: RGBColor, *, bold: bool = False)
     setters of python-pptx's Font write (name, size, bold, solid colour, in that order), set
     on its element (the Font's colour proxy alone looked the fill up three times)."""
     r_pr = font._rPr
+    if len(r_pr) == 0:  # an empty one (most are): the same elements, written directly
+        r_pr.set("sz", str(Emu(size).centipoints))
+        r_pr.set("b", "1" if bold else "0")
+        etree.SubElement(etree.SubElement(r_pr, _SOLID_FILL), _SRGB_CLR, val=str(colour))
+        etree.SubElement(r_pr, _LATIN, typeface=style.FONT)
+        return
     r_pr.get_or_add_latin().typeface = style.FONT
     r_pr.sz = Emu(size).centipoints
     r_pr.b = bold
     r_pr.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
+
+
+_SOLID_FILL = qn("a:solidFill")
+_SRGB_CLR = qn("a:srgbClr")
+_LATIN = qn("a:latin")
 
 
 def _new_chart(
