@@ -583,10 +583,19 @@ def _set_plot_layout(chart: Chart, x: float, y: float, w: float, h: float) -> No
 
 
 def _solid_line(series: Any, colour: RGBColor, width: Length, dash: MSO_LINE_DASH_STYLE) -> None:
-    line = series.format.line
-    line.color.rgb = colour
-    line.width = width
-    line.dash_style = dash
+    """A solid ``colour`` line of ``width`` and ``dash`` for a series (or a point)."""
+    _set_line(series.format._element.get_or_add_spPr(), colour, width, dash)
+
+
+def _set_line(
+    sp_pr: etree._Element, colour: RGBColor, width: Length, dash: MSO_LINE_DASH_STYLE
+) -> None:
+    """What python-pptx's ``line.color.rgb``, ``line.width`` and ``line.dash_style`` write
+    into ``sp_pr``'s ``a:ln``, set on the elements (without the line and fill proxies)."""
+    ln = sp_pr.get_or_add_ln()
+    ln.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
+    ln.w = width
+    ln.prstDash_val = dash
 
 
 def _brand_bars(plot: Any, *, gap_width: int) -> Any:
@@ -609,17 +618,18 @@ def _marker(
     shape: XL_MARKER_STYLE = XL_MARKER_STYLE.CIRCLE,
 ) -> None:
     """A filled marker (a circle unless told) in ``colour``, or no marker at all."""
-    marker = series.marker
+    # what python-pptx's Marker style, size and format setters write, on the c:marker
+    marker = series.marker._element.get_or_add_marker()
+    marker._remove_symbol()
     if colour is None:
-        marker.style = XL_MARKER_STYLE.NONE
+        marker._add_symbol().val = XL_MARKER_STYLE.NONE
         return
-    marker.style = shape
-    marker.size = size
-    marker.format.fill.solid()
-    marker.format.fill.fore_color.rgb = colour
-    marker.format.line.color.rgb = colour
-    marker.format.line.width = Pt(0.75)
-    marker.format.line.dash_style = MSO_LINE_DASH_STYLE.SOLID
+    marker._add_symbol().val = shape
+    marker._remove_size()
+    marker._add_size().val = size
+    sp_pr = marker.get_or_add_spPr()
+    sp_pr.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
+    _set_line(sp_pr, colour, Pt(0.75), MSO_LINE_DASH_STYLE.SOLID)
 
 
 def _check_lengths(what: str, expected: int, *sequences: Sequence[Any]) -> None:
