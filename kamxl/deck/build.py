@@ -35,6 +35,7 @@ from pptx.parts.slide import NotesSlidePart
 from pptx.presentation import Presentation as PresentationType
 from pptx.shapes.autoshape import AutoShapeType, Shape
 from pptx.slide import Slide
+from pptx.text.text import TextFrame
 from pptx.util import Emu, Inches, Pt
 
 from kamxl.characters import clean_text
@@ -248,8 +249,9 @@ class Deck:
     def _notes(self, slide: Slide, notes: str) -> None:
         """Set the speaker notes of ``slide`` (cleaned as every deck text is: the notes do
         not pass through :func:`~kamxl.deck.fit.fit`)."""
-        self._notes_pages.add(slide)
-        slide.notes_slide.notes_text_frame.text = clean_text(notes)
+        body = self._notes_pages.add(slide)
+        frame = TextFrame(body, None) if body is not None else slide.notes_slide.notes_text_frame
+        frame.text = clean_text(notes)
 
     # --- content --------------------------------------------------------------------------
 
@@ -563,26 +565,36 @@ class _NotesPages:
         self._prs = prs
         self._page: Any = None  # the first notes page, as made, before its text
         self._taken: set[str] = set()
+        #: where the notes placeholder (the first body placeholder) is in the shape tree
+        self._body_at: int | None = None
 
-    def add(self, slide: Slide) -> None:
-        """Give ``slide`` its notes page, unless it has one already."""
+    def add(self, slide: Slide) -> Any:
+        """Give ``slide`` its notes page, unless it has one already; the ``p:txBody`` of a
+        copied page's notes placeholder (None: ask python-pptx for the notes text frame)."""
         if slide.has_notes_slide:
-            return
+            return None
         if self._page is None:
             package = self._prs.part.package
             self._taken = {str(part.partname) for part in package.iter_parts()}
             page = slide.notes_slide  # python-pptx makes the first one
             self._page = copy.deepcopy(page.element)
             self._taken.add(str(page.part.partname))
-            return
+            body = page.notes_placeholder
+            if body is not None and body._element.txBody is not None:
+                self._body_at = list(page.shapes._spTree).index(body._element)
+            return None
         names = (self._NAME % n for n in range(1, len(self._taken) + 2))
         name = next(n for n in names if n not in self._taken)
         self._taken.add(name)
         package = self._prs.part.package
-        part = NotesSlidePart(PackURI(name), CT.PML_NOTES_SLIDE, package, copy.deepcopy(self._page))
+        page = copy.deepcopy(self._page)
+        part = NotesSlidePart(PackURI(name), CT.PML_NOTES_SLIDE, package, page)
         part.relate_to(self._prs.part.notes_master_part, RT.NOTES_MASTER)
         part.relate_to(slide.part, RT.SLIDE)
         slide.part.relate_to(part, RT.NOTES_SLIDE)
+        if self._body_at is None:
+            return None
+        return page.find(_P_C_SLD).find(_P_SP_TREE)[self._body_at].find(_P_TX_BODY)
 
 
 _DOCUMENT_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
@@ -756,6 +768,9 @@ _A = {
 _P_NV_SP_PR = qn("p:nvSpPr")
 _P_C_NV_PR = qn("p:cNvPr")
 _A_FLD = qn("a:fld")
+_P_C_SLD = qn("p:cSld")
+_P_SP_TREE = qn("p:spTree")
+_P_TX_BODY = qn("p:txBody")
 
 
 def _cell(
