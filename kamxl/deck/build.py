@@ -28,9 +28,15 @@ from lxml import etree
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.opc.constants import CONTENT_TYPE as CT
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
+from pptx.parts.slide import NotesSlidePart
 from pptx.presentation import Presentation as PresentationType
+from pptx.shapes.autoshape import AutoShapeType, Shape
 from pptx.slide import Slide
+from pptx.text.text import TextFrame
 from pptx.util import Emu, Inches, Pt
 
 from kamxl.characters import clean_text
@@ -131,6 +137,12 @@ class Deck:
         self.omitted: list[tuple[str, str]] = []
         self._title_only = layout(self.prs, TITLE_ONLY)
         self._title_slide = layout(self.prs, TITLE_SLIDE)
+        self._notes_pages = _NotesPages(self.prs)
+        #: per deck constants, looked up once: the placeholders of each layout as python-pptx
+        #: clones them, the title placeholder's size, the footer's shapes (for its line)
+        self._placeholders: dict[str, list[Any]] = {}
+        self._title_box: tuple[int, int] | None = None
+        self._footer_shapes: tuple[str, list[Any]] | None = None
         properties = self.prs.core_properties
         properties.author = "kamxl"
         properties.last_modified_by = "kamxl"
@@ -141,7 +153,7 @@ class Deck:
     # --- slides ---------------------------------------------------------------------------
 
     def title_slide(self, title: str, subtitle: str, lines: Sequence[str], notes: str) -> Slide:
-        slide = self.prs.slides.add_slide(self._title_slide)
+        slide = self._add_slide(self._title_slide)
         for placeholder in slide.placeholders:
             kind = placeholder.placeholder_format.type
             if placeholder.placeholder_format.idx == 0:
@@ -161,20 +173,74 @@ class Deck:
         Every title has the one size :data:`~kamxl.deck.style.TITLE` on one line: a title too
         long is shortened at a word boundary (:func:`~kamxl.deck.fit.shorten`), and ``tail``
         (a page counter "(2/3)") is kept whole after it."""
-        slide = self.prs.slides.add_slide(self._title_only)
+        slide = self._add_slide(self._title_only)
         self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND, one_line=True)
         title_shape = slide.shapes.title
-        width = title_shape.width if title_shape is not None else style.TITLE_BOX.width
+        size = self._title_size(title_shape)
+        width = size[0] if size is not None else style.TITLE_BOX.width
         title = shorten(title, _line_width(width), TITLE.size.pt, bold=True, tail=tail)
-        if title_shape is not None:
-            _fit_placeholder(title_shape, title, TITLE, bold=True)
+        if title_shape is not None and size is not None:
+            fit_in_shape(title_shape.text_frame, title, *size, TITLE, bold=True, one_line=True)
         else:
             self._text(slide, style.TITLE_BOX, title, TITLE, bold=True, color=BRAND, one_line=True)
         self._footer(slide)
         self._notes(slide, notes)
         return slide
 
+    def _add_slide(self, slide_layout: Any) -> Slide:
+        """A new slide on ``slide_layout``, as python-pptx's ``add_slide`` makes it, cheaper.
+
+        The layout's placeholders are cloned by python-pptx for the first slide of each
+        layout and copied for the next ones (cloning looks each placeholder up in the layout,
+        the master and the theme). Shape ids are then counted instead of searched ("turbo
+        add": python-pptx searches every id of the slide for each shape added); kamxl adds
+        every shape of a slide through its one shape tree, so the ids are the same."""
+        slides = self.prs.slides
+        r_id, slide = self.prs.part.add_slide(slide_layout)
+        tree = slide.shapes._spTree
+        key = str(slide_layout.part.partname)
+        placeholders = self._placeholders.get(key)
+        if placeholders is None:  # python-pptx clones the layout's placeholders once
+            before = len(tree)
+            slide.shapes.clone_layout_placeholders(slide_layout)
+            self._placeholders[key] = [copy.deepcopy(e) for e in tree[before:]]
+        else:  # then they are copied, as they were cloned (the ids are the slide's own)
+            for element in placeholders:
+                tree.append(copy.deepcopy(element))
+        slides._sldIdLst.add_sldId(r_id)
+        slide.shapes.turbo_add_enabled = True
+        return slide
+
+    def _title_size(self, title_shape: Any) -> tuple[int, int] | None:
+        """The width and height of a content slide's title placeholder (inherited from the
+        layout, the same on every content slide: looked up once), None without a title."""
+        if title_shape is None:
+            return None
+        if self._title_box is None:
+            self._title_box = (title_shape.width, title_shape.height)
+        return self._title_box
+
     def _footer(self, slide: Slide) -> None:
+        """The footer line and the slide number: drawn on the first content slide, then
+        copied (the same line in the same box on every slide), with the slide's own shape
+        ids and its number."""
+        tree = slide.shapes._spTree
+        if self._footer_shapes is None or self._footer_shapes[0] != self.footer:
+            before = len(tree)
+            self._draw_footer(slide)
+            self._footer_shapes = (self.footer, [copy.deepcopy(e) for e in tree[before:]])
+            return
+        for element in self._footer_shapes[1]:
+            shape = copy.deepcopy(element)
+            shape_id = slide.shapes._next_shape_id
+            properties = shape.find(f"{_P_NV_SP_PR}/{_P_C_NV_PR}")
+            properties.set("id", str(shape_id))
+            properties.set("name", f"TextBox {shape_id - 1}")
+            for number in shape.iter(_A_FLD):
+                number.find(_A["t"]).text = str(len(self.prs.slides))
+            tree.append(shape)
+
+    def _draw_footer(self, slide: Slide) -> None:
         left, right = _footer_boxes()
         self._text(slide, left, self.footer, FOOTER, color=GREY, one_line=True)
         number = slide.shapes.add_textbox(right.left, right.top, right.width, right.height)
@@ -188,7 +254,9 @@ class Deck:
     def _notes(self, slide: Slide, notes: str) -> None:
         """Set the speaker notes of ``slide`` (cleaned as every deck text is: the notes do
         not pass through :func:`~kamxl.deck.fit.fit`)."""
-        slide.notes_slide.notes_text_frame.text = clean_text(notes)
+        body = self._notes_pages.add(slide)
+        frame = TextFrame(body, None) if body is not None else slide.notes_slide.notes_text_frame
+        frame.text = clean_text(notes)
 
     # --- content --------------------------------------------------------------------------
 
@@ -205,7 +273,7 @@ class Deck:
         anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
         one_line: bool = False,
     ) -> Any:
-        shape = slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
+        shape = _add_textbox(slide, box)
         fit_in_shape(
             shape.text_frame,
             text,
@@ -217,7 +285,7 @@ class Deck:
             align=align,
             one_line=one_line,
         )
-        shape.text_frame.vertical_anchor = anchor
+        shape._element.txBody.bodyPr.set("anchor", anchor.xml_value)  # vertical_anchor
         return shape
 
     def chart(
@@ -280,23 +348,10 @@ class Deck:
                 row,
                 strict=False,
             ):
-                panel = slide.shapes.add_shape(
-                    MSO_SHAPE.RECTANGLE,
-                    tile_box.left,
-                    tile_box.top,
-                    tile_box.width,
-                    tile_box.height,
-                )
-                panel.fill.solid()
-                panel.fill.fore_color.rgb = LIGHT
-                panel.line.fill.background()
+                _add_panel(slide, tile_box, LIGHT)
                 accent = RAG.get(tile.rag or "", BRAND)
-                bar = slide.shapes.add_shape(
-                    MSO_SHAPE.RECTANGLE, tile_box.left, tile_box.top, Inches(0.06), tile_box.height
-                )
-                bar.fill.solid()
-                bar.fill.fore_color.rgb = accent
-                bar.line.fill.background()
+                bar = Box(tile_box.left, tile_box.top, Inches(0.06), tile_box.height)
+                _add_panel(slide, bar, accent)
                 inner = Box(
                     tile_box.left + Inches(0.2),
                     tile_box.top + Inches(0.12),
@@ -485,11 +540,14 @@ class Deck:
         """
         stamp = self.prs.core_properties.created or datetime(2026, 1, 1)
         for slide in self.prs.slides:
-            for shape in slide.shapes:
-                if getattr(shape, "has_chart", False) and shape.has_chart:
-                    workbook = shape.chart.part.chart_workbook
-                    if workbook.xlsx_part is not None:
-                        workbook.xlsx_part.blob = _fixed_zip(workbook.xlsx_part.blob, stamp)
+            # each chart of the slide, by the slide's relationships (not by building a proxy
+            # for every shape)
+            for relationship in slide.part.rels.values():
+                if relationship.is_external or relationship.reltype != RT.CHART:
+                    continue
+                workbook = relationship.target_part.chart_workbook
+                if workbook.xlsx_part is not None:
+                    workbook.xlsx_part.blob = _fixed_zip(workbook.xlsx_part.blob, stamp)
         buffer = io.BytesIO()
         self.prs.save(buffer)
         return _fixed_zip(buffer.getvalue(), stamp)
@@ -498,6 +556,53 @@ class Deck:
         from kamxl.files import atomic_write
 
         atomic_write(Path(path), self.to_bytes())
+
+
+class _NotesPages:
+    """The notes pages of one deck, each a copy of the first.
+
+    python-pptx makes each notes page by cloning the notes master's placeholders and by
+    searching the whole package for a free part name (about 4 ms a slide); the notes page of
+    a new slide does not depend on the slide, so the first one made is kept (before any
+    text is written into it) and copied, under the next free name, with the same
+    relationships in the same order."""
+
+    _NAME = "/ppt/notesSlides/notesSlide%d.xml"
+
+    def __init__(self, prs: PresentationType) -> None:
+        self._prs = prs
+        self._page: Any = None  # the first notes page, as made, before its text
+        self._taken: set[str] = set()
+        #: where the notes placeholder (the first body placeholder) is in the shape tree
+        self._body_at: int | None = None
+
+    def add(self, slide: Slide) -> Any:
+        """Give ``slide`` its notes page, unless it has one already; the ``p:txBody`` of a
+        copied page's notes placeholder (None: ask python-pptx for the notes text frame)."""
+        if slide.has_notes_slide:
+            return None
+        if self._page is None:
+            package = self._prs.part.package
+            self._taken = {str(part.partname) for part in package.iter_parts()}
+            page = slide.notes_slide  # python-pptx makes the first one
+            self._page = copy.deepcopy(page.element)
+            self._taken.add(str(page.part.partname))
+            body = page.notes_placeholder
+            if body is not None and body._element.txBody is not None:
+                self._body_at = list(page.shapes._spTree).index(body._element)
+            return None
+        names = (self._NAME % n for n in range(1, len(self._taken) + 2))
+        name = next(n for n in names if n not in self._taken)
+        self._taken.add(name)
+        package = self._prs.part.package
+        page = copy.deepcopy(self._page)
+        part = NotesSlidePart(PackURI(name), CT.PML_NOTES_SLIDE, package, page)
+        part.relate_to(self._prs.part.notes_master_part, RT.NOTES_MASTER)
+        part.relate_to(slide.part, RT.SLIDE)
+        slide.part.relate_to(part, RT.NOTES_SLIDE)
+        if self._body_at is None:
+            return None
+        return page.find(_P_C_SLD).find(_P_SP_TREE)[self._body_at].find(_P_TX_BODY)
 
 
 _DOCUMENT_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
@@ -519,6 +624,35 @@ def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
 
 
 # --- low-level helpers ----------------------------------------------------------------------
+
+
+def _add_textbox(slide: Slide, box: Box) -> Shape:
+    """A text box in ``box``: python-pptx's ``add_textbox``, without the look-up its shape
+    factory makes to tell whether the new shape is a placeholder (it never is)."""
+    shapes = slide.shapes
+    shape_id = shapes._next_shape_id
+    sp = shapes._spTree.add_textbox(
+        shape_id, f"TextBox {shape_id - 1}", box.left, box.top, box.width, box.height
+    )
+    return Shape(sp, shapes)
+
+
+_RECTANGLE = AutoShapeType(MSO_SHAPE.RECTANGLE)
+
+
+def _add_panel(slide: Slide, box: Box, colour: RGBColor) -> None:
+    """A rectangle filled with ``colour``, without outline: what python-pptx's
+    ``add_shape``, ``fill.solid()``, ``fill.fore_color.rgb`` and ``line.fill.background()``
+    write, on the shape's element (without their proxies' look-ups)."""
+    shapes = slide.shapes
+    shape_id = shapes._next_shape_id
+    name = f"{_RECTANGLE.basename} {shape_id - 1}"
+    sp = shapes._spTree.add_autoshape(
+        shape_id, name, _RECTANGLE.prst, box.left, box.top, box.width, box.height
+    )
+    sp_pr = sp.spPr
+    sp_pr.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
+    sp_pr.get_or_add_ln().get_or_change_to_noFill()
 
 
 def _footer_boxes() -> tuple[Box, Box]:
@@ -637,6 +771,14 @@ _A = {
         "tcPr",
     )
 }
+
+
+_P_NV_SP_PR = qn("p:nvSpPr")
+_P_C_NV_PR = qn("p:cNvPr")
+_A_FLD = qn("a:fld")
+_P_C_SLD = qn("p:cSld")
+_P_SP_TREE = qn("p:spTree")
+_P_TX_BODY = qn("p:txBody")
 
 
 def _cell(

@@ -78,7 +78,7 @@ from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.text.text import Font
-from pptx.util import Inches, Length, Pt, lazyproperty
+from pptx.util import Emu, Inches, Length, Pt, lazyproperty
 from xlsxwriter import Workbook
 
 from kamxl.characters import clean_text
@@ -287,10 +287,25 @@ def _insert_before(parent: etree._Element, child: etree._Element, *successors: s
 
 
 def _set_font(font: Font, size: Length, colour: RGBColor, *, bold: bool = False) -> None:
-    font.name = style.FONT
-    font.size = size
-    font.bold = bold
-    font.color.rgb = colour
+    """The deck's font, ``size``, ``bold`` and ``colour`` on a run's properties: what the
+    setters of python-pptx's Font write (name, size, bold, solid colour, in that order), set
+    on its element (the Font's colour proxy alone looked the fill up three times)."""
+    r_pr = font._rPr
+    if len(r_pr) == 0:  # an empty one (most are): the same elements, written directly
+        r_pr.set("sz", str(Emu(size).centipoints))
+        r_pr.set("b", "1" if bold else "0")
+        etree.SubElement(etree.SubElement(r_pr, _SOLID_FILL), _SRGB_CLR, val=str(colour))
+        etree.SubElement(r_pr, _LATIN, typeface=style.FONT)
+        return
+    r_pr.get_or_add_latin().typeface = style.FONT
+    r_pr.sz = Emu(size).centipoints
+    r_pr.b = bold
+    r_pr.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
+
+
+_SOLID_FILL = qn("a:solidFill")
+_SRGB_CLR = qn("a:srgbClr")
+_LATIN = qn("a:latin")
 
 
 def _new_chart(
@@ -568,10 +583,19 @@ def _set_plot_layout(chart: Chart, x: float, y: float, w: float, h: float) -> No
 
 
 def _solid_line(series: Any, colour: RGBColor, width: Length, dash: MSO_LINE_DASH_STYLE) -> None:
-    line = series.format.line
-    line.color.rgb = colour
-    line.width = width
-    line.dash_style = dash
+    """A solid ``colour`` line of ``width`` and ``dash`` for a series (or a point)."""
+    _set_line(series.format._element.get_or_add_spPr(), colour, width, dash)
+
+
+def _set_line(
+    sp_pr: etree._Element, colour: RGBColor, width: Length, dash: MSO_LINE_DASH_STYLE
+) -> None:
+    """What python-pptx's ``line.color.rgb``, ``line.width`` and ``line.dash_style`` write
+    into ``sp_pr``'s ``a:ln``, set on the elements (without the line and fill proxies)."""
+    ln = sp_pr.get_or_add_ln()
+    ln.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
+    ln.w = width
+    ln.prstDash_val = dash
 
 
 def _brand_bars(plot: Any, *, gap_width: int) -> Any:
@@ -594,17 +618,18 @@ def _marker(
     shape: XL_MARKER_STYLE = XL_MARKER_STYLE.CIRCLE,
 ) -> None:
     """A filled marker (a circle unless told) in ``colour``, or no marker at all."""
-    marker = series.marker
+    # what python-pptx's Marker style, size and format setters write, on the c:marker
+    marker = series.marker._element.get_or_add_marker()
+    marker._remove_symbol()
     if colour is None:
-        marker.style = XL_MARKER_STYLE.NONE
+        marker._add_symbol().val = XL_MARKER_STYLE.NONE
         return
-    marker.style = shape
-    marker.size = size
-    marker.format.fill.solid()
-    marker.format.fill.fore_color.rgb = colour
-    marker.format.line.color.rgb = colour
-    marker.format.line.width = Pt(0.75)
-    marker.format.line.dash_style = MSO_LINE_DASH_STYLE.SOLID
+    marker._add_symbol().val = shape
+    marker._remove_size()
+    marker._add_size().val = size
+    sp_pr = marker.get_or_add_spPr()
+    sp_pr.get_or_change_to_solidFill().get_or_change_to_srgbClr().val = str(colour)
+    _set_line(sp_pr, colour, Pt(0.75), MSO_LINE_DASH_STYLE.SOLID)
 
 
 def _check_lengths(what: str, expected: int, *sequences: Sequence[Any]) -> None:

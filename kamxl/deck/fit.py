@@ -45,7 +45,7 @@ from typing import Final
 from lxml import etree
 from PIL import ImageFont
 from pptx.dml.color import RGBColor
-from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
+from pptx.enum.text import PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.text.text import TextFrame, _Paragraph
 from pptx.util import Emu, Inches, Length
@@ -451,6 +451,39 @@ def _set_run_properties(
         etree.SubElement(props, qn(script), typeface=FONT)
 
 
+_BODY_PR: Final = qn("a:bodyPr")
+_P: Final = qn("a:p")
+_PPR: Final = qn("a:pPr")
+_AUTOFIT_TAGS: Final = frozenset(qn(t) for t in ("a:noAutofit", "a:normAutofit", "a:spAutoFit"))
+#: what follows the autofit choice in a:bodyPr (schema order)
+_AFTER_AUTOFIT: Final = frozenset(qn(t) for t in ("a:scene3d", "a:sp3d", "a:flatTx", "a:extLst"))
+#: python-pptx's insets when none is written: one equal to it is not written either
+_DEFAULT_INSETS: Final = {"lIns": Emu(91440), "tIns": Emu(45720), "rIns": Emu(91440),
+                          "bIns": Emu(45720)}  # fmt: skip
+
+
+def _set_frame(body_pr: etree._Element) -> None:
+    """Make a text frame's ``a:bodyPr`` say: word wrap, no autofit, kamxl's insets -- what
+    python-pptx's ``word_wrap``, ``auto_size`` and ``margin_*`` setters write, in their
+    order, written directly (each setter searched the children)."""
+    body_pr.set("wrap", "square")
+    for child in list(body_pr):
+        if child.tag in _AUTOFIT_TAGS:
+            body_pr.remove(child)
+    no_autofit = etree.Element(qn("a:noAutofit"))
+    after = next((child for child in body_pr if child.tag in _AFTER_AUTOFIT), None)
+    if after is None:
+        body_pr.append(no_autofit)
+    else:
+        after.addprevious(no_autofit)
+    for name, value in (("lIns", MARGIN_X), ("rIns", MARGIN_X), ("tIns", MARGIN_Y),
+                        ("bIns", MARGIN_Y)):  # fmt: skip
+        if value == _DEFAULT_INSETS[name]:
+            body_pr.attrib.pop(name, None)
+        else:
+            body_pr.set(name, str(int(value)))
+
+
 def _write_lines(
     paragraph: _Paragraph,
     lines: list[str],
@@ -460,9 +493,19 @@ def _write_lines(
     line_spacing: float,
     align: PP_ALIGN | None,
 ) -> None:
-    """Write ``lines`` into an empty ``paragraph`` as runs separated by ``<a:br/>``."""
-    paragraph.alignment = align
-    p_pr = paragraph._p.get_or_add_pPr()
+    """Write ``lines`` into an empty ``paragraph`` as runs separated by ``<a:br/>``.
+
+    The elements are those python-pptx's paragraph properties write, written directly (its
+    setters search the children for their place each time)."""
+    p = paragraph._p
+    p_pr = p.find(_PPR)
+    if p_pr is None:  # the first child of a:p
+        p_pr = etree.Element(_PPR)
+        p.insert(0, p_pr)
+    if align is None:  # as python-pptx's alignment setter: None removes it
+        p_pr.attrib.pop("algn", None)
+    else:
+        p_pr.set("algn", align.xml_value)
     p_pr.set("marL", "0")  # no inherited indent may narrow the measured width
     p_pr.set("indent", "0")
     for child in list(p_pr):
@@ -480,14 +523,14 @@ def _write_lines(
     # python-pptx's add_run/add_br look their place up child by child (a third of a deck's time)
     props = etree.Element(qn("a:rPr"))
     _set_run_properties(props, size_pt, bold, color)
-    p = paragraph._p
     for i, line in enumerate(lines):
         if i:
             etree.SubElement(p, qn("a:br")).append(copy.deepcopy(props))
         run = etree.SubElement(p, qn("a:r"))
         run.append(copy.deepcopy(props))
         etree.SubElement(run, qn("a:t")).text = line
-    _set_run_properties(p.get_or_add_endParaRPr(), size_pt, bold, color)
+    end = etree.SubElement(p, qn("a:endParaRPr"))  # the paragraph held only a:pPr
+    _set_run_properties(end, size_pt, bold, color)
 
 
 def fit_in_shape(
@@ -520,10 +563,7 @@ def fit_in_shape(
     Whatever the frame held before is replaced. The text is cleaned by :func:`fit` (and
     ``one_line`` passed on to it).
     """
-    text_frame.word_wrap = True
-    text_frame.auto_size = MSO_AUTO_SIZE.NONE
-    text_frame.margin_left = text_frame.margin_right = MARGIN_X
-    text_frame.margin_top = text_frame.margin_bottom = MARGIN_Y
+    _set_frame(text_frame._txBody.find(_BODY_PR))
     width_pt = Emu(max(box_width_emu - 2 * MARGIN_X, 0)).pt * WIDTH_SAFETY
     height_pt = Emu(max(box_height_emu - 2 * MARGIN_Y, 0)).pt
     fitted = fit(
@@ -536,10 +576,14 @@ def fit_in_shape(
         max_lines=max_lines,
         one_line=one_line,
     )
-    text_frame.clear()
-    paragraph = text_frame.paragraphs[0]
-    for child in list(paragraph._p):
-        if child.tag != qn("a:pPr"):
-            paragraph._p.remove(child)
+    body = text_frame._txBody
+    paragraphs = body.findall(_P)
+    for extra in paragraphs[1:]:
+        body.remove(extra)
+    p = paragraphs[0] if paragraphs else etree.SubElement(body, _P)
+    for child in list(p):
+        if child.tag != _PPR:
+            p.remove(child)
+    paragraph = _Paragraph(p, text_frame)
     _write_lines(paragraph, fitted.lines, fitted.size, bold, color, line_spacing, align)
     return fitted
