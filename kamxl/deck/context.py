@@ -456,7 +456,7 @@ def qbr_context(
     meta = _meta(book, audience, language, as_of)
     account, row = _account(book, account_id)
     mine = {name: (book[name]["account_id"] == account_id).to_numpy() for name in _DETAIL_SHEETS}
-    q = _Qbr(book, account_id, meta, account, row, bad_inputs(book), _LeftOut(), mine)
+    q = _AccountDeck(book, account_id, meta, account, row, bad_inputs(book), _LeftOut(), mine)
     trajectory = _revenue_trajectory(q)  # slide 5
     revenue = _revenue_figures(q)  # slide 4
     lead_line, lead_change = _revenue_bridge(q)  # slide 5
@@ -531,10 +531,11 @@ def qbr_context(
 
 
 @dataclass(frozen=True, slots=True)
-class _Qbr:
-    """What every section of one QBR reads: the workbook, the account and its Accounts row,
-    the audience, the check of the cells, which rows of each detail sheet are the account's,
-    and the record of what is left out (each section adds to it)."""
+class _AccountDeck:
+    """What every section of one account's deck (QBR, handshake) reads: the workbook, the
+    account and its Accounts row, the audience, the check of the cells, which rows of each
+    detail sheet are the account's, and the record of what is left out (each section adds
+    to it)."""
 
     book: KamWorkbook
     account_id: str
@@ -574,7 +575,7 @@ class _Cover:
     hidden: set[str]
 
 
-def _cover(q: _Qbr, relationships: _Relationships) -> _Cover:
+def _cover(q: _AccountDeck, relationships: _Relationships) -> _Cover:
     """Slide 1: the next QBR and EBR (Meetings), our team and the client's attendees of the
     next QBR, and the sponsors. For the client, a blocker is named nowhere (not in the
     client team, not as sponsor)."""
@@ -596,7 +597,7 @@ def _cover(q: _Qbr, relationships: _Relationships) -> _Cover:
     return _Cover(next_qbr, next_ebr, our_team, client_team, sponsors, client_keys, hidden)
 
 
-def _next_meeting(q: _Qbr, kind: str, upcoming: np.ndarray) -> date | None:
+def _next_meeting(q: _AccountDeck, kind: str, upcoming: np.ndarray) -> date | None:
     """The date of the account's next meeting of ``kind`` (QBR, EBR) after the as-of date;
     None when there is none, or when it is left out (``next_qbr``, ``next_ebr``)."""
     meetings = q.book["Meetings"]
@@ -611,7 +612,7 @@ def _next_meeting(q: _Qbr, kind: str, upcoming: np.ndarray) -> date | None:
 
 
 def _teams(
-    q: _Qbr,
+    q: _AccountDeck,
     relationships: _Relationships,
     upcoming: np.ndarray,
     client_keys: set[str],
@@ -648,7 +649,7 @@ def _teams(
 # uncertain item could change which others show.
 
 
-def _summary_wins(q: _Qbr, plan: list[dict[str, Any]], plan_cells: BadCells) -> list[Item]:
+def _summary_wins(q: _AccountDeck, plan: list[dict[str, Any]], plan_cells: BadCells) -> list[Item]:
     """The wins: won opportunities and done initiatives. The client reads a won deal as a
     project we started together (:func:`_for_client`), not as a sale."""
     frame = q.book["Opportunities"]
@@ -665,7 +666,7 @@ def _summary_wins(q: _Qbr, plan: list[dict[str, Any]], plan_cells: BadCells) -> 
 
 
 def _summary_watch(
-    q: _Qbr,
+    q: _AccountDeck,
     revenue: _Revenue,
     health: _Health,
     relationships: _Relationships,
@@ -713,7 +714,11 @@ def _summary_watch(
 
 
 def _summary_asks(
-    q: _Qbr, relationships: _Relationships, actions: _Actions, pipeline: _Pipeline, cover: _Cover
+    q: _AccountDeck,
+    relationships: _Relationships,
+    actions: _Actions,
+    pipeline: _Pipeline,
+    cover: _Cover,
 ) -> list[Item]:
     """The asks: the client's open actions not yet due and, internally, a decision on each
     opportunity at a decision stage. The client deck asks no decision: the stage is our
@@ -748,7 +753,7 @@ class _Revenue:
     cells_before: BadCells
 
 
-def _revenue_figures(q: _Qbr) -> _Revenue:
+def _revenue_figures(q: _AccountDeck) -> _Revenue:
     """The account's revenue of the current and previous period (Accounts revenue_curr,
     revenue_prev), its growth and trend. Client-safe: it is the client's own spend."""
     cells_now = q.bad.at("Accounts", ["revenue_curr"], q.index)
@@ -762,7 +767,7 @@ def _revenue_figures(q: _Qbr) -> _Revenue:
     return _Revenue(now, before, growth, trend, cells_now, cells_before)
 
 
-def _retention(q: _Qbr, revenue: _Revenue) -> tuple[Figure, Figure]:
+def _retention(q: _AccountDeck, revenue: _Revenue) -> tuple[Figure, Figure]:
     """(NRR, GRR) of the account, from its previous to its current revenue. Client-safe."""
     cells = revenue.cells_before + revenue.cells_now
     start, end = np.array([revenue.before or np.nan]), np.array([revenue.now or np.nan])
@@ -771,7 +776,7 @@ def _retention(q: _Qbr, revenue: _Revenue) -> tuple[Figure, Figure]:
     return nrr, grr
 
 
-def _account_economics(q: _Qbr) -> tuple[Figure | None, Figure | None]:
+def _account_economics(q: _AccountDeck) -> tuple[Figure | None, Figure | None]:
     """(margin, share of wallet): internal -- what we earn on the client and our share of
     their spend are ours to know -- so both are None for the client."""
     if not q.internal:
@@ -781,7 +786,7 @@ def _account_economics(q: _Qbr) -> tuple[Figure | None, Figure | None]:
     return margin, share
 
 
-def _voice_of_customer(q: _Qbr) -> tuple[Figure, int | None]:
+def _voice_of_customer(q: _AccountDeck) -> tuple[Figure, int | None]:
     """(NPS, number of answers) of the account's survey answers of the last twelve months
     (an undated answer counts). Client-safe: it is the client's own voice."""
     frame = q.book["Surveys"]
@@ -796,7 +801,7 @@ def _voice_of_customer(q: _Qbr) -> tuple[Figure, int | None]:
     return nps, count
 
 
-def _forecast_accuracy(q: _Qbr, trajectory: _Trajectory) -> Figure | None:
+def _forecast_accuracy(q: _AccountDeck, trajectory: _Trajectory) -> Figure | None:
     """The forecast accuracy over the last four periods up to the current one with both a
     revenue and a forecast. Internal (our forecast is our selling judgement): None for the
     client."""
@@ -821,7 +826,7 @@ def _forecast_accuracy(q: _Qbr, trajectory: _Trajectory) -> Figure | None:
 
 
 def _missing_notes(
-    q: _Qbr, revenue: _Revenue, nps: Figure, health: Figure | None, margin: Figure | None
+    q: _AccountDeck, revenue: _Revenue, nps: Figure, health: Figure | None, margin: Figure | None
 ) -> list[str]:
     """The scorecard's figures missing for want of data (not for a bad cell, which
     ``left_out`` names), for the speaker notes. The client's notes name no internal figure
@@ -852,7 +857,7 @@ class _Trajectory:
     year_growth: float | None
 
 
-def _revenue_trajectory(q: _Qbr) -> _Trajectory:
+def _revenue_trajectory(q: _AccountDeck) -> _Trajectory:
     """The revenue and forecast per period of the account's Revenue rows; a period resting
     on a bad cell is None (left out as ``revenue:<period>``). The client deck shows no
     forecast (our selling judgement): its forecast is all None, and nothing is recorded."""
@@ -865,7 +870,9 @@ def _revenue_trajectory(q: _Qbr) -> _Trajectory:
     return _Trajectory(periods, actual, forecast, _year_growth(q.meta.period, periods, actual))
 
 
-def _per_period(q: _Qbr, periods: list[str], column: str, sure: np.ndarray) -> list[float | None]:
+def _per_period(
+    q: _AccountDeck, periods: list[str], column: str, sure: np.ndarray
+) -> list[float | None]:
     """The sum of the account's ``column`` of Revenue in each of ``periods`` (over its
     ``sure`` rows); None, recorded as ``<column>:<period>``, where it rests on a bad cell."""
     frame = q.book["Revenue"]
@@ -889,7 +896,7 @@ def _year_growth(current: str, periods: list[str], actual: list[float | None]) -
     return now / then - 1 if now is not None and then else None
 
 
-def _revenue_bridge(q: _Qbr) -> tuple[str | None, float | None]:
+def _revenue_bridge(q: _AccountDeck) -> tuple[str | None, float | None]:
     """(product line, change): the line that drove the change from the previous period to
     the current one (:func:`_lead_line`). Client-safe: the client's own spend by line."""
     frame = q.book["Revenue"]
@@ -916,7 +923,7 @@ class _Health:
     series: list[tuple[str, list[float | None]]]
 
 
-def _health(q: _Qbr, periods: list[str]) -> _Health:
+def _health(q: _AccountDeck, periods: list[str]) -> _Health:
     """The account's health (rounded once, here, as Excel shows it, so the tile, the chart
     and the titles say the same number), RAG, trend against the previous period, and the
     series of health and its components. Internal (our judgement of the account): the
@@ -937,7 +944,7 @@ def _health(q: _Qbr, periods: list[str]) -> _Health:
     return _Health(health, previous, trend, rag, health_periods, series)
 
 
-def _health_cuts(q: _Qbr) -> tuple[float, float] | None:
+def _health_cuts(q: _AccountDeck) -> tuple[float, float] | None:
     """The health thresholds (Settings red_max, amber_max) for the chart's RAG bands; None
     when a threshold fails the check."""
     if q.bad.settings("red_max", "amber_max"):
@@ -961,7 +968,7 @@ class _Relationships:
     contact_cells: BadCells
 
 
-def _relationships(q: _Qbr) -> _Relationships:
+def _relationships(q: _AccountDeck) -> _Relationships:
     """The account's stakeholders, the coverage of the required roles, the roles missing,
     and the contacts not seen for :data:`STALE_CONTACT_DAYS` days. A client deck leaves the
     blockers out (the person, not only the label), their attitude and power (see
@@ -999,7 +1006,7 @@ def _relationships(q: _Qbr) -> _Relationships:
 # --- QBR slide 8: objectives and initiatives --------------------------------------------------
 
 
-def _objectives(q: _Qbr, hidden_people: set[str]) -> tuple[list[dict[str, Any]], BadCells]:
+def _objectives(q: _AccountDeck, hidden_people: set[str]) -> tuple[list[dict[str, Any]], BadCells]:
     """(plan rows, the cells they rest on): the account's objectives and initiatives with
     their status. A client deck shows only the rows marked client_visible, and names no
     ``hidden_people`` (blockers) as owners."""
@@ -1034,7 +1041,7 @@ class _Pipeline:
     median_cycle: Figure | None
 
 
-def _pipeline(q: _Qbr) -> _Pipeline:
+def _pipeline(q: _AccountDeck) -> _Pipeline:
     """The open opportunities, largest first, and their total; internally also the weighted
     pipeline, the win rate and the median sales cycle. A client deck sees open proposals
     only (:data:`_PROPOSAL_FIELDS`: no stage, no probability) and none of our selling
@@ -1074,7 +1081,7 @@ def _pipeline(q: _Qbr) -> _Pipeline:
 # --- QBR slide 10: risks and mitigations ------------------------------------------------------
 
 
-def _risk_register(q: _Qbr) -> list[dict[str, Any]] | None:
+def _risk_register(q: _AccountDeck) -> list[dict[str, Any]] | None:
     """The account's risks with their mitigations. Internal only: None for the client."""
     if not q.internal:
         return None
@@ -1097,7 +1104,7 @@ class _Actions:
     cells: BadCells
 
 
-def _joint_actions(q: _Qbr, hidden_people: set[str]) -> _Actions:
+def _joint_actions(q: _AccountDeck, hidden_people: set[str]) -> _Actions:
     """The account's open actions with their RACI, earliest due first. A client deck names
     no ``hidden_people`` (blockers) in the RACI."""
     frame = q.book["Actions"]
@@ -1128,7 +1135,7 @@ def _joint_actions(q: _Qbr, hidden_people: set[str]) -> _Actions:
 # --- QBR slide 12: next steps -----------------------------------------------------------------
 
 
-def _qbr_next_steps(q: _Qbr, cover: _Cover, actions: _Actions) -> list[Item]:
+def _qbr_next_steps(q: _AccountDeck, cover: _Cover, actions: _Actions) -> list[Item]:
     """The next steps: the first open actions not yet due, the next EBR and the handshake
     review (the next QBR has its own tile). Client-safe: the joint plan and governance."""
     handshake_cells = _handshake_cells(q.book, q.account_id, ["next_review"])
@@ -1596,95 +1603,24 @@ def handshake_context(
     as_of: date | None = None,
 ) -> HandshakeContext:
     """The handshake slide of ``account_id``: client-safe by construction (it reads no
-    internal field). What rests on cells failing the check is left out, as for the QBR."""
+    internal field). What rests on cells failing the check is left out, as for the QBR.
+
+    The slide's parts (shared/spec/decks.md) have their helpers below; the cells of the
+    Handshake row are read in the order of the slide's fields (``left_out`` keeps it)."""
     meta = _meta(book, Audience.CLIENT, language, as_of)
-    account, _ = _account(book, account_id)
-    bad = bad_inputs(book)
-    left = _LeftOut()
+    account, row = _account(book, account_id)
     mine = {name: (book[name]["account_id"] == account_id).to_numpy() for name in _DETAIL_SHEETS}
-    rows = _rows(book["Handshake"], account_id)
-    h = rows.iloc[0] if not rows.empty else None
-    position = int(np.flatnonzero(mine["Handshake"])[0]) if h is not None else None
-    if h is None:
-        left("handshake", bad.cells("Handshake", ["account_id"]))
-
-    def cell(column: str) -> Any:
-        """The account's Handshake cell, None when blank or failing the check."""
-        if h is None or left(column, bad.at("Handshake", ["account_id", column], position)):
-            return None
-        return _value(h[column])
-
-    revenue_frame = book["Revenue"]
-    sure = bad.surely("Revenue", {"account_id": mine["Revenue"], "period": None})
-    revenue = revenue_frame[sure]
-    periods = [p for p in _period_order(revenue["period"].unique()) if _before(p, meta.period)]
-    per_year = 12 if parse_period(meta.period).is_month else 4
-    last_year = revenue_frame["period"].isin(periods[-per_year:]).to_numpy()
-    today = left.number(
-        "today",
-        _sum(revenue_frame[sure & last_year]["revenue"]),
-        bad.selection("Revenue", {"account_id": mine["Revenue"], "period": last_year}, ["revenue"]),
-    )
-    plan_frame = book["Plan"]
-    plan_keys = {
-        "account_id": mine["Plan"],
-        "client_visible": (plan_frame["client_visible"] == "yes").to_numpy(),
-        "status": (plan_frame["status"] != "done").to_numpy(),
-    }
-    blockers = _blocker_keys(book, account_id)
-    people_cells = bad.selection(
-        "Stakeholders", {"account_id": mine["Stakeholders"], "name": None, "role": None}
-    )
-    initiatives = (
-        []
-        if left("initiatives", bad.selection("Plan", plan_keys, []) + people_cells)
-        else [
-            {
-                "row": p["row"],
-                "initiative": p["name"],
-                "owner": p["owner"],
-                "client_owner": p["client_owner"],
-                "due": p["due"],
-            }
-            for p in (
-                _plan_item(book, r, blockers)
-                for r in _records(
-                    plan_frame[bad.surely("Plan", plan_keys)], _PLAN_FIELDS, positions=True
-                )
-            )
-        ]
-    )
-    meetings = book["Meetings"]
-    meeting_keys = {
-        "account_id": mine["Meetings"],
-        "date": (meetings["date"] > pd.Timestamp(meta.as_of)).to_numpy(),
-        "type": meetings["type"].isin(["QBR", "EBR", "steering"]).to_numpy(),
-    }
-    upcoming = meetings[bad.surely("Meetings", meeting_keys)].sort_values("date")
-    governance = (
-        []
-        if left("meetings", bad.selection("Meetings", meeting_keys, []))
-        else [{"type": m["type"], "date": m["date"]} for m in _records(upcoming, ("type", "date"))]
-    )
-    stakeholders = _rows(book["Stakeholders"], account_id)
-    client_people = set(stakeholders[stakeholders["role"] != "blocker"]["name"].dropna())
-    actions_frame = book["Actions"]
-    action_keys = {
-        "account_id": mine["Actions"],
-        "status": (actions_frame["status"] != "done").to_numpy(),
-        "responsible": actions_frame["responsible"].isin(client_people).to_numpy(),
-        "due": None,
-    }
-    actions = actions_frame[bad.surely("Actions", action_keys)]
-    asks = (
-        []
-        if left("asks", bad.selection("Actions", action_keys, ["action"]) + people_cells)
-        else [str(a["action"]) for _, a in actions.sort_values("due").iterrows()][:3]
-    )
+    q = _AccountDeck(book, account_id, meta, account, row, bad_inputs(book), _LeftOut(), mine)
+    handshake = _handshake_row(q)
+    today = _value_today(q)
+    initiatives = _joint_initiatives(q)
+    governance = _governance(q)
+    asks = _handshake_asks(q)
+    cell = handshake.cell
     return HandshakeContext(
         meta=meta,
         account=account,
-        found=True if h is not None else None if "handshake" in left.items else False,
+        found=handshake.found,
         client_priorities=_lines(cell("client_priorities")),
         ambition=_lines(cell("shared_ambition")),
         today=today,
@@ -1699,8 +1635,126 @@ def handshake_context(
         agreed_by=cell("agreed_by"),
         agreed_on=cell("agreed_on"),
         next_review=cell("next_review"),
-        left_out=left.items,
+        left_out=q.left.items,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _HandshakeRow:
+    """The account's Handshake row (None when it has none) and its position in the sheet."""
+
+    q: _AccountDeck
+    row: pd.Series | None
+    position: int | None
+
+    @property
+    def found(self) -> bool | None:
+        """True with a Handshake row, None when a row may be the account's (its account_id
+        cell fails the check: ``handshake`` left out), else False."""
+        if self.row is not None:
+            return True
+        return None if "handshake" in self.q.left.items else False
+
+    def cell(self, column: str) -> Any:
+        """The account's Handshake cell, None when blank or failing the check (recorded by
+        ``column``)."""
+        if self.row is None or self.q.left(
+            column, self.q.bad.at("Handshake", ["account_id", column], self.position)
+        ):
+            return None
+        return _value(self.row[column])
+
+
+def _handshake_row(q: _AccountDeck) -> _HandshakeRow:
+    """The account's Handshake row; without one, the sheet's bad account_id cells are
+    recorded as ``handshake`` (one of them may be the account's row)."""
+    rows = _rows(q.book["Handshake"], q.account_id)
+    if rows.empty:
+        q.left("handshake", q.bad.cells("Handshake", ["account_id"]))
+        return _HandshakeRow(q, None, None)
+    return _HandshakeRow(q, rows.iloc[0], int(np.flatnonzero(q.mine["Handshake"])[0]))
+
+
+def _value_today(q: _AccountDeck) -> float | None:
+    """ "Today" of the value trajectory: the account's revenue of the last four quarters
+    (twelve months) before the current period. Client-safe: the client's own spend."""
+    frame = q.book["Revenue"]
+    sure = q.bad.surely("Revenue", {"account_id": q.mine["Revenue"], "period": None})
+    periods = [
+        p for p in _period_order(frame[sure]["period"].unique()) if _before(p, q.meta.period)
+    ]
+    per_year = 12 if parse_period(q.meta.period).is_month else 4
+    last_year = frame["period"].isin(periods[-per_year:]).to_numpy()
+    keys = {"account_id": q.mine["Revenue"], "period": last_year}
+    total = _sum(frame[sure & last_year]["revenue"])
+    return q.left.number("today", total, q.bad.selection("Revenue", keys, ["revenue"]))
+
+
+def _people_cells(q: _AccountDeck) -> BadCells:
+    """The cells saying who the account's stakeholders are and their roles (which names
+    are the client's and which are blockers')."""
+    keys = {"account_id": q.mine["Stakeholders"], "name": None, "role": None}
+    return q.bad.selection("Stakeholders", keys)
+
+
+def _joint_initiatives(q: _AccountDeck) -> list[dict[str, Any]]:
+    """The joint initiatives with owners on both sides: the account's Plan rows marked
+    client_visible and not done. A blocker is named as no owner (the slide is the
+    client's)."""
+    frame = q.book["Plan"]
+    keys = {
+        "account_id": q.mine["Plan"],
+        "client_visible": (frame["client_visible"] == "yes").to_numpy(),
+        "status": (frame["status"] != "done").to_numpy(),
+    }
+    blockers = _blocker_keys(q.book, q.account_id)
+    if q.left("initiatives", q.bad.selection("Plan", keys, []) + _people_cells(q)):
+        return []
+    records = _records(frame[q.bad.surely("Plan", keys)], _PLAN_FIELDS, positions=True)
+    items = (_plan_item(q.book, r, blockers) for r in records)
+    return [
+        {
+            "row": p["row"],
+            "initiative": p["name"],
+            "owner": p["owner"],
+            "client_owner": p["client_owner"],
+            "due": p["due"],
+        }
+        for p in items
+    ]
+
+
+def _governance(q: _AccountDeck) -> list[dict[str, Any]]:
+    """The governance calendar: the account's QBR, EBR and steering meetings after the
+    as-of date, earliest first (type and date only: the slide names no attendee)."""
+    meetings = q.book["Meetings"]
+    keys = {
+        "account_id": q.mine["Meetings"],
+        "date": (meetings["date"] > pd.Timestamp(q.meta.as_of)).to_numpy(),
+        "type": meetings["type"].isin(["QBR", "EBR", "steering"]).to_numpy(),
+    }
+    upcoming = meetings[q.bad.surely("Meetings", keys)].sort_values("date")
+    if q.left("meetings", q.bad.selection("Meetings", keys, [])):
+        return []
+    return [{"type": m["type"], "date": m["date"]} for m in _records(upcoming, ("type", "date"))]
+
+
+def _handshake_asks(q: _AccountDeck) -> list[str]:
+    """The asks: the first three open actions, earliest due first, of the client's people
+    (a blocker's actions are not the client's asks on this slide)."""
+    stakeholders = _rows(q.book["Stakeholders"], q.account_id)
+    client_people = set(stakeholders[stakeholders["role"] != "blocker"]["name"].dropna())
+    frame = q.book["Actions"]
+    keys = {
+        "account_id": q.mine["Actions"],
+        "status": (frame["status"] != "done").to_numpy(),
+        "responsible": frame["responsible"].isin(client_people).to_numpy(),
+        "due": None,
+    }
+    actions = frame[q.bad.surely("Actions", keys)]
+    if q.left("asks", q.bad.selection("Actions", keys, ["action"]) + _people_cells(q)):
+        return []
+    return [str(a["action"]) for _, a in actions.sort_values("due").iterrows()][:3]
 
 
 def handshake_agreed(ctx: HandshakeContext) -> bool:
