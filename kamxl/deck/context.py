@@ -1778,87 +1778,21 @@ def portfolio_context(
     book: KamWorkbook, *, language: str | None = None, as_of: date | None = None
 ) -> PortfolioContext:
     """The portfolio review of the whole workbook (always internal). What rests on cells
-    failing the check is left out, as for the QBR."""
+    failing the check is left out, as for the QBR.
+
+    The slides (shared/spec/decks.md) have their helpers below, run in the order
+    ``left_out`` keeps; the retention and concentration figures are the catalogue's
+    (:func:`~kamxl.workbook.kpis.portfolio_kpis`)."""
     meta = _meta(book, Audience.INTERNAL, language, as_of)
-    accounts = book.accounts
     settings = book.settings
-    bad = bad_inputs(book)
-    left = _LeftOut()
-
-    def of_accounts(*columns: str) -> BadCells:
-        return bad.cells("Accounts", ["account_id", *columns])
-
-    points, point_ids = [], []
-    for position, a in enumerate(_records(accounts, ("account_id", "name", "revenue_curr"))):
-        strength = account_figure(book, "strength", position)
-        attractiveness = account_figure(book, "attractiveness", position)
-        revenue_bad = bad.at("Accounts", ["account_id", "revenue_curr"], position)
-        values = (strength.value, attractiveness.value, a["revenue_curr"])
-        if None not in values and not revenue_bad and values[2] > 0:
-            label = str(a["name"] or a["account_id"])
-            points.append((label, float(values[0]), float(values[1]), float(values[2])))
-            point_ids.append(a["account_id"])
-    left("matrix", of_accounts("strength", "attractiveness", "revenue_curr"))
-    revenue = accounts["revenue_curr"].clip(lower=0)
-    total = float(revenue.sum())
-    strategic = revenue[accounts["quadrant"] == "Strategic"].sum()
-    shares = np.sort(revenue.dropna().to_numpy())[::-1]
-    revenue_cells = of_accounts("revenue_curr")
-    cumulative = (
-        np.concatenate([[0.0], np.cumsum(shares) / total]) if total > 0 else np.array([0.0])
-    )
-    account_share = np.arange(len(cumulative)) / max(len(cumulative) - 1, 1)
-    pareto = (
-        ([], [])
-        if left("pareto", revenue_cells)
-        else (
-            account_share.tolist(),
-            cumulative.tolist(),
-        )
-    )
-    table = accounts.sort_values(
-        ["score", "revenue_curr"], ascending=[False, False], na_position="last"
-    )
-    rows = _tiering_rows(book, table)
-    left("accounts", of_accounts())
-    key = (accounts["status"] == "key").to_numpy()
-    load_cells = of_accounts("status", "kam")
-    kam_load: list[tuple[str, int]] = []
-    if not left("kam_load", load_cells):
-        load = accounts[key].groupby("kam").size().sort_values(ascending=False)
-        kam_load = [(str(k), int(load.get(k, 0))) for k in accounts["kam"].dropna().unique()]
-        kam_load.sort(key=lambda kv: -kv[1])
-    stale_mask, stale_cells = stale_plans(book)
-    stale = accounts[stale_mask]
-    stale_list = (
-        []
-        if left("stale_plans", stale_cells)
-        else [
-            {
-                "account_id": a["account_id"],
-                "name": a["name"] or a["account_id"],
-                "kam": a["kam"],
-                "updated": a["plan_updated"],
-                "days": _days_between(meta.as_of, a["plan_updated"]),
-                "freshness": a["freshness"],
-                "revenue": None
-                if bad.at("Accounts", ["account_id", "revenue_curr"], a["_position"])
-                else a["revenue_curr"],
-            }
-            for a in _records(
-                _most_stale_first(stale),
-                ("account_id", "name", "kam", "plan_updated", "freshness", "revenue_curr"),
-                positions=True,
-            )
-        ]
-    )
-    movements = (
-        []
-        if left("movements", of_accounts("revenue_prev", "revenue_curr"))
-        else (_movements(accounts))
-    )
+    p = _Portfolio(book, meta, bad_inputs(book), _LeftOut())
+    points, point_ids = _portfolio_matrix(p)  # slide 2
+    pareto, with_revenue = _pareto(p)  # slide 3
+    rows = _tiering(p)  # slide 4
+    kam_load = _kam_load(p)  # slide 6
+    stale = _stale_plan_rows(p)  # slide 7
+    movements = _revenue_movements(p)  # slide 8
     kpis = portfolio_kpis(book)
-    strategic_cells = of_accounts("revenue_curr", "quadrant")
     return PortfolioContext(
         meta=meta,
         kpis=kpis,
@@ -1866,20 +1800,134 @@ def portfolio_context(
         matrix_accounts=point_ids,
         cut_strength=settings.cut_strength,
         cut_attractiveness=settings.cut_attractiveness,
-        strategic_share=left.number(
-            "strategic_share", float(strategic / total) if total > 0 else None, strategic_cells
-        ),
+        strategic_share=_strategic_share(p),
         pareto=pareto,
-        top_accounts=_top_accounts(kpis.top20_fraction, len(shares)),
+        top_accounts=_top_accounts(kpis.top20_fraction, with_revenue),
         accounts=rows,
         kam_load=kam_load,
         load_norm=KAM_LOAD_NORM,
-        stale_plans=stale_list,
+        stale_plans=stale,
         half_life_days=settings.freshness_half_life_days,
         movements=movements,
         tier_labels=settings.tier_labels,
-        left_out={**_figures_left_out(kpis), **left.items},
+        left_out={**_figures_left_out(kpis), **p.left.items},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Portfolio:
+    """What every slide of the portfolio review reads: the workbook, the check of its cells
+    and the record of what is left out."""
+
+    book: KamWorkbook
+    meta: Meta
+    bad: BadInputs
+    left: _LeftOut
+
+    def of_accounts(self, *columns: str) -> BadCells:
+        """The bad cells of Accounts in account_id and ``columns`` (of any account)."""
+        return self.bad.cells("Accounts", ["account_id", *columns])
+
+
+def _portfolio_matrix(p: _Portfolio) -> tuple[list[tuple[str, float, float, float]], list[Any]]:
+    """(points, their account_ids) of the matrix: each account with a strength, an
+    attractiveness and a positive current revenue (the bubble's size) on a good cell."""
+    points, point_ids = [], []
+    records = _records(p.book.accounts, ("account_id", "name", "revenue_curr"))
+    for position, a in enumerate(records):
+        strength = account_figure(p.book, "strength", position)
+        attractiveness = account_figure(p.book, "attractiveness", position)
+        revenue_bad = p.bad.at("Accounts", ["account_id", "revenue_curr"], position)
+        values = (strength.value, attractiveness.value, a["revenue_curr"])
+        if None not in values and not revenue_bad and values[2] > 0:
+            label = str(a["name"] or a["account_id"])
+            points.append((label, float(values[0]), float(values[1]), float(values[2])))
+            point_ids.append(a["account_id"])
+    p.left("matrix", p.of_accounts("strength", "attractiveness", "revenue_curr"))
+    return points, point_ids
+
+
+def _pareto(p: _Portfolio) -> tuple[tuple[list[float], list[float]], int]:
+    """((share of accounts, cumulative share of revenue), number of accounts with a
+    revenue): the concentration curve, biggest accounts first."""
+    revenue = p.book.accounts["revenue_curr"].clip(lower=0)
+    total = float(revenue.sum())
+    shares = np.sort(revenue.dropna().to_numpy())[::-1]
+    cumulative = (
+        np.concatenate([[0.0], np.cumsum(shares) / total]) if total > 0 else np.array([0.0])
+    )
+    account_share = np.arange(len(cumulative)) / max(len(cumulative) - 1, 1)
+    if p.left("pareto", p.of_accounts("revenue_curr")):
+        return ([], []), len(shares)
+    return (account_share.tolist(), cumulative.tolist()), len(shares)
+
+
+def _strategic_share(p: _Portfolio) -> float | None:
+    """The share of the portfolio's revenue in Strategic accounts (the matrix's title)."""
+    accounts = p.book.accounts
+    revenue = accounts["revenue_curr"].clip(lower=0)
+    total = float(revenue.sum())
+    strategic = revenue[accounts["quadrant"] == "Strategic"].sum()
+    share = float(strategic / total) if total > 0 else None
+    return p.left.number("strategic_share", share, p.of_accounts("revenue_curr", "quadrant"))
+
+
+def _tiering(p: _Portfolio) -> list[dict[str, Any]]:
+    """The tiering table: every account, best score first (then the biggest revenue)."""
+    table = p.book.accounts.sort_values(
+        ["score", "revenue_curr"], ascending=[False, False], na_position="last"
+    )
+    rows = _tiering_rows(p.book, table)
+    p.left("accounts", p.of_accounts())
+    return rows
+
+
+def _kam_load(p: _Portfolio) -> list[tuple[str, int]]:
+    """(KAM, key accounts) for every KAM of Accounts, the most loaded first (a KAM with no
+    key account counts 0)."""
+    accounts = p.book.accounts
+    if p.left("kam_load", p.of_accounts("status", "kam")):
+        return []
+    key = (accounts["status"] == "key").to_numpy()
+    load = accounts[key].groupby("kam").size().sort_values(ascending=False)
+    kam_load = [(str(k), int(load.get(k, 0))) for k in accounts["kam"].dropna().unique()]
+    kam_load.sort(key=lambda kv: -kv[1])
+    return kam_load
+
+
+def _stale_plan_rows(p: _Portfolio) -> list[dict[str, Any]]:
+    """The accounts whose plan is stale (:func:`~kamxl.workbook.kpis.stale_plans`), the
+    most stale first, with the plan's age and freshness; a revenue on a bad cell is None."""
+    stale_mask, stale_cells = stale_plans(p.book)
+    stale = p.book.accounts[stale_mask]
+    if p.left("stale_plans", stale_cells):
+        return []
+    return [
+        {
+            "account_id": a["account_id"],
+            "name": a["name"] or a["account_id"],
+            "kam": a["kam"],
+            "updated": a["plan_updated"],
+            "days": _days_between(p.meta.as_of, a["plan_updated"]),
+            "freshness": a["freshness"],
+            "revenue": None
+            if p.bad.at("Accounts", ["account_id", "revenue_curr"], a["_position"])
+            else a["revenue_curr"],
+        }
+        for a in _records(
+            _most_stale_first(stale),
+            ("account_id", "name", "kam", "plan_updated", "freshness", "revenue_curr"),
+            positions=True,
+        )
+    ]
+
+
+def _revenue_movements(p: _Portfolio) -> list[dict[str, Any]]:
+    """The revenue bridge's movements (:func:`_movements`): largest changes, churn and new
+    accounts first."""
+    if p.left("movements", p.of_accounts("revenue_prev", "revenue_curr")):
+        return []
+    return _movements(p.book.accounts)
 
 
 def _most_stale_first(stale: pd.DataFrame) -> pd.DataFrame:
