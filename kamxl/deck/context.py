@@ -675,9 +675,10 @@ def _summary_watch(
     actions: _Actions,
     risks: list[dict[str, Any]] | None,
 ) -> list[Item]:
-    """The watch points: plans at risk or late and overdue actions; internally also a red or
-    falling health, a decline of revenue, recent lost deals, contacts not seen and open
-    risks. The client's watch reads none of those internal signals (nor their cells)."""
+    """The watch points (:func:`_watch`, four at most): plan rows late or at risk and
+    overdue actions; internally also an amber, red or falling health, a decline of revenue,
+    a deal just lost, contacts not seen and the highest risk. The client's watch reads none
+    of those internal signals (nor their cells)."""
     frame = q.book["Opportunities"]
     lost_keys = {
         "account_id": q.mine["Opportunities"],
