@@ -48,7 +48,7 @@ from kamxl.workbook.kpis import (
 )
 from kamxl.workbook.model import KamWorkbook
 from kamxl.workbook.schema import stage_code
-from kamxl.workbook.validity import BadCells, bad_inputs
+from kamxl.workbook.validity import BadCells, BadInputs, bad_inputs
 
 __all__ = [
     "Audience",
@@ -447,410 +447,704 @@ def qbr_context(
 
     A figure or a section that rests on cells failing the check is left out (None or an
     empty list) and named in :attr:`QbrContext.left_out` with those cells.
+
+    Each slide of the QBR (shared/spec/decks.md) has its helper below. They run in the
+    order of the deck's checks, not of its slides: a later section reads what an earlier
+    one left out (the client team, the next EBR, the risks), and ``left_out`` keeps that
+    order.
     """
     meta = _meta(book, audience, language, as_of)
-    internal = audience is Audience.INTERNAL
     account, row = _account(book, account_id)
-    notes: list[str] = []
-    index = int(row.name)
-    bad = bad_inputs(book)
-    left = _LeftOut()
     mine = {name: (book[name]["account_id"] == account_id).to_numpy() for name in _DETAIL_SHEETS}
-
-    # Revenue, per period and product line.
-    revenue_frame = book["Revenue"]
-    sure_revenue = bad.surely("Revenue", {"account_id": mine["Revenue"]})
-    revenue = revenue_frame[sure_revenue]
-    periods = _period_order(revenue["period"].dropna().unique())
-    current = meta.period
-
-    def per_period(column: str) -> list[float | None]:
-        values = []
-        for p in periods:
-            match = (revenue_frame["period"] == p).to_numpy()
-            keys = {"account_id": mine["Revenue"], "period": match}
-            cells = bad.selection("Revenue", keys, [column])
-            values.append(
-                left.number(
-                    f"{column}:{p}", _sum(revenue_frame[match & sure_revenue][column]), cells
-                )
-            )
-        return values
-
-    actual = per_period("revenue")
-    forecast = per_period("forecast") if internal else [None] * len(periods)
-    own = {c: bad.at("Accounts", [c], index) for c in ("revenue_curr", "revenue_prev")}
-    revenue_now = left.number("revenue", _value(row["revenue_curr"]), own["revenue_curr"])
-    revenue_before = left.number(
-        "revenue_previous", _value(row["revenue_prev"]), own["revenue_prev"]
+    q = _AccountDeck(book, account_id, meta, account, row, bad_inputs(book), _LeftOut(), mine)
+    trajectory = _revenue_trajectory(q)  # slide 5
+    revenue = _revenue_figures(q)  # slide 4
+    lead_line, lead_change = _revenue_bridge(q)  # slide 5
+    health = _health(q, trajectory.periods)  # slides 4 and 6
+    nps, nps_answers = _voice_of_customer(q)  # slide 4
+    accuracy = _forecast_accuracy(q, trajectory)  # slide 4
+    margin, share_of_wallet = _account_economics(q)  # slide 4
+    relationships = _relationships(q)  # slide 7
+    hidden_people = set() if q.internal else _blocker_keys(book, account_id)
+    plan, plan_cells = _objectives(q, hidden_people)  # slide 8
+    pipeline = _pipeline(q)  # slide 9
+    risks = _risk_register(q)  # slide 10
+    actions = _joint_actions(q, hidden_people)  # slide 11
+    cover = _cover(q, relationships)  # slide 1
+    wins = _summary_wins(q, plan, plan_cells)  # slide 3
+    watch = _summary_watch(q, revenue, health, relationships, plan, plan_cells, actions, risks)
+    asks = _summary_asks(q, relationships, actions, pipeline, cover)  # slide 3
+    next_steps = _qbr_next_steps(q, cover, actions)  # slide 12
+    nrr, grr = _retention(q, revenue)  # slide 4
+    return QbrContext(
+        meta=meta,
+        account=account,
+        next_qbr=cover.next_qbr,
+        next_ebr=cover.next_ebr,
+        our_team=cover.our_team,
+        client_team=cover.client_team,
+        sponsors=cover.sponsors,
+        revenue=revenue.now,
+        revenue_previous=revenue.before,
+        growth=revenue.growth,
+        revenue_trend=revenue.trend,
+        lead_line=lead_line,
+        lead_line_change=lead_change,
+        nrr=nrr,
+        grr=grr,
+        margin=margin,
+        share_of_wallet=share_of_wallet,
+        nps=nps,
+        nps_answers=nps_answers,
+        health=health.figure,
+        health_rag=health.rag,
+        health_previous=health.previous,
+        health_trend=health.trend,
+        forecast_accuracy=accuracy,
+        periods=trajectory.periods,
+        actual=trajectory.actual,
+        forecast=trajectory.forecast,
+        health_periods=health.periods,
+        health_series=health.series,
+        year_growth=trajectory.year_growth,
+        wins=wins,
+        watch=watch,
+        asks=asks,
+        people=relationships.people,
+        coverage=relationships.coverage,
+        missing_roles=relationships.missing_roles,
+        stale_contacts=relationships.stale,
+        plan=plan,
+        opportunities=pipeline.opportunities,
+        pipeline_value=pipeline.value,
+        weighted_pipeline=pipeline.weighted,
+        win_rate=pipeline.win_rate,
+        median_cycle=pipeline.median_cycle,
+        risks=risks,
+        actions=actions.rows,
+        next_steps=next_steps,
+        health_cuts=_health_cuts(q),
+        notes=_missing_notes(q, revenue, nps, health.figure, margin),
+        bare=_bare(book, mine),
+        left_out=q.left.items,
     )
-    growth = (
-        revenue_now / revenue_before - 1 if revenue_now is not None and revenue_before else None
-    )
-    trend = None
-    if revenue_now is not None and revenue_before is not None:
-        trend = core.trends(np.array([revenue_now]), np.array([revenue_before])).values[0]
-    both_periods = revenue_frame["period"].isin([current, meta.previous_period]).to_numpy()
-    lead_cells = bad.selection(
-        "Revenue",
-        {"account_id": mine["Revenue"], "period": both_periods},
-        ["revenue", "product_line"],
-    )
-    lead_line, lead_change = (
+
+
+@dataclass(frozen=True, slots=True)
+class _AccountDeck:
+    """What every section of one account's deck (QBR, handshake) reads: the workbook, the
+    account and its Accounts row, the audience, the check of the cells, which rows of each
+    detail sheet are the account's, and the record of what is left out (each section adds
+    to it)."""
+
+    book: KamWorkbook
+    account_id: str
+    meta: Meta
+    account: Account
+    row: pd.Series
+    bad: BadInputs
+    left: _LeftOut
+    mine: dict[str, np.ndarray]
+
+    @property
+    def internal(self) -> bool:
+        """True for our own deck; False for the client's, which carries no internal field."""
+        return self.meta.audience is Audience.INTERNAL
+
+    @property
+    def index(self) -> int:
+        """The account's position in Accounts (for the computed columns and their check)."""
+        return int(self.row.name)
+
+
+# --- QBR slide 1: cover and teams -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    """The cover's governance and teams, and the client's people as later sections compare
+    names (:func:`_person_key`): ``client_keys`` all stakeholders, ``hidden`` those a client
+    deck never names (the blockers; empty internally)."""
+
+    next_qbr: date | None
+    next_ebr: date | None
+    our_team: list[str]
+    client_team: list[str]
+    sponsors: tuple[str | None, str | None]
+    client_keys: set[str]
+    hidden: set[str]
+
+
+def _cover(q: _AccountDeck, relationships: _Relationships) -> _Cover:
+    """Slide 1: the next QBR and EBR (Meetings), our team and the client's attendees of the
+    next QBR, and the sponsors. For the client, a blocker is named nowhere (not in the
+    client team, not as sponsor)."""
+    meetings = q.book["Meetings"]
+    upcoming = (meetings["date"] > pd.Timestamp(q.meta.as_of)).to_numpy()
+    next_qbr = _next_meeting(q, "QBR", upcoming)
+    next_ebr = _next_meeting(q, "EBR", upcoming)
+    stakeholders = _rows(q.book["Stakeholders"], q.account_id)
+    client_keys = {_person_key(n) for n in set(stakeholders["name"].dropna())}
+    blockers = set(stakeholders.query("role == 'blocker'")["name"].dropna())
+    hidden = {_person_key(n) for n in blockers} if not q.internal else set()
+    our_team, client_team = _teams(q, relationships, upcoming, client_keys, hidden)
+    sponsor_cells = _handshake_cells(q.book, q.account_id, ["client_sponsor", "our_sponsor"])
+    sponsors = (
         (None, None)
-        if left("lead_line", lead_cells)
-        else _lead_line(revenue, current, meta.previous_period)
+        if q.left("sponsors", sponsor_cells + relationships.cells)
+        else _sponsors(q.book, q.account, relationships.people, hidden)
     )
-    year_ago = parse_period(current).shift(-4 if not parse_period(current).is_month else -12).text
-    year_growth = None
-    if current in periods and year_ago in periods:
-        now, then = actual[periods.index(current)], actual[periods.index(year_ago)]
-        year_growth = now / then - 1 if now is not None and then else None
+    return _Cover(next_qbr, next_ebr, our_team, client_team, sponsors, client_keys, hidden)
 
-    # Health (internal): one rounding per figure, here, as Excel shows it, so the tile, the
-    # chart and the titles say the same number.
-    health, health_previous, health_trend, health_rag = None, None, None, None
-    health_periods: list[str] = []
-    health_series: list[tuple[str, list[float | None]]] = []
-    if internal:
-        health_periods, health_series = _health_series(book, account_id, periods, left)
-        health_by_period = {
-            p: v for p, v in zip(health_periods, health_series[0][1], strict=True) if v is not None
-        }
-        health = _rounded(left.figure("health", account_figure(book, "health", index)))
-        health_previous = health_by_period.get(meta.previous_period or "")
-        if health.ok and health_previous is not None:
-            health_trend = core.trends(
-                np.array([health.value]), np.array([health_previous]), HEALTH_TREND_TOLERANCE
-            ).values[0]
-        health_rag = account_label(book, "rag", index)
-        left("rag", bad.computed("rag", index))
 
-    # Voice of the customer: the answers of the last twelve months.
-    surveys_frame = book["Surveys"]
-    days = day_numbers_of(surveys_frame["date"])
-    as_of_day = (np.datetime64(meta.as_of, "D") - np.datetime64("1899-12-30", "D")).astype(float)
-    recent = np.isnan(days) | ((days <= as_of_day) & (days > as_of_day - 365))
-    survey_keys = {"account_id": mine["Surveys"], "date": recent}
-    survey_cells = bad.selection("Surveys", survey_keys, ["nps"])
-    sure_answers = bad.surely("Surveys", survey_keys)
-    nps_answers = surveys_frame["nps"].to_numpy(dtype=np.float64)[sure_answers]
-    nps = left.figure("nps", figure(core.nps, nps_answers, bad=survey_cells))
-    nps_count = left.number(
-        "nps_answers", int(np.count_nonzero(~np.isnan(nps_answers))), survey_cells
-    )
-
-    # Forecast accuracy over the last four periods with both figures.
-    so_far = [p for p in revenue_frame["period"].dropna().unique() if _before(p, current)]
-    up_to_now = revenue_frame["period"].isin(so_far).to_numpy()
-    accuracy_cells = bad.selection(
-        "Revenue", {"account_id": mine["Revenue"], "period": up_to_now}, ["revenue", "forecast"]
-    )
-    pairs = [
-        (f, a)
-        for p, a, f in zip(periods, actual, forecast, strict=True)
-        if _before(p, current) and a is not None and f is not None
-    ][-4:]
-    accuracy = (
-        left.figure(
-            "forecast_accuracy",
-            figure(
-                core.forecast_accuracy,
-                np.array([f for f, _ in pairs], dtype=float),
-                np.array([a for _, a in pairs], dtype=float),
-                bad=accuracy_cells,
-            ),
-        )
-        if internal
-        else None
-    )
-    margin = left.figure("margin", account_figure(book, "margin", index)) if internal else None
-    sow = left.figure("share_of_wallet", account_figure(book, "sow", index)) if internal else None
-    retention_cells = own["revenue_prev"] + own["revenue_curr"]
-    start, end = np.array([revenue_before or np.nan]), np.array([revenue_now or np.nan])
-
-    # People: a client deck leaves the blockers out (the person, not only the label).
-    people_keys = {"account_id": mine["Stakeholders"], "name": None, "role": None}
-    people_cells = bad.selection("Stakeholders", people_keys, [])
-    sure_people = bad.surely("Stakeholders", people_keys)
-    stakeholders = book["Stakeholders"][sure_people]
-    if not internal:
-        stakeholders = stakeholders[stakeholders["role"] != "blocker"]
-    people = (
-        []
-        if left("people", people_cells)
-        else [
-            _person(book, s, meta, internal)
-            for s in _records(stakeholders, _PERSON_FIELDS, positions=True)
-        ]
-    )
-    roles = [p.role for p in people]
-    coverage = left.figure("coverage", figure(core.coverage, roles, bad=people_cells))
-    missing_roles = [] if people_cells else [r for r in core.REQUIRED_ROLES if r not in roles]
-    contact_cells = people_cells + bad.selection(
-        "Stakeholders", {"account_id": mine["Stakeholders"]}, ["last_contact"]
-    )
-    stale = (
-        []
-        if not internal or left("stale_contacts", contact_cells)
-        else [
-            p
-            for p in people
-            if p.days_since_contact is None or p.days_since_contact >= STALE_CONTACT_DAYS
-        ]
-    )
-
-    # Plan, pipeline, risks, actions.
-    hidden_people = set() if internal else _blocker_keys(book, account_id)
-    plan_frame = book["Plan"]
-    plan_keys: dict[str, np.ndarray | None] = {"account_id": mine["Plan"], "status": None}
-    if not internal:
-        plan_keys["client_visible"] = (plan_frame["client_visible"] == "yes").to_numpy()
-    plan_cells = bad.selection("Plan", plan_keys, [])
-    plan_rows = plan_frame[bad.surely("Plan", plan_keys)]
-    plan = (
-        []
-        if left("plan", plan_cells)
-        else [
-            _plan_item(book, p, hidden_people)
-            for p in _records(plan_rows, _PLAN_FIELDS, positions=True)
-        ]
-    )
-    opportunities_frame = book["Opportunities"]
-    is_open = (opportunities_frame["outcome"] == "open").to_numpy()
-    open_keys = {"account_id": mine["Opportunities"], "outcome": is_open}
-    open_cells = bad.selection("Opportunities", open_keys, ["amount", "probability"])
-    open_opps = opportunities_frame[bad.surely("Opportunities", open_keys)].sort_values(
-        "amount", ascending=False
-    )
-    opportunity_fields = _OPPORTUNITY_FIELDS if internal else _PROPOSAL_FIELDS
-    opportunities = (
-        []
-        if left("opportunities", bad.uncertain("Opportunities", open_keys))
-        else [
-            _without_bad(_checked_record(book, "Opportunities", o, opportunity_fields))
-            for o in _records(open_opps, ("_row", *opportunity_fields), positions=True)
-        ]
-    )
-    amounts = open_opps["amount"].to_numpy(dtype=np.float64)
-    probabilities = np.nan_to_num(open_opps["probability"].to_numpy(dtype=np.float64))
-    pipeline_value = left.number(
-        "pipeline_value",
-        float(np.nansum(amounts)),
-        bad.selection("Opportunities", open_keys, ["amount"]),
-    )
-    weighted_pipeline = (
-        left.number("weighted_pipeline", float(np.nansum(amounts * probabilities)), open_cells)
-        if internal
-        else None
-    )
-    win_rate, cycle = (
-        _selling_figures(book, left, mine["Opportunities"]) if internal else (None, None)
-    )
-    risks = None
-    if internal:
-        risk_keys = {"account_id": mine["Risks"], "status": None}
-        risk_cells = bad.selection("Risks", risk_keys, ["likelihood", "impact"])
-        risks = [] if left("risks", risk_cells) else _risks(book, account_id)
-    actions_frame = book["Actions"]
-    action_keys = {"account_id": mine["Actions"], "status": None, "due": None}
-    action_cells = bad.selection("Actions", action_keys, [])
-    actions_open = actions_frame[
-        bad.surely("Actions", action_keys) & (actions_frame["status"] != "done").to_numpy()
-    ].sort_values("due", na_position="last")
-    actions = (
-        []
-        if left("actions", action_cells)
-        else [
-            {
-                "row": a["_row"],
-                "action": a["action"],
-                **{
-                    role: _without_people(a[role], hidden_people)
-                    for role in ("responsible", "accountable", "consulted", "informed")
-                },
-                "due": a["due"],
-            }
-            for a in _records(actions_open, ("_row", "action", *_RACI, "due"))
-        ]
-    )
-
-    # Governance.
-    meetings = book["Meetings"]
-    upcoming_mask = (meetings["date"] > pd.Timestamp(meta.as_of)).to_numpy()
-
-    def next_meeting(kind: str) -> date | None:
-        keys = {
-            "account_id": mine["Meetings"],
-            "type": (meetings["type"] == kind).to_numpy(),
-            "date": upcoming_mask,
-        }
-        if left(f"next_{kind.lower()}", bad.selection("Meetings", keys, [])):
-            return None
-        return _next(meetings[bad.surely("Meetings", keys)].sort_values("date"), kind)
-
-    next_qbr = next_meeting("QBR")
-    next_ebr = next_meeting("EBR")
-    stakeholder_rows = _rows(book["Stakeholders"], account_id)
-    client_names = set(stakeholder_rows["name"].dropna())
-    blockers = set(stakeholder_rows.query("role == 'blocker'")["name"].dropna())
-    qbr_keys = {
-        "account_id": mine["Meetings"],
-        "type": (meetings["type"] == "QBR").to_numpy(),
-        "date": upcoming_mask,
+def _next_meeting(q: _AccountDeck, kind: str, upcoming: np.ndarray) -> date | None:
+    """The date of the account's next meeting of ``kind`` (QBR, EBR) after the as-of date;
+    None when there is none, or when it is left out (``next_qbr``, ``next_ebr``)."""
+    meetings = q.book["Meetings"]
+    keys = {
+        "account_id": q.mine["Meetings"],
+        "type": (meetings["type"] == kind).to_numpy(),
+        "date": upcoming,
     }
-    team_cells = bad.selection("Meetings", qbr_keys, ["attendees"]) + people_cells
-    upcoming = meetings[bad.surely("Meetings", qbr_keys)].sort_values("date")
-    attendees = [] if left("client_team", team_cells) else _attendees(upcoming)
-    client_keys = {_person_key(n) for n in client_names}
-    hidden = {_person_key(n) for n in blockers} if not internal else set()
+    if q.left(f"next_{kind.lower()}", q.bad.selection("Meetings", keys, [])):
+        return None
+    return _next(meetings[q.bad.surely("Meetings", keys)].sort_values("date"), kind)
+
+
+def _teams(
+    q: _AccountDeck,
+    relationships: _Relationships,
+    upcoming: np.ndarray,
+    client_keys: set[str],
+    hidden: set[str],
+) -> tuple[list[str], list[str]]:
+    """(our team, client team) on the cover: the attendees of the next QBR, split into the
+    client's stakeholders and ours (with the KAM and our executive sponsor first). With no
+    client attendee recorded, the client's side is its stakeholders who decide first (by
+    role, which is client-visible, unlike power). ``hidden`` people are not named."""
+    meetings = q.book["Meetings"]
+    qbr_keys = {
+        "account_id": q.mine["Meetings"],
+        "type": (meetings["type"] == "QBR").to_numpy(),
+        "date": upcoming,
+    }
+    team_cells = q.bad.selection("Meetings", qbr_keys, ["attendees"]) + relationships.cells
+    next_qbrs = meetings[q.bad.surely("Meetings", qbr_keys)].sort_values("date")
+    attendees = [] if q.left("client_team", team_cells) else _attendees(next_qbrs)
     client_team = [
         n for n in attendees if _person_key(n) in client_keys and _person_key(n) not in hidden
     ]
-    if not client_team and "client_team" not in left.items:
-        # no client attendee recorded for the next QBR: the client's side is its stakeholders,
-        # those who decide first (by role: client-visible, unlike power)
-        client_team = _unique(p.name for p in sorted(people, key=_role_rank))[:COVER_TEAM]
+    if not client_team and "client_team" not in q.left.items:
+        ranked = sorted(relationships.people, key=_role_rank)
+        client_team = _unique(p.name for p in ranked)[:COVER_TEAM]
     our_team = _unique(
-        [account.kam, account.exec_sponsor]
+        [q.account.kam, q.account.exec_sponsor]
         + [n for n in attendees if _person_key(n) not in client_keys]
     )
-    sponsor_cells = _handshake_cells(book, account_id, ["client_sponsor", "our_sponsor"])
-    sponsors = (
-        (None, None)
-        if left("sponsors", sponsor_cells + people_cells)
-        else _sponsors(book, account, people, hidden)
-    )
+    return our_team, client_team
 
-    # Executive summary: a list resting on a bad cell is left out whole (it is cut to its
-    # first items, so one uncertain item could change which others show).
+
+# --- QBR slide 3: executive summary (wins, watch, asks) ---------------------------------------
+# A list resting on a bad cell is left out whole: it is cut to its first items, so one
+# uncertain item could change which others show.
+
+
+def _summary_wins(q: _AccountDeck, plan: list[dict[str, Any]], plan_cells: BadCells) -> list[Item]:
+    """The wins: won opportunities and done initiatives. The client reads a won deal as a
+    project we started together (:func:`_for_client`), not as a sale."""
+    frame = q.book["Opportunities"]
     won_keys = {
-        "account_id": mine["Opportunities"],
-        "outcome": (opportunities_frame["outcome"] == "won").to_numpy(),
+        "account_id": q.mine["Opportunities"],
+        "outcome": (frame["outcome"] == "won").to_numpy(),
         "closed": None,
     }
-    wins_cells = bad.selection("Opportunities", won_keys, ["opportunity", "amount"]) + plan_cells
-    wins = (
-        []
-        if left("wins", wins_cells)
-        else _wins(opportunities_frame[bad.surely("Opportunities", won_keys)], plan, meta)
-    )
+    cells = q.bad.selection("Opportunities", won_keys, ["opportunity", "amount"]) + plan_cells
+    if q.left("wins", cells):
+        return []
+    wins = _wins(frame[q.bad.surely("Opportunities", won_keys)], plan, q.meta)
+    return wins if q.internal else [_for_client(w) for w in wins]
+
+
+def _summary_watch(
+    q: _AccountDeck,
+    revenue: _Revenue,
+    health: _Health,
+    relationships: _Relationships,
+    plan: list[dict[str, Any]],
+    plan_cells: BadCells,
+    actions: _Actions,
+    risks: list[dict[str, Any]] | None,
+) -> list[Item]:
+    """The watch points (:func:`_watch`, four at most): plan rows late or at risk and
+    overdue actions; internally also an amber, red or falling health, a decline of revenue,
+    a deal just lost, contacts not seen and the highest risk. The client's watch reads none
+    of those internal signals (nor their cells)."""
+    frame = q.book["Opportunities"]
     lost_keys = {
-        "account_id": mine["Opportunities"],
-        "outcome": (opportunities_frame["outcome"] == "lost").to_numpy(),
+        "account_id": q.mine["Opportunities"],
+        "outcome": (frame["outcome"] == "lost").to_numpy(),
         "closed": None,
     }
-    watch_cells = action_cells + plan_cells
-    if internal:
-        watch_cells += (
-            (health.bad_cells if health is not None else ())
-            + bad.computed("rag", index)
-            + tuple(c for p in health_periods for c in left.items.get(f"health:{p}", ()))
-            + own["revenue_curr"]
-            + own["revenue_prev"]
-            + contact_cells
-            + left.items.get("risks", ())
-            + bad.selection("Opportunities", lost_keys, ["opportunity", "amount"])
+    cells = actions.cells + plan_cells
+    if q.internal:
+        cells += (
+            (health.figure.bad_cells if health.figure is not None else ())
+            + q.bad.computed("rag", q.index)
+            + tuple(c for p in health.periods for c in q.left.items.get(f"health:{p}", ()))
+            + revenue.cells_now
+            + revenue.cells_before
+            + relationships.contact_cells
+            + q.left.items.get("risks", ())
+            + q.bad.selection("Opportunities", lost_keys, ["opportunity", "amount"])
         )
     signals = Signals(
-        rag=health_rag,
-        trend=health_trend,
-        growth=growth if internal else None,
+        rag=health.rag,
+        trend=health.trend,
+        growth=revenue.growth if q.internal else None,
         lost=(
-            _recent_losses(opportunities_frame[bad.surely("Opportunities", lost_keys)], meta)
-            if internal
+            _recent_losses(frame[q.bad.surely("Opportunities", lost_keys)], q.meta)
+            if q.internal
             else []
         ),
-        stale=stale,
+        stale=relationships.stale,
         risks=risks,
     )
-    watch = (
-        [] if left("watch", watch_cells) else _watch(signals, plan, _overdue(actions, meta.as_of))
-    )
-    asks_cells = bad.selection("Actions", action_keys, ["action", *_RACI]) + people_cells
-    if internal:
-        asks_cells += bad.selection("Opportunities", open_keys, ["stage", "amount", "opportunity"])
-    asks = (
-        []
-        if left("asks", asks_cells)
-        else _asks(
-            _upcoming(actions, meta.as_of),
-            client_keys - hidden,
-            open_opps if internal else open_opps.iloc[0:0],
+    if q.left("watch", cells):
+        return []
+    return _watch(signals, plan, _overdue(actions.rows, q.meta.as_of))
+
+
+def _summary_asks(
+    q: _AccountDeck,
+    relationships: _Relationships,
+    actions: _Actions,
+    pipeline: _Pipeline,
+    cover: _Cover,
+) -> list[Item]:
+    """The asks: the client's open actions not yet due and, internally, a decision on each
+    opportunity at a decision stage. The client deck asks no decision: the stage is our
+    selling judgement."""
+    cells = q.bad.selection("Actions", actions.keys, ["action", *_RACI]) + relationships.cells
+    if q.internal:
+        cells += q.bad.selection(
+            "Opportunities", pipeline.open_keys, ["stage", "amount", "opportunity"]
         )
-    )
-    handshake_cells = _handshake_cells(book, account_id, ["next_review"])
-    next_steps = (
-        []
-        if left("next_steps", action_cells + left.items.get("next_ebr", ()) + handshake_cells)
-        else _next_steps(next_qbr, next_ebr, _upcoming(actions, meta.as_of), book, account_id)
+    if q.left("asks", cells):
+        return []
+    return _asks(
+        _upcoming(actions.rows, q.meta.as_of),
+        cover.client_keys - cover.hidden,
+        pipeline.open if q.internal else pipeline.open.iloc[0:0],
     )
 
-    if revenue_now is None and not own["revenue_curr"]:
+
+# --- QBR slide 4: KPI scorecard ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Revenue:
+    """The revenue tile: the current and previous revenue of Accounts, and the cells each
+    rests on (NRR/GRR and the watch points read them too)."""
+
+    now: float | None
+    before: float | None
+    growth: float | None
+    trend: str | None
+    cells_now: BadCells
+    cells_before: BadCells
+
+
+def _revenue_figures(q: _AccountDeck) -> _Revenue:
+    """The account's revenue of the current and previous period (Accounts revenue_curr,
+    revenue_prev), its growth and trend. Client-safe: it is the client's own spend."""
+    cells_now = q.bad.at("Accounts", ["revenue_curr"], q.index)
+    cells_before = q.bad.at("Accounts", ["revenue_prev"], q.index)
+    now = q.left.number("revenue", _value(q.row["revenue_curr"]), cells_now)
+    before = q.left.number("revenue_previous", _value(q.row["revenue_prev"]), cells_before)
+    growth = now / before - 1 if now is not None and before else None
+    trend = None
+    if now is not None and before is not None:
+        trend = core.trends(np.array([now]), np.array([before])).values[0]
+    return _Revenue(now, before, growth, trend, cells_now, cells_before)
+
+
+def _retention(q: _AccountDeck, revenue: _Revenue) -> tuple[Figure, Figure]:
+    """(NRR, GRR) of the account, from its previous to its current revenue. Client-safe."""
+    cells = revenue.cells_before + revenue.cells_now
+    start, end = np.array([revenue.before or np.nan]), np.array([revenue.now or np.nan])
+    nrr = q.left.figure("nrr", figure(core.nrr, start, end, bad=cells))
+    grr = q.left.figure("grr", figure(core.grr, start, end, bad=cells))
+    return nrr, grr
+
+
+def _account_economics(q: _AccountDeck) -> tuple[Figure | None, Figure | None]:
+    """(margin, share of wallet): internal -- what we earn on the client and our share of
+    their spend are ours to know -- so both are None for the client."""
+    if not q.internal:
+        return None, None
+    margin = q.left.figure("margin", account_figure(q.book, "margin", q.index))
+    share = q.left.figure("share_of_wallet", account_figure(q.book, "sow", q.index))
+    return margin, share
+
+
+def _voice_of_customer(q: _AccountDeck) -> tuple[Figure, int | None]:
+    """(NPS, number of answers) of the account's survey answers of the last twelve months
+    (an undated answer counts). Client-safe: it is the client's own voice."""
+    frame = q.book["Surveys"]
+    days = day_numbers_of(frame["date"])
+    as_of_day = (np.datetime64(q.meta.as_of, "D") - np.datetime64("1899-12-30", "D")).astype(float)
+    recent = np.isnan(days) | ((days <= as_of_day) & (days > as_of_day - 365))
+    keys = {"account_id": q.mine["Surveys"], "date": recent}
+    cells = q.bad.selection("Surveys", keys, ["nps"])
+    answers = frame["nps"].to_numpy(dtype=np.float64)[q.bad.surely("Surveys", keys)]
+    nps = q.left.figure("nps", figure(core.nps, answers, bad=cells))
+    count = q.left.number("nps_answers", int(np.count_nonzero(~np.isnan(answers))), cells)
+    return nps, count
+
+
+def _forecast_accuracy(q: _AccountDeck, trajectory: _Trajectory) -> Figure | None:
+    """The forecast accuracy over the last four periods up to the current one with both a
+    revenue and a forecast. Internal (our forecast is our selling judgement): None for the
+    client."""
+    if not q.internal:
+        return None
+    frame = q.book["Revenue"]
+    current = q.meta.period
+    so_far = [p for p in frame["period"].dropna().unique() if _before(p, current)]
+    up_to_now = frame["period"].isin(so_far).to_numpy()
+    cells = q.bad.selection(
+        "Revenue", {"account_id": q.mine["Revenue"], "period": up_to_now}, ["revenue", "forecast"]
+    )
+    pairs = [
+        (f, a)
+        for p, a, f in zip(trajectory.periods, trajectory.actual, trajectory.forecast, strict=True)
+        if _before(p, current) and a is not None and f is not None
+    ][-4:]
+    forecasts = np.array([f for f, _ in pairs], dtype=float)
+    actuals = np.array([a for _, a in pairs], dtype=float)
+    accuracy = figure(core.forecast_accuracy, forecasts, actuals, bad=cells)
+    return q.left.figure("forecast_accuracy", accuracy)
+
+
+def _missing_notes(
+    q: _AccountDeck, revenue: _Revenue, nps: Figure, health: Figure | None, margin: Figure | None
+) -> list[str]:
+    """The scorecard's figures missing for want of data (not for a bad cell, which
+    ``left_out`` names), for the speaker notes. The client's notes name no internal figure
+    (health and margin are None for the client)."""
+    notes: list[str] = []
+    if revenue.now is None and not revenue.cells_now:
         notes.append("revenue")
     if not nps.ok and not nps.from_bad_input:
         notes.append("nps")
     if health is not None and not health.ok and not health.from_bad_input:
         notes.append("health")
-    if internal and margin is not None and not margin.ok and not margin.from_bad_input:
+    if q.internal and margin is not None and not margin.ok and not margin.from_bad_input:
         notes.append("margin")
+    return notes
 
-    return QbrContext(
-        meta=meta,
-        account=account,
-        next_qbr=next_qbr,
-        next_ebr=next_ebr,
-        our_team=our_team,
-        client_team=client_team,
-        sponsors=sponsors,
-        revenue=revenue_now,
-        revenue_previous=revenue_before,
-        growth=growth,
-        revenue_trend=trend,
-        lead_line=lead_line,
-        lead_line_change=lead_change,
-        nrr=left.figure("nrr", figure(core.nrr, start, end, bad=retention_cells)),
-        grr=left.figure("grr", figure(core.grr, start, end, bad=retention_cells)),
-        margin=margin,
-        share_of_wallet=sow,
-        nps=nps,
-        nps_answers=nps_count,
-        health=health,
-        health_rag=health_rag,
-        health_previous=health_previous,
-        health_trend=health_trend,
-        forecast_accuracy=accuracy,
-        periods=periods,
-        actual=actual,
-        forecast=forecast,
-        health_periods=health_periods,
-        health_series=health_series,
-        year_growth=year_growth,
-        wins=wins if internal else [_for_client(w) for w in wins],
-        watch=watch,
-        asks=asks,
-        people=people,
-        coverage=coverage,
-        missing_roles=missing_roles,
-        stale_contacts=stale,
-        plan=plan,
-        opportunities=opportunities,
-        pipeline_value=pipeline_value,
-        weighted_pipeline=weighted_pipeline,
-        win_rate=win_rate,
-        median_cycle=cycle,
-        risks=risks,
-        actions=actions,
-        next_steps=next_steps,
-        health_cuts=(
-            None
-            if bad.settings("red_max", "amber_max")
-            else (book.settings.red_max, book.settings.amber_max)
-        ),
-        notes=notes,
-        bare=_bare(book, mine),
-        left_out=left.items,
+
+# --- QBR slide 5: revenue trajectory ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Trajectory:
+    """The revenue chart: the account's periods of Revenue, in order, with the revenue and
+    the forecast of each, and the growth over the same period a year before."""
+
+    periods: list[str]
+    actual: list[float | None]
+    forecast: list[float | None]
+    year_growth: float | None
+
+
+def _revenue_trajectory(q: _AccountDeck) -> _Trajectory:
+    """The revenue and forecast per period of the account's Revenue rows; a period resting
+    on a bad cell is None (left out as ``revenue:<period>``). The client deck shows no
+    forecast (our selling judgement): its forecast is all None, and nothing is recorded."""
+    frame = q.book["Revenue"]
+    sure = q.bad.surely("Revenue", {"account_id": q.mine["Revenue"]})
+    periods = _period_order(frame[sure]["period"].dropna().unique())
+    actual = _per_period(q, periods, "revenue", sure)
+    no_forecast: list[float | None] = [None] * len(periods)
+    forecast = _per_period(q, periods, "forecast", sure) if q.internal else no_forecast
+    return _Trajectory(periods, actual, forecast, _year_growth(q.meta.period, periods, actual))
+
+
+def _per_period(
+    q: _AccountDeck, periods: list[str], column: str, sure: np.ndarray
+) -> list[float | None]:
+    """The sum of the account's ``column`` of Revenue in each of ``periods`` (over its
+    ``sure`` rows); None, recorded as ``<column>:<period>``, where it rests on a bad cell."""
+    frame = q.book["Revenue"]
+    values = []
+    for period in periods:
+        match = (frame["period"] == period).to_numpy()
+        keys = {"account_id": q.mine["Revenue"], "period": match}
+        cells = q.bad.selection("Revenue", keys, [column])
+        total = _sum(frame[match & sure][column])
+        values.append(q.left.number(f"{column}:{period}", total, cells))
+    return values
+
+
+def _year_growth(current: str, periods: list[str], actual: list[float | None]) -> float | None:
+    """The revenue of the current period against the same period a year before; None when
+    either is missing."""
+    year_ago = parse_period(current).shift(-4 if not parse_period(current).is_month else -12).text
+    if current not in periods or year_ago not in periods:
+        return None
+    now, then = actual[periods.index(current)], actual[periods.index(year_ago)]
+    return now / then - 1 if now is not None and then else None
+
+
+def _revenue_bridge(q: _AccountDeck) -> tuple[str | None, float | None]:
+    """(product line, change): the line that drove the change from the previous period to
+    the current one (:func:`_lead_line`). Client-safe: the client's own spend by line."""
+    frame = q.book["Revenue"]
+    both_periods = frame["period"].isin([q.meta.period, q.meta.previous_period]).to_numpy()
+    keys = {"account_id": q.mine["Revenue"], "period": both_periods}
+    if q.left("lead_line", q.bad.selection("Revenue", keys, ["revenue", "product_line"])):
+        return None, None
+    revenue = frame[q.bad.surely("Revenue", {"account_id": q.mine["Revenue"]})]
+    return _lead_line(revenue, q.meta.period, q.meta.previous_period)
+
+
+# --- QBR slide 6: health trend (and the health tile of slide 4) -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Health:
+    """Health with its RAG, previous value and trend, and its components per period."""
+
+    figure: Figure | None
+    previous: float | None
+    trend: str | None
+    rag: str | None
+    periods: list[str]
+    series: list[tuple[str, list[float | None]]]
+
+
+def _health(q: _AccountDeck, periods: list[str]) -> _Health:
+    """The account's health (rounded once, here, as Excel shows it, so the tile, the chart
+    and the titles say the same number), RAG, trend against the previous period, and the
+    series of health and its components. Internal (our judgement of the account): the
+    client's context has no health at all (None, no series)."""
+    if not q.internal:
+        return _Health(None, None, None, None, [], [])
+    health_periods, series = _health_series(q.book, q.account_id, periods, q.left)
+    by_period = {p: v for p, v in zip(health_periods, series[0][1], strict=True) if v is not None}
+    health = _rounded(q.left.figure("health", account_figure(q.book, "health", q.index)))
+    previous = by_period.get(q.meta.previous_period or "")
+    trend = None
+    if health.ok and previous is not None:
+        trend = core.trends(
+            np.array([health.value]), np.array([previous]), HEALTH_TREND_TOLERANCE
+        ).values[0]
+    rag = account_label(q.book, "rag", q.index)
+    q.left("rag", q.bad.computed("rag", q.index))
+    return _Health(health, previous, trend, rag, health_periods, series)
+
+
+def _health_cuts(q: _AccountDeck) -> tuple[float, float] | None:
+    """The health thresholds (Settings red_max, amber_max) for the chart's RAG bands; None
+    when a threshold fails the check."""
+    if q.bad.settings("red_max", "amber_max"):
+        return None
+    return q.book.settings.red_max, q.book.settings.amber_max
+
+
+# --- QBR slide 7: relationship map ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Relationships:
+    """The relationship map, and the cells it rests on: ``cells`` those of the people (who
+    they are, their roles), ``contact_cells`` those and the last contacts."""
+
+    people: list[Person]
+    coverage: Figure
+    missing_roles: list[str]
+    stale: list[Person]
+    cells: BadCells
+    contact_cells: BadCells
+
+
+def _relationships(q: _AccountDeck) -> _Relationships:
+    """The account's stakeholders, the coverage of the required roles, the roles missing,
+    and the contacts not seen for :data:`STALE_CONTACT_DAYS` days. A client deck leaves the
+    blockers out (the person, not only the label), their attitude and power (see
+    :func:`_person`) and the contacts not seen (our follow-up)."""
+    keys = {"account_id": q.mine["Stakeholders"], "name": None, "role": None}
+    cells = q.bad.selection("Stakeholders", keys, [])
+    stakeholders = q.book["Stakeholders"][q.bad.surely("Stakeholders", keys)]
+    if not q.internal:
+        stakeholders = stakeholders[stakeholders["role"] != "blocker"]
+    people = (
+        []
+        if q.left("people", cells)
+        else [
+            _person(q.book, s, q.meta, q.internal)
+            for s in _records(stakeholders, _PERSON_FIELDS, positions=True)
+        ]
     )
+    roles = [p.role for p in people]
+    coverage = q.left.figure("coverage", figure(core.coverage, roles, bad=cells))
+    missing_roles = [] if cells else [r for r in core.REQUIRED_ROLES if r not in roles]
+    contact_cells = cells + q.bad.selection(
+        "Stakeholders", {"account_id": q.mine["Stakeholders"]}, ["last_contact"]
+    )
+    if not q.internal or q.left("stale_contacts", contact_cells):
+        stale = []
+    else:
+        stale = [
+            p
+            for p in people
+            if p.days_since_contact is None or p.days_since_contact >= STALE_CONTACT_DAYS
+        ]
+    return _Relationships(people, coverage, missing_roles, stale, cells, contact_cells)
+
+
+# --- QBR slide 8: objectives and initiatives --------------------------------------------------
+
+
+def _objectives(q: _AccountDeck, hidden_people: set[str]) -> tuple[list[dict[str, Any]], BadCells]:
+    """(plan rows, the cells they rest on): the account's objectives and initiatives with
+    their status. A client deck shows only the rows marked client_visible, and names no
+    ``hidden_people`` (blockers) as owners."""
+    frame = q.book["Plan"]
+    keys: dict[str, np.ndarray | None] = {"account_id": q.mine["Plan"], "status": None}
+    if not q.internal:
+        keys["client_visible"] = (frame["client_visible"] == "yes").to_numpy()
+    cells = q.bad.selection("Plan", keys, [])
+    rows = frame[q.bad.surely("Plan", keys)]
+    if q.left("plan", cells):
+        return [], cells
+    plan = [
+        _plan_item(q.book, p, hidden_people) for p in _records(rows, _PLAN_FIELDS, positions=True)
+    ]
+    return plan, cells
+
+
+# --- QBR slide 9: pipeline --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Pipeline:
+    """The pipeline slide, and the account's open opportunities (``open``, largest first,
+    selected by ``open_keys``) that the asks read."""
+
+    opportunities: list[dict[str, Any]]
+    open: pd.DataFrame
+    open_keys: dict[str, np.ndarray | None]
+    value: float | None
+    weighted: float | None
+    win_rate: Figure | None
+    median_cycle: Figure | None
+
+
+def _pipeline(q: _AccountDeck) -> _Pipeline:
+    """The open opportunities, largest first, and their total; internally also the weighted
+    pipeline, the win rate and the median sales cycle. A client deck sees open proposals
+    only (:data:`_PROPOSAL_FIELDS`: no stage, no probability) and none of our selling
+    figures (None)."""
+    frame = q.book["Opportunities"]
+    is_open = (frame["outcome"] == "open").to_numpy()
+    open_keys = {"account_id": q.mine["Opportunities"], "outcome": is_open}
+    open_cells = q.bad.selection("Opportunities", open_keys, ["amount", "probability"])
+    open_opps = frame[q.bad.surely("Opportunities", open_keys)].sort_values(
+        "amount", ascending=False
+    )
+    fields = _OPPORTUNITY_FIELDS if q.internal else _PROPOSAL_FIELDS
+    opportunities = (
+        []
+        if q.left("opportunities", q.bad.uncertain("Opportunities", open_keys))
+        else [
+            _without_bad(_checked_record(q.book, "Opportunities", o, fields))
+            for o in _records(open_opps, ("_row", *fields), positions=True)
+        ]
+    )
+    amounts = open_opps["amount"].to_numpy(dtype=np.float64)
+    probabilities = np.nan_to_num(open_opps["probability"].to_numpy(dtype=np.float64))
+    value = q.left.number(
+        "pipeline_value",
+        float(np.nansum(amounts)),
+        q.bad.selection("Opportunities", open_keys, ["amount"]),
+    )
+    if not q.internal:
+        return _Pipeline(opportunities, open_opps, open_keys, value, None, None, None)
+    weighted = q.left.number(
+        "weighted_pipeline", float(np.nansum(amounts * probabilities)), open_cells
+    )
+    win_rate, cycle = _selling_figures(q.book, q.left, q.mine["Opportunities"])
+    return _Pipeline(opportunities, open_opps, open_keys, value, weighted, win_rate, cycle)
+
+
+# --- QBR slide 10: risks and mitigations ------------------------------------------------------
+
+
+def _risk_register(q: _AccountDeck) -> list[dict[str, Any]] | None:
+    """The account's risks with their mitigations. Internal only: None for the client."""
+    if not q.internal:
+        return None
+    keys = {"account_id": q.mine["Risks"], "status": None}
+    if q.left("risks", q.bad.selection("Risks", keys, ["likelihood", "impact"])):
+        return []
+    return _risks(q.book, q.account_id)
+
+
+# --- QBR slide 11: joint action plan ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Actions:
+    """The open actions (RACI table rows, earliest due first), the selection of the account's
+    Actions rows (``keys``) and the cells the table rests on."""
+
+    rows: list[dict[str, Any]]
+    keys: dict[str, np.ndarray | None]
+    cells: BadCells
+
+
+def _joint_actions(q: _AccountDeck, hidden_people: set[str]) -> _Actions:
+    """The account's open actions with their RACI, earliest due first. A client deck names
+    no ``hidden_people`` (blockers) in the RACI."""
+    frame = q.book["Actions"]
+    keys: dict[str, np.ndarray | None] = {
+        "account_id": q.mine["Actions"],
+        "status": None,
+        "due": None,
+    }
+    cells = q.bad.selection("Actions", keys, [])
+    still_open = (frame["status"] != "done").to_numpy()
+    open_actions = frame[q.bad.surely("Actions", keys) & still_open].sort_values(
+        "due", na_position="last"
+    )
+    if q.left("actions", cells):
+        return _Actions([], keys, cells)
+    rows = [
+        {
+            "row": a["_row"],
+            "action": a["action"],
+            **{role: _without_people(a[role], hidden_people) for role in _RACI},
+            "due": a["due"],
+        }
+        for a in _records(open_actions, ("_row", "action", *_RACI, "due"))
+    ]
+    return _Actions(rows, keys, cells)
+
+
+# --- QBR slide 12: next steps -----------------------------------------------------------------
+
+
+def _qbr_next_steps(q: _AccountDeck, cover: _Cover, actions: _Actions) -> list[Item]:
+    """The next steps: the first open actions not yet due, the next EBR and the handshake
+    review (the next QBR has its own tile). Client-safe: the joint plan and governance."""
+    handshake_cells = _handshake_cells(q.book, q.account_id, ["next_review"])
+    cells = actions.cells + q.left.items.get("next_ebr", ()) + handshake_cells
+    if q.left("next_steps", cells):
+        return []
+    upcoming = _upcoming(actions.rows, q.meta.as_of)
+    return _next_steps(cover.next_qbr, cover.next_ebr, upcoming, q.book, q.account_id)
 
 
 #: The sheets whose rows belong to an account (several rows per account, or one for the
@@ -1310,95 +1604,24 @@ def handshake_context(
     as_of: date | None = None,
 ) -> HandshakeContext:
     """The handshake slide of ``account_id``: client-safe by construction (it reads no
-    internal field). What rests on cells failing the check is left out, as for the QBR."""
+    internal field). What rests on cells failing the check is left out, as for the QBR.
+
+    The slide's parts (shared/spec/decks.md) have their helpers below; the cells of the
+    Handshake row are read in the order of the slide's fields (``left_out`` keeps it)."""
     meta = _meta(book, Audience.CLIENT, language, as_of)
-    account, _ = _account(book, account_id)
-    bad = bad_inputs(book)
-    left = _LeftOut()
+    account, row = _account(book, account_id)
     mine = {name: (book[name]["account_id"] == account_id).to_numpy() for name in _DETAIL_SHEETS}
-    rows = _rows(book["Handshake"], account_id)
-    h = rows.iloc[0] if not rows.empty else None
-    position = int(np.flatnonzero(mine["Handshake"])[0]) if h is not None else None
-    if h is None:
-        left("handshake", bad.cells("Handshake", ["account_id"]))
-
-    def cell(column: str) -> Any:
-        """The account's Handshake cell, None when blank or failing the check."""
-        if h is None or left(column, bad.at("Handshake", ["account_id", column], position)):
-            return None
-        return _value(h[column])
-
-    revenue_frame = book["Revenue"]
-    sure = bad.surely("Revenue", {"account_id": mine["Revenue"], "period": None})
-    revenue = revenue_frame[sure]
-    periods = [p for p in _period_order(revenue["period"].unique()) if _before(p, meta.period)]
-    per_year = 12 if parse_period(meta.period).is_month else 4
-    last_year = revenue_frame["period"].isin(periods[-per_year:]).to_numpy()
-    today = left.number(
-        "today",
-        _sum(revenue_frame[sure & last_year]["revenue"]),
-        bad.selection("Revenue", {"account_id": mine["Revenue"], "period": last_year}, ["revenue"]),
-    )
-    plan_frame = book["Plan"]
-    plan_keys = {
-        "account_id": mine["Plan"],
-        "client_visible": (plan_frame["client_visible"] == "yes").to_numpy(),
-        "status": (plan_frame["status"] != "done").to_numpy(),
-    }
-    blockers = _blocker_keys(book, account_id)
-    people_cells = bad.selection(
-        "Stakeholders", {"account_id": mine["Stakeholders"], "name": None, "role": None}
-    )
-    initiatives = (
-        []
-        if left("initiatives", bad.selection("Plan", plan_keys, []) + people_cells)
-        else [
-            {
-                "row": p["row"],
-                "initiative": p["name"],
-                "owner": p["owner"],
-                "client_owner": p["client_owner"],
-                "due": p["due"],
-            }
-            for p in (
-                _plan_item(book, r, blockers)
-                for r in _records(
-                    plan_frame[bad.surely("Plan", plan_keys)], _PLAN_FIELDS, positions=True
-                )
-            )
-        ]
-    )
-    meetings = book["Meetings"]
-    meeting_keys = {
-        "account_id": mine["Meetings"],
-        "date": (meetings["date"] > pd.Timestamp(meta.as_of)).to_numpy(),
-        "type": meetings["type"].isin(["QBR", "EBR", "steering"]).to_numpy(),
-    }
-    upcoming = meetings[bad.surely("Meetings", meeting_keys)].sort_values("date")
-    governance = (
-        []
-        if left("meetings", bad.selection("Meetings", meeting_keys, []))
-        else [{"type": m["type"], "date": m["date"]} for m in _records(upcoming, ("type", "date"))]
-    )
-    stakeholders = _rows(book["Stakeholders"], account_id)
-    client_people = set(stakeholders[stakeholders["role"] != "blocker"]["name"].dropna())
-    actions_frame = book["Actions"]
-    action_keys = {
-        "account_id": mine["Actions"],
-        "status": (actions_frame["status"] != "done").to_numpy(),
-        "responsible": actions_frame["responsible"].isin(client_people).to_numpy(),
-        "due": None,
-    }
-    actions = actions_frame[bad.surely("Actions", action_keys)]
-    asks = (
-        []
-        if left("asks", bad.selection("Actions", action_keys, ["action"]) + people_cells)
-        else [str(a["action"]) for _, a in actions.sort_values("due").iterrows()][:3]
-    )
+    q = _AccountDeck(book, account_id, meta, account, row, bad_inputs(book), _LeftOut(), mine)
+    handshake = _handshake_row(q)
+    today = _value_today(q)
+    initiatives = _joint_initiatives(q)
+    governance = _governance(q)
+    asks = _handshake_asks(q)
+    cell = handshake.cell
     return HandshakeContext(
         meta=meta,
         account=account,
-        found=True if h is not None else None if "handshake" in left.items else False,
+        found=handshake.found,
         client_priorities=_lines(cell("client_priorities")),
         ambition=_lines(cell("shared_ambition")),
         today=today,
@@ -1413,8 +1636,126 @@ def handshake_context(
         agreed_by=cell("agreed_by"),
         agreed_on=cell("agreed_on"),
         next_review=cell("next_review"),
-        left_out=left.items,
+        left_out=q.left.items,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _HandshakeRow:
+    """The account's Handshake row (None when it has none) and its position in the sheet."""
+
+    q: _AccountDeck
+    row: pd.Series | None
+    position: int | None
+
+    @property
+    def found(self) -> bool | None:
+        """True with a Handshake row, None when a row may be the account's (its account_id
+        cell fails the check: ``handshake`` left out), else False."""
+        if self.row is not None:
+            return True
+        return None if "handshake" in self.q.left.items else False
+
+    def cell(self, column: str) -> Any:
+        """The account's Handshake cell, None when blank or failing the check (recorded by
+        ``column``)."""
+        if self.row is None or self.q.left(
+            column, self.q.bad.at("Handshake", ["account_id", column], self.position)
+        ):
+            return None
+        return _value(self.row[column])
+
+
+def _handshake_row(q: _AccountDeck) -> _HandshakeRow:
+    """The account's Handshake row; without one, the sheet's bad account_id cells are
+    recorded as ``handshake`` (one of them may be the account's row)."""
+    rows = _rows(q.book["Handshake"], q.account_id)
+    if rows.empty:
+        q.left("handshake", q.bad.cells("Handshake", ["account_id"]))
+        return _HandshakeRow(q, None, None)
+    return _HandshakeRow(q, rows.iloc[0], int(np.flatnonzero(q.mine["Handshake"])[0]))
+
+
+def _value_today(q: _AccountDeck) -> float | None:
+    """ "Today" of the value trajectory: the account's revenue of the last four quarters
+    (twelve months) before the current period. Client-safe: the client's own spend."""
+    frame = q.book["Revenue"]
+    sure = q.bad.surely("Revenue", {"account_id": q.mine["Revenue"], "period": None})
+    periods = [
+        p for p in _period_order(frame[sure]["period"].unique()) if _before(p, q.meta.period)
+    ]
+    per_year = 12 if parse_period(q.meta.period).is_month else 4
+    last_year = frame["period"].isin(periods[-per_year:]).to_numpy()
+    keys = {"account_id": q.mine["Revenue"], "period": last_year}
+    total = _sum(frame[sure & last_year]["revenue"])
+    return q.left.number("today", total, q.bad.selection("Revenue", keys, ["revenue"]))
+
+
+def _people_cells(q: _AccountDeck) -> BadCells:
+    """The cells saying who the account's stakeholders are and their roles (which names
+    are the client's and which are blockers')."""
+    keys = {"account_id": q.mine["Stakeholders"], "name": None, "role": None}
+    return q.bad.selection("Stakeholders", keys)
+
+
+def _joint_initiatives(q: _AccountDeck) -> list[dict[str, Any]]:
+    """The joint initiatives with owners on both sides: the account's Plan rows marked
+    client_visible and not done. A blocker is named as no owner (the slide is the
+    client's)."""
+    frame = q.book["Plan"]
+    keys = {
+        "account_id": q.mine["Plan"],
+        "client_visible": (frame["client_visible"] == "yes").to_numpy(),
+        "status": (frame["status"] != "done").to_numpy(),
+    }
+    blockers = _blocker_keys(q.book, q.account_id)
+    if q.left("initiatives", q.bad.selection("Plan", keys, []) + _people_cells(q)):
+        return []
+    records = _records(frame[q.bad.surely("Plan", keys)], _PLAN_FIELDS, positions=True)
+    items = (_plan_item(q.book, r, blockers) for r in records)
+    return [
+        {
+            "row": p["row"],
+            "initiative": p["name"],
+            "owner": p["owner"],
+            "client_owner": p["client_owner"],
+            "due": p["due"],
+        }
+        for p in items
+    ]
+
+
+def _governance(q: _AccountDeck) -> list[dict[str, Any]]:
+    """The governance calendar: the account's QBR, EBR and steering meetings after the
+    as-of date, earliest first (type and date only: the slide names no attendee)."""
+    meetings = q.book["Meetings"]
+    keys = {
+        "account_id": q.mine["Meetings"],
+        "date": (meetings["date"] > pd.Timestamp(q.meta.as_of)).to_numpy(),
+        "type": meetings["type"].isin(["QBR", "EBR", "steering"]).to_numpy(),
+    }
+    upcoming = meetings[q.bad.surely("Meetings", keys)].sort_values("date")
+    if q.left("meetings", q.bad.selection("Meetings", keys, [])):
+        return []
+    return [{"type": m["type"], "date": m["date"]} for m in _records(upcoming, ("type", "date"))]
+
+
+def _handshake_asks(q: _AccountDeck) -> list[str]:
+    """The asks: the first three open actions, earliest due first, of the client's people
+    (a blocker's actions are not the client's asks on this slide)."""
+    stakeholders = _rows(q.book["Stakeholders"], q.account_id)
+    client_people = set(stakeholders[stakeholders["role"] != "blocker"]["name"].dropna())
+    frame = q.book["Actions"]
+    keys = {
+        "account_id": q.mine["Actions"],
+        "status": (frame["status"] != "done").to_numpy(),
+        "responsible": frame["responsible"].isin(client_people).to_numpy(),
+        "due": None,
+    }
+    actions = frame[q.bad.surely("Actions", keys)]
+    if q.left("asks", q.bad.selection("Actions", keys, ["action"]) + _people_cells(q)):
+        return []
+    return [str(a["action"]) for _, a in actions.sort_values("due").iterrows()][:3]
 
 
 def handshake_agreed(ctx: HandshakeContext) -> bool:
@@ -1438,87 +1779,21 @@ def portfolio_context(
     book: KamWorkbook, *, language: str | None = None, as_of: date | None = None
 ) -> PortfolioContext:
     """The portfolio review of the whole workbook (always internal). What rests on cells
-    failing the check is left out, as for the QBR."""
+    failing the check is left out, as for the QBR.
+
+    The slides (shared/spec/decks.md) have their helpers below, run in the order
+    ``left_out`` keeps; the retention and concentration figures are the catalogue's
+    (:func:`~kamxl.workbook.kpis.portfolio_kpis`)."""
     meta = _meta(book, Audience.INTERNAL, language, as_of)
-    accounts = book.accounts
     settings = book.settings
-    bad = bad_inputs(book)
-    left = _LeftOut()
-
-    def of_accounts(*columns: str) -> BadCells:
-        return bad.cells("Accounts", ["account_id", *columns])
-
-    points, point_ids = [], []
-    for position, a in enumerate(_records(accounts, ("account_id", "name", "revenue_curr"))):
-        strength = account_figure(book, "strength", position)
-        attractiveness = account_figure(book, "attractiveness", position)
-        revenue_bad = bad.at("Accounts", ["account_id", "revenue_curr"], position)
-        values = (strength.value, attractiveness.value, a["revenue_curr"])
-        if None not in values and not revenue_bad and values[2] > 0:
-            label = str(a["name"] or a["account_id"])
-            points.append((label, float(values[0]), float(values[1]), float(values[2])))
-            point_ids.append(a["account_id"])
-    left("matrix", of_accounts("strength", "attractiveness", "revenue_curr"))
-    revenue = accounts["revenue_curr"].clip(lower=0)
-    total = float(revenue.sum())
-    strategic = revenue[accounts["quadrant"] == "Strategic"].sum()
-    shares = np.sort(revenue.dropna().to_numpy())[::-1]
-    revenue_cells = of_accounts("revenue_curr")
-    cumulative = (
-        np.concatenate([[0.0], np.cumsum(shares) / total]) if total > 0 else np.array([0.0])
-    )
-    account_share = np.arange(len(cumulative)) / max(len(cumulative) - 1, 1)
-    pareto = (
-        ([], [])
-        if left("pareto", revenue_cells)
-        else (
-            account_share.tolist(),
-            cumulative.tolist(),
-        )
-    )
-    table = accounts.sort_values(
-        ["score", "revenue_curr"], ascending=[False, False], na_position="last"
-    )
-    rows = _tiering_rows(book, table)
-    left("accounts", of_accounts())
-    key = (accounts["status"] == "key").to_numpy()
-    load_cells = of_accounts("status", "kam")
-    kam_load: list[tuple[str, int]] = []
-    if not left("kam_load", load_cells):
-        load = accounts[key].groupby("kam").size().sort_values(ascending=False)
-        kam_load = [(str(k), int(load.get(k, 0))) for k in accounts["kam"].dropna().unique()]
-        kam_load.sort(key=lambda kv: -kv[1])
-    stale_mask, stale_cells = stale_plans(book)
-    stale = accounts[stale_mask]
-    stale_list = (
-        []
-        if left("stale_plans", stale_cells)
-        else [
-            {
-                "account_id": a["account_id"],
-                "name": a["name"] or a["account_id"],
-                "kam": a["kam"],
-                "updated": a["plan_updated"],
-                "days": _days_between(meta.as_of, a["plan_updated"]),
-                "freshness": a["freshness"],
-                "revenue": None
-                if bad.at("Accounts", ["account_id", "revenue_curr"], a["_position"])
-                else a["revenue_curr"],
-            }
-            for a in _records(
-                _most_stale_first(stale),
-                ("account_id", "name", "kam", "plan_updated", "freshness", "revenue_curr"),
-                positions=True,
-            )
-        ]
-    )
-    movements = (
-        []
-        if left("movements", of_accounts("revenue_prev", "revenue_curr"))
-        else (_movements(accounts))
-    )
+    p = _Portfolio(book, meta, bad_inputs(book), _LeftOut())
+    points, point_ids = _portfolio_matrix(p)  # slide 2
+    pareto, with_revenue = _pareto(p)  # slide 3
+    rows = _tiering(p)  # slide 4
+    kam_load = _kam_load(p)  # slide 6
+    stale = _stale_plan_rows(p)  # slide 7
+    movements = _revenue_movements(p)  # slide 8
     kpis = portfolio_kpis(book)
-    strategic_cells = of_accounts("revenue_curr", "quadrant")
     return PortfolioContext(
         meta=meta,
         kpis=kpis,
@@ -1526,20 +1801,134 @@ def portfolio_context(
         matrix_accounts=point_ids,
         cut_strength=settings.cut_strength,
         cut_attractiveness=settings.cut_attractiveness,
-        strategic_share=left.number(
-            "strategic_share", float(strategic / total) if total > 0 else None, strategic_cells
-        ),
+        strategic_share=_strategic_share(p),
         pareto=pareto,
-        top_accounts=_top_accounts(kpis.top20_fraction, len(shares)),
+        top_accounts=_top_accounts(kpis.top20_fraction, with_revenue),
         accounts=rows,
         kam_load=kam_load,
         load_norm=KAM_LOAD_NORM,
-        stale_plans=stale_list,
+        stale_plans=stale,
         half_life_days=settings.freshness_half_life_days,
         movements=movements,
         tier_labels=settings.tier_labels,
-        left_out={**_figures_left_out(kpis), **left.items},
+        left_out={**_figures_left_out(kpis), **p.left.items},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Portfolio:
+    """What every slide of the portfolio review reads: the workbook, the check of its cells
+    and the record of what is left out."""
+
+    book: KamWorkbook
+    meta: Meta
+    bad: BadInputs
+    left: _LeftOut
+
+    def of_accounts(self, *columns: str) -> BadCells:
+        """The bad cells of Accounts in account_id and ``columns`` (of any account)."""
+        return self.bad.cells("Accounts", ["account_id", *columns])
+
+
+def _portfolio_matrix(p: _Portfolio) -> tuple[list[tuple[str, float, float, float]], list[Any]]:
+    """(points, their account_ids) of the matrix: each account with a strength, an
+    attractiveness and a positive current revenue (the bubble's size) on a good cell."""
+    points, point_ids = [], []
+    records = _records(p.book.accounts, ("account_id", "name", "revenue_curr"))
+    for position, a in enumerate(records):
+        strength = account_figure(p.book, "strength", position)
+        attractiveness = account_figure(p.book, "attractiveness", position)
+        revenue_bad = p.bad.at("Accounts", ["account_id", "revenue_curr"], position)
+        values = (strength.value, attractiveness.value, a["revenue_curr"])
+        if None not in values and not revenue_bad and values[2] > 0:
+            label = str(a["name"] or a["account_id"])
+            points.append((label, float(values[0]), float(values[1]), float(values[2])))
+            point_ids.append(a["account_id"])
+    p.left("matrix", p.of_accounts("strength", "attractiveness", "revenue_curr"))
+    return points, point_ids
+
+
+def _pareto(p: _Portfolio) -> tuple[tuple[list[float], list[float]], int]:
+    """((share of accounts, cumulative share of revenue), number of accounts with a
+    revenue): the concentration curve, biggest accounts first."""
+    revenue = p.book.accounts["revenue_curr"].clip(lower=0)
+    total = float(revenue.sum())
+    shares = np.sort(revenue.dropna().to_numpy())[::-1]
+    cumulative = (
+        np.concatenate([[0.0], np.cumsum(shares) / total]) if total > 0 else np.array([0.0])
+    )
+    account_share = np.arange(len(cumulative)) / max(len(cumulative) - 1, 1)
+    if p.left("pareto", p.of_accounts("revenue_curr")):
+        return ([], []), len(shares)
+    return (account_share.tolist(), cumulative.tolist()), len(shares)
+
+
+def _strategic_share(p: _Portfolio) -> float | None:
+    """The share of the portfolio's revenue in Strategic accounts (the matrix's title)."""
+    accounts = p.book.accounts
+    revenue = accounts["revenue_curr"].clip(lower=0)
+    total = float(revenue.sum())
+    strategic = revenue[accounts["quadrant"] == "Strategic"].sum()
+    share = float(strategic / total) if total > 0 else None
+    return p.left.number("strategic_share", share, p.of_accounts("revenue_curr", "quadrant"))
+
+
+def _tiering(p: _Portfolio) -> list[dict[str, Any]]:
+    """The tiering table: every account, best score first (then the biggest revenue)."""
+    table = p.book.accounts.sort_values(
+        ["score", "revenue_curr"], ascending=[False, False], na_position="last"
+    )
+    rows = _tiering_rows(p.book, table)
+    p.left("accounts", p.of_accounts())
+    return rows
+
+
+def _kam_load(p: _Portfolio) -> list[tuple[str, int]]:
+    """(KAM, key accounts) for every KAM of Accounts, the most loaded first (a KAM with no
+    key account counts 0)."""
+    accounts = p.book.accounts
+    if p.left("kam_load", p.of_accounts("status", "kam")):
+        return []
+    key = (accounts["status"] == "key").to_numpy()
+    load = accounts[key].groupby("kam").size().sort_values(ascending=False)
+    kam_load = [(str(k), int(load.get(k, 0))) for k in accounts["kam"].dropna().unique()]
+    kam_load.sort(key=lambda kv: -kv[1])
+    return kam_load
+
+
+def _stale_plan_rows(p: _Portfolio) -> list[dict[str, Any]]:
+    """The accounts whose plan is stale (:func:`~kamxl.workbook.kpis.stale_plans`), the
+    most stale first, with the plan's age and freshness; a revenue on a bad cell is None."""
+    stale_mask, stale_cells = stale_plans(p.book)
+    stale = p.book.accounts[stale_mask]
+    if p.left("stale_plans", stale_cells):
+        return []
+    return [
+        {
+            "account_id": a["account_id"],
+            "name": a["name"] or a["account_id"],
+            "kam": a["kam"],
+            "updated": a["plan_updated"],
+            "days": _days_between(p.meta.as_of, a["plan_updated"]),
+            "freshness": a["freshness"],
+            "revenue": None
+            if p.bad.at("Accounts", ["account_id", "revenue_curr"], a["_position"])
+            else a["revenue_curr"],
+        }
+        for a in _records(
+            _most_stale_first(stale),
+            ("account_id", "name", "kam", "plan_updated", "freshness", "revenue_curr"),
+            positions=True,
+        )
+    ]
+
+
+def _revenue_movements(p: _Portfolio) -> list[dict[str, Any]]:
+    """The revenue bridge's movements (:func:`_movements`): largest changes, churn and new
+    accounts first."""
+    if p.left("movements", p.of_accounts("revenue_prev", "revenue_curr")):
+        return []
+    return _movements(p.book.accounts)
 
 
 def _most_stale_first(stale: pd.DataFrame) -> pd.DataFrame:
