@@ -963,15 +963,11 @@ class _Closing(list):  # type: ignore[type-arg]
         return row
 
 
-@dataclass
-class _Qbr:
-    """What the slide builders of a QBR share."""
+class _SlideBuilder:
+    """The text helpers every slide builder uses: ``t`` (the texts), ``f`` (the number
+    formats), ``show`` (how a table cell shows a value)."""
 
-    ctx: QbrContext
-    deck: Deck
     text: DeckText
-    client: bool
-    missing: str
 
     @property
     def t(self) -> DeckText:
@@ -984,6 +980,17 @@ class _Qbr:
     @property
     def show(self) -> dict[str, Callable[[Any], str]]:
         return _shows(self.text)
+
+
+@dataclass
+class _Qbr(_SlideBuilder):
+    """What the slide builders of a QBR share."""
+
+    ctx: QbrContext
+    deck: Deck
+    text: DeckText
+    client: bool
+    missing: str
 
     @property
     def left_out(self) -> dict[str, tuple[str, ...]]:
@@ -1868,24 +1875,12 @@ def _closed(rows: list[list[Any]], more: int, t: DeckText, width: int) -> list[S
 
 
 @dataclass
-class _Portfolio:
+class _Portfolio(_SlideBuilder):
     """What the slide builders of the portfolio review share."""
 
     ctx: PortfolioContext
     deck: Deck
     text: DeckText
-
-    @property
-    def t(self) -> DeckText:
-        return self.text
-
-    @property
-    def f(self) -> Any:
-        return self.text.formats
-
-    @property
-    def show(self) -> dict[str, Callable[[Any], str]]:
-        return _shows(self.text)
 
 
 def _portfolio_cover(p: _Portfolio) -> None:

@@ -1012,6 +1012,24 @@ class MatrixLabels:
     shown: int
 
 
+def _plot_frame(
+    chart_box: style.Box, left: Length, right: Length, top: Length, bottom: Length
+) -> tuple[tuple[float, float, float, float], _Rect]:
+    """The inner plot of a chart in ``chart_box`` with these margins: as fractions of the
+    box (x, y, width, height, for the manual layout) and as a rectangle in slide units (for
+    placing labels)."""
+    fx, fy = left / chart_box.width, top / chart_box.height
+    fw = (chart_box.width - left - right) / chart_box.width
+    fh = (chart_box.height - top - bottom) / chart_box.height
+    plot = _Rect(
+        chart_box.left + left,
+        chart_box.top + top,
+        chart_box.left + left + fw * chart_box.width,
+        chart_box.top + top + fh * chart_box.height,
+    )
+    return (fx, fy, fw, fh), plot
+
+
 def _pad(values: list[Any], length: int, blank: Any) -> list[Any]:
     return values + [blank] * (length - len(values))
 
@@ -1089,14 +1107,8 @@ def add_matrix_chart(
     chart_box = style.Box(box.left, box.top, box.width, box.height - caption_h)
     margin_left, margin_right, margin_top = Inches(0.7), Pt(14), Pt(10)
     margin_bottom = Inches(0.6) + legend_h
-    fx, fy = margin_left / chart_box.width, margin_top / chart_box.height
-    fw = (chart_box.width - margin_left - margin_right) / chart_box.width
-    fh = (chart_box.height - margin_top - margin_bottom) / chart_box.height
-    plot = _Rect(
-        chart_box.left + margin_left,
-        chart_box.top + margin_top,
-        chart_box.left + margin_left + fw * chart_box.width,
-        chart_box.top + margin_top + fh * chart_box.height,
+    (fx, fy, fw, fh), plot = _plot_frame(
+        chart_box, margin_left, margin_right, margin_top, margin_bottom
     )
     plot_w, plot_h = plot.right - plot.left, plot.bottom - plot.top
     fraction = _bubble_fraction(len(accounts))
@@ -1667,14 +1679,8 @@ def add_relationship_chart(
     caption_h = _CAPTION_LINE * 2 if caption is not None else 0
     chart_box = style.Box(box.left, box.top, box.width, box.height - caption_h)
     margin_left, margin_right, margin_top, margin_bottom = Inches(0.6), Pt(10), Pt(6), Inches(0.55)
-    fx, fy = margin_left / chart_box.width, margin_top / chart_box.height
-    fw = (chart_box.width - margin_left - margin_right) / chart_box.width
-    fh = (chart_box.height - margin_top - margin_bottom) / chart_box.height
-    plot = _Rect(
-        chart_box.left + margin_left,
-        chart_box.top + margin_top,
-        chart_box.left + margin_left + fw * chart_box.width,
-        chart_box.top + margin_top + fh * chart_box.height,
+    (fx, fy, fw, fh), plot = _plot_frame(
+        chart_box, margin_left, margin_right, margin_top, margin_bottom
     )
 
     seen = [i for i, (*_, stale) in enumerate(people) if not stale]
