@@ -545,3 +545,14 @@ def test_a_table_leaves_out_a_column_with_no_value_and_says_so_in_the_notes() ->
     assert [c.text for c in table.rows[0].cells] == ["Account", "Score"]
     notes = slide.notes_slide.notes_text_frame.text
     assert plain(notes) == "Notes. Not shown, no value recorded: Health."
+
+
+def test_a_next_qbr_not_set_is_said_by_the_title_not_by_a_dash(stress_book: Any) -> None:
+    ctx = qbr_context(stress_book, "STR-001")
+    assert ctx.next_qbr is None
+    deck = build_qbr(ctx)
+    prs = Presentation(io.BytesIO(deck.to_bytes()))
+    (_, title), slide = kickers_and_titles_of(deck)[-1], prs.slides[-1]
+    assert title == "Next QBR to schedule"
+    texts = [s.text_frame.text.strip() for s in slide.shapes if s.has_text_frame]
+    assert "—" not in texts and "Next QBR" not in texts[2:], texts

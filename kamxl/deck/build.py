@@ -1653,15 +1653,19 @@ def _next_steps_slide(q: _Qbr) -> None:
         [t("item", kind=i.kind, facts=i.facts) for i in ctx.next_steps],
         empty=DASH if "next_steps" in q.left_out else t.label("none"),
     )
-    tiles = [Tile(t.label("next_qbr"), f.day(ctx.next_qbr))]
-    if ctx.next_ebr is not None:
-        tiles.append(Tile(t.label("next_ebr"), f.day(ctx.next_ebr)))
-    deck.tiles(
-        slide,
-        Box(right.left, right.top, right.width, Inches(1.5) * len(tiles)),
-        tiles,
-        per_row=1,
-    )
+    # a date not set yet is said by the title ("Next QBR to schedule"), not by a "—" tile
+    tiles = [
+        Tile(t.label(label), f.day(day))
+        for label, day in (("next_qbr", ctx.next_qbr), ("next_ebr", ctx.next_ebr))
+        if day is not None
+    ]
+    if tiles:
+        deck.tiles(
+            slide,
+            Box(right.left, right.top, right.width, Inches(1.5) * len(tiles)),
+            tiles,
+            per_row=1,
+        )
     client_sponsor, our_sponsor = ctx.sponsors
     if client_sponsor or our_sponsor:
         top = right.top + Inches(1.5) * len(tiles) + Inches(0.3)
