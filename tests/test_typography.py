@@ -43,6 +43,9 @@ def test_a_column_of_amounts_takes_the_unit_of_its_largest_value() -> None:
     assert column(en, [-1_250_000, 300_000]) == ["-€1.3M", "€0.3M"]  # half away from 0
     assert column(Formats("en", "USD"), [12, 3]) == ["$12", "$3"]
     assert column(en, []) == []
+    # an amount too small for the column's unit is not shown as zero
+    assert column(en, [2_400_000, 20_000, 0]) == ["€2.4M", "<€0.1M", "€0.0M"]
+    assert column(fr, [2_400_000, 400]) == [f"2,4{NB}M{NB}€", f"<0,1{NB}M{NB}€"]
 
 
 def test_one_rounding_rule_for_the_effective_number_of_accounts() -> None:

@@ -79,6 +79,9 @@ class Formats:
         )
         shown = excel_round(value / unit, digits)
         pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+        if shown == 0 and value != 0:  # €20K in a millions column: "<€0.1M", not "€0.0M"
+            step = format_decimal(10.0**-digits, pattern, locale=self.language)
+            return ("-" if value < 0 else "") + "<" + shape.replace("7", step, 1)
         number = format_decimal(abs(shown), pattern, locale=self.language)
         return ("-" if shown < 0 else "") + shape.replace("7", number, 1)
 
