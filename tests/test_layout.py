@@ -86,9 +86,17 @@ DECKS: tuple[DeckSpec, ...] = (
 KNOWN: dict[tuple[str, str], str] = {}
 
 
+#: The decks kamxl refuses to build, and why: the near-empty account has no handshake agreed
+#: (decks.md: no deck whose core is missing). Any other refusal fails the run.
+REFUSED: dict[str, str] = {
+    f"stress-{language}_handshake_STR-003_internal": "no agreement is recorded"
+    for language in ("en", "fr")
+}
+
+
 def _params() -> list[object]:
     params = []
-    for spec in DECKS:
+    for spec in (s for s in DECKS if s.id not in REFUSED):
         for check in CHECKS:
             reason = KNOWN.get((spec.id, check))
             marks = [pytest.mark.xfail(strict=True, reason=f"issue 14: {reason}")] if reason else []
@@ -198,16 +206,20 @@ def _write_report(folder: Path, decks: dict[str, Rendered], refused: dict[str, s
 
 @pytest.mark.parametrize(("deck_id", "check"), _params())
 def test_layout(layout_run: LayoutRun, deck_id: str, check: str) -> None:
-    if deck_id in layout_run.refused:
-        pytest.skip(f"deck refused by kamxl deck: {layout_run.refused[deck_id]}")
+    assert deck_id not in layout_run.refused, layout_run.refused[deck_id]
     assert run_check(check, layout_run.decks[deck_id]) == []
 
 
-@pytest.mark.parametrize("deck_id", [spec.id for spec in DECKS])
+def test_only_the_decks_without_their_core_are_refused(layout_run: LayoutRun) -> None:
+    assert set(layout_run.refused) == set(REFUSED)
+    for deck_id, reason in REFUSED.items():
+        assert reason in layout_run.refused[deck_id]
+
+
+@pytest.mark.parametrize("deck_id", [spec.id for spec in DECKS if spec.id not in REFUSED])
 def test_every_slide_is_a_page(layout_run: LayoutRun, deck_id: str) -> None:
     """Each slide gave one PDF page and one PNG (the checks read them side by side)."""
-    if deck_id in layout_run.refused:
-        pytest.skip(f"deck refused by kamxl deck: {layout_run.refused[deck_id]}")
+    assert deck_id not in layout_run.refused, layout_run.refused[deck_id]
     deck = layout_run.decks[deck_id]
     slides = len(Presentation(str(deck.pptx)).slides)
     assert len(deck.pages) == slides
