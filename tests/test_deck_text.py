@@ -533,7 +533,7 @@ def test_french_percent_takes_a_narrow_no_break_space() -> None:
                 "rag": "Green",
                 "trend": "Up",
             },
-            f"T3 2026{NNBSP}: chiffre d’affaires en hausse de 12{NNBSP}% par rapport au T2 2026, "
+            f"T3 2026{NNBSP}: chiffre d’affaires en hausse de 12{NNBSP}% sur le T2 2026, "
             "santé à 72 (Vert, en amélioration)",
         ),
         (

@@ -446,7 +446,7 @@ def test_french_decks(book: Any, tmp_path: Path) -> None:
     for item in built:
         check_deck(item.path)
     titles = [t for _, t in kickers_and_titles(built[0].path)]
-    assert titles[3].startswith("Chiffre d’affaires en baisse de 8\u202f% par rapport au T2 2026")
+    assert titles[3].startswith("Chiffre d’affaires en baisse de 8\u202f% sur le T2 2026")
     footer = "\n".join(everything(built[0].path))
     assert (
         "Nordfjell Logistics · T3 2026 · Norvalis Industrial Systems · Confidentiel — usage interne"
