@@ -65,9 +65,9 @@ class Formats:
         if _missing(value):
             return DASH
         value = float(value)
-        if unit is None:
-            digits = 1 if abs(value) >= 1e6 else 0
-            unit = 1e6 if abs(value) >= 1e6 else 1e3 if abs(value) >= 1e3 else 1.0
+        if unit is None:  # the amount's own unit; Babel may move it up after rounding
+            unit = money_unit((value,))
+            digits = 1 if unit == 1e6 else 0
             shown = excel_round(value / unit, digits) * unit  # Excel's rounding, not Babel's
             return format_compact_currency(
                 shown, self.currency, locale=self.language, fraction_digits=digits
