@@ -62,6 +62,7 @@ import kamxl
 from kamxl.errors import FileProblemError, KamxlError, OutputError
 from kamxl.files import (
     atomic_write,
+    make_folder,
     process_alive,
     process_started,
     remove_unfinished,
@@ -479,7 +480,7 @@ def write_reports(
     folder created if needed. An earlier report of kamxl batch is replaced; any other
     existing file only with ``force``; an input workbook never."""
     json_path, xlsx_path = _check_report(path, force=force, inputs=inputs)
-    _make_folder(json_path.parent)
+    make_folder(json_path.parent)
     atomic_write(json_path, json.dumps(report.as_dict(), indent=2, ensure_ascii=False).encode())
     atomic_write(xlsx_path, summary_xlsx(report))
     return json_path, xlsx_path
@@ -952,7 +953,7 @@ def run_batch(
         template_file = FileBytes(Path(template).name, Path(template).read_bytes())
     for folder in (out_dir, report_folder):
         if folder is not None:
-            _make_folder(folder)
+            make_folder(folder)
     template_digest = (
         hashlib.sha256(template_file.data).hexdigest()
         if template_file
@@ -1094,13 +1095,6 @@ def _check_use(
         raise BatchUsageError(
             "--rates converts the portfolio's amounts: use it with --kind portfolio"
         )
-
-
-def _make_folder(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(folder, f"cannot be created: {error.strerror or error}") from None
 
 
 def _task(path: Path, options: str, **settings: Any) -> Task | WorkbookResult:

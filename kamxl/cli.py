@@ -302,12 +302,13 @@ def deck(
         raise click.UsageError("BOOK and -o/--output are needed (or --check-template)")
     from kamxl.deck.context import Audience, DeckError
     from kamxl.deck.make import deck_kinds, make_decks
+    from kamxl.files import make_folder
     from kamxl.workbook.reader import read_workbook
 
     chosen = deck_kinds(kinds)
     workbook = read_workbook(book)
     _valid(workbook, keep_going)
-    output.mkdir(parents=True, exist_ok=True)  # once there is something to put in it
+    make_folder(output)  # once there is something to put in it
     try:
         built = make_decks(
             workbook,

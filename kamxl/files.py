@@ -90,6 +90,16 @@ MAX_NAME_BYTES = 255
 _ELLIPSIS = "…"
 
 
+def make_folder(folder: Path) -> Path:
+    """Create the output ``folder`` (and its parents) if missing; one that cannot be made
+    is an :class:`~kamxl.errors.OutputError` naming it, not a traceback."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(Path(folder), f"cannot be created: {error.strerror or error}") from None
+    return Path(folder)
+
+
 def check_output(path: Path, *, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
     """Validate an output path before any work is done; returns it resolved."""
     target = Path(path).expanduser()

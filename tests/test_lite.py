@@ -430,3 +430,17 @@ def test_cli_writes_the_lite_files_and_never_overwrites_without_force(tmp_path: 
     result = CliRunner().invoke(cli, ["addin", "lite", "-o", str(out), "--force"])
     assert result.exit_code == 0
     assert (out / "main.py").read_text(encoding="utf-8") == lite.main_source()
+
+
+def test_a_folder_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kamxl.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for command in (["addin", "lite"], ["addin", "build"]):
+        result = CliRunner().invoke(main, [*command, "-o", str(blocker / "sub")])
+        assert result.exit_code == 1, result.output
+        assert f"{blocker / 'sub'}: cannot be created" in result.output
+        assert "Traceback" not in result.output and "internal error" not in result.output

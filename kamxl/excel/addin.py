@@ -46,7 +46,7 @@ from kamxl.excel.adapter import declarations
 from kamxl.excel.ribbon import ACTIONS
 from kamxl.excel.vba import HELP_MODULE, UDF_MODULE_NAME, help_module, udf_module
 from kamxl.excel.vbaproject import ProjectEdit, edit_project, module_sources
-from kamxl.files import atomic_write, check_output
+from kamxl.files import atomic_write, check_output, make_folder
 from kamxl.workbook.package import Package
 
 __all__ = [
@@ -250,8 +250,7 @@ def _core_xml(core: bytes) -> bytes:
 def build_addin(out_dir: Path | str, *, overwrite: bool = False) -> Path:
     """Write ``kamxl.xlam`` into ``out_dir`` (see the module docs); returns its path. An
     existing ``kamxl.xlam`` is replaced only with ``overwrite``."""
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(Path(out_dir))
     target = check_output(folder / ADDIN_NAME, overwrite=overwrite)
     with Package.open(addin_template()) as package:
         sheets = package.sheet_parts()

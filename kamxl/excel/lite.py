@@ -42,7 +42,7 @@ from typing import Final
 import kamxl
 from kamxl.errors import KamxlError
 from kamxl.excel import adapter
-from kamxl.files import atomic_write, check_output
+from kamxl.files import atomic_write, check_output, make_folder
 
 __all__ = [
     "LITE_FILES",
@@ -287,7 +287,7 @@ def write_lite(folder: Path, *, overwrite: bool = False) -> list[Path]:
     any is written, and each is written atomically (as ``kamxl addin build`` does).
     """
     files = lite_files()
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    make_folder(Path(folder))
     targets = {name: check_output(Path(folder) / name, overwrite=overwrite) for name in files}
     return [
         atomic_write(targets[name], text.encode("utf-8"), overwrite=overwrite)
