@@ -2304,11 +2304,12 @@ def _whitespace_slide(p: _Portfolio) -> None:
     grid_box = Box(
         CONTENT.left, CONTENT.top, CONTENT.width, CONTENT.height - _WS_LEGEND_HEIGHT - Inches(0.1)
     )
-    more = _whitespace_grid(slide, grid_box, t, shown_lines, ws)
+    more, height = _whitespace_grid(slide, grid_box, t, shown_lines, ws)
     symbols = style.WHITESPACE_SYMBOL
+    legend_top = grid_box.top + height + Inches(0.1)  # right under the grid, however short
     deck._text(
         slide,
-        Box(CONTENT.left, CONTENT.bottom - _WS_LEGEND_HEIGHT, CONTENT.width, _WS_LEGEND_HEIGHT),
+        Box(CONTENT.left, legend_top, CONTENT.width, _WS_LEGEND_HEIGHT),
         t(
             "whitespace_legend",
             bought=symbols["bought"],
@@ -2325,10 +2326,12 @@ def _whitespace_slide(p: _Portfolio) -> None:
         deck._notes(slide, _sentences(notes, t("notes_top", shown=shown, more=more)))
 
 
-def _whitespace_grid(slide: Slide, box: Box, t: DeckText, lines: list[str], ws: Whitespace) -> int:
+def _whitespace_grid(
+    slide: Slide, box: Box, t: DeckText, lines: list[str], ws: Whitespace
+) -> tuple[int, int]:
     """Draw the whitespace table in ``box``: a header (key account, the lines), one row per
     key account while they fit (at most :data:`WHITESPACE_TOP`), then "and N more"; returns
-    N (0 when every account is shown)."""
+    (N, the table's height): N is 0 when every account is shown."""
     line_width = min(_WS_LINE_WIDTH, (box.width - _WS_ACCOUNT_WIDTH) // max(len(lines), 1))
     widths = [_WS_ACCOUNT_WIDTH, *([line_width] * len(lines))]
     header = [t.label("col_key_account"), *lines]
@@ -2384,7 +2387,7 @@ def _whitespace_grid(slide: Slide, box: Box, t: DeckText, lines: list[str], ws: 
         _cell(
             first._tc, t("more_rows", count=more, amount=None), sum(widths), color=GREY, fill=white
         )
-    return more
+    return more, total
 
 
 #: The portfolio review's slides, in the order of the decks spec.
