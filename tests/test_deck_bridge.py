@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
 
 from kamxl.deck.build import WHITESPACE_LINES, build_portfolio, build_qbr
 from kamxl.deck.charts import chart_data_values
@@ -352,3 +353,44 @@ def test_no_key_account_or_no_line_leaves_whitespace_out(
     (built,) = make_decks(book, tmp_path, [DeckKind.PORTFOLIO], warn=lambda _: None)
     assert "WHITESPACE" not in [k for k, _ in kickers_and_titles(built.path)]
     assert dict(built.omitted)["Whitespace"] == "no product_line in Revenue or Opportunities"
+
+
+# --- The chart itself ---------------------------------------------------------------------
+
+
+def test_the_step_labels_are_signed_in_every_section_of_the_number_format() -> None:
+    from kamxl.deck.charts import _signed_format, chart_formats
+
+    assert _signed_format("#,##0", "+") == '"+"#,##0'
+    french = _signed_format(chart_formats("fr").integer, "−")
+    assert french.split(";") == [
+        '[>=1000000]"−"#\u202f###\u202f##0',
+        '[>=1000]"−"#\u202f##0',
+        '"−"0',
+    ]
+
+
+def test_the_axis_starts_at_zero_unless_the_steps_are_slivers() -> None:
+    from kamxl.deck.charts import bridge_axis_floor
+
+    # previous 1100, lost 100, contraction 60, expansion 250, new 90, current 1280
+    assert bridge_axis_floor([0, 1000, 940, 940, 1190, 0], [1100, 100, 60, 250, 90, 1280]) == 0
+    # the same steps on 10 M: the axis starts at a round number below the lowest point
+    bases = [0, 10_000, 9_940, 9_940, 10_190, 0]
+    steps = [10_100, 100, 60, 250, 90, 10_280]
+    floor = bridge_axis_floor(bases, steps)
+    assert 9_000 <= floor < 9_940 and floor == round(floor, -2)
+
+
+def test_the_base_series_is_invisible_and_out_of_the_legend(
+    make_book: Callable[..., Path],
+) -> None:
+    book = read_workbook(make_book(_bridge_rows()))
+    deck = build_portfolio(portfolio_context(book))
+    chart = _chart(_slide(deck, "REVENUE BRIDGE")).chart
+    base = chart.plots[0].series[0]._element
+    assert base.find(".//{*}spPr/{*}noFill") is not None
+    assert base.find(".//{*}spPr/{*}ln/{*}noFill") is not None
+    deleted = chart._chartSpace.findall(".//{*}legend/{*}legendEntry")
+    assert [e.find("{*}idx").get("val") for e in deleted] == ["0"]
+    assert chart.chart_type == XL_CHART_TYPE.COLUMN_STACKED  # editable in any PowerPoint
