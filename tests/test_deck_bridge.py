@@ -394,3 +394,14 @@ def test_the_base_series_is_invisible_and_out_of_the_legend(
     deleted = chart._chartSpace.findall(".//{*}legend/{*}legendEntry")
     assert [e.find("{*}idx").get("val") for e in deleted] == ["0"]
     assert chart.chart_type == XL_CHART_TYPE.COLUMN_STACKED  # editable in any PowerPoint
+
+
+def test_a_current_period_not_recorded_yet_is_no_bridge_not_everything_lost(
+    make_book: Callable[..., Path],
+) -> None:
+    rows = _line_rows()
+    rows["Revenue"] = [r for r in rows["Revenue"] if r["period"] != "2026-Q3"]
+    book = read_workbook(make_book(rows))
+    ctx = qbr_context(book, "A1")
+    assert ctx.line_bridge is not None and ctx.line_bridge.bridge is None
+    assert ctx.line_bridge.reason == "no revenue in Revenue for the current period"

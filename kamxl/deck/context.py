@@ -2074,8 +2074,9 @@ def _bridge_of(previous: np.ndarray, current: np.ndarray, meta: Meta, where: str
 def _line_bridge(q: _AccountDeck) -> RevenueBridge:
     """The account's revenue bridge by product line, previous period -> current period, over
     its Revenue rows (a row without a product line is one more line, so the totals are the
-    trajectory's). Left out without a previous period, without any product_line, or when
-    it rests on cells that fail the check (``line_bridge``)."""
+    trajectory's). Left out without a previous period, without any product_line, without a
+    revenue recorded for the current period (unknown is not lost), or when it rests on
+    cells that fail the check (``line_bridge``)."""
     meta = q.meta
     frame = q.book["Revenue"]
     if meta.previous_period is None:
@@ -2087,6 +2088,10 @@ def _line_bridge(q: _AccountDeck) -> RevenueBridge:
     rows = frame[q.mine["Revenue"] & both]
     if rows["product_line"].isna().all():
         why = "no product_line in Revenue for the two periods"
+        return RevenueBridge(None, meta.period, meta.previous_period, why)
+    recorded = rows.loc[(rows["period"] == meta.period).to_numpy(), "revenue"].notna()
+    if not recorded.any():  # no row of the current period: not known yet, not all lost
+        why = "no revenue in Revenue for the current period"
         return RevenueBridge(None, meta.period, meta.previous_period, why)
     previous, current = _by_line(rows, meta.previous_period, meta.period)
     return _bridge_of(previous, current, meta, "Revenue")
