@@ -405,3 +405,20 @@ def test_a_current_period_not_recorded_yet_is_no_bridge_not_everything_lost(
     ctx = qbr_context(book, "A1")
     assert ctx.line_bridge is not None and ctx.line_bridge.bridge is None
     assert ctx.line_bridge.reason == "no revenue in Revenue for the current period"
+
+
+def test_revenue_without_a_product_line_makes_unknown_cells_not_open_ground(
+    make_book: Callable[..., Path],
+) -> None:
+    rows = _whitespace_rows()
+    rows["Revenue"].append(  # K03 has revenue this period that no product line names
+        {"account_id": "K03", "period": "2026-Q3", "revenue": 40}
+    )
+    book = read_workbook(make_book(_agree(rows)))
+    deck = build_portfolio(portfolio_context(book))
+    assert _grid(deck)[3] == ["Key account 3", "—", "—", "—", "●", "—"]
+    slide = _slide(deck, "WHITESPACE")
+    assert _title(slide) == "7 open cells across 2 key accounts; 1 proposed"
+    texts = [plain(s.text_frame.text) for s in shapes(slide) if s.has_text_frame]
+    legend = next(text for text in texts if text.startswith("● Bought"))
+    assert legend.endswith("— not known (revenue without a product line)")

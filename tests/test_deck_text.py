@@ -463,7 +463,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"open": 1, "accounts": 1, "proposed": 1},
         {"open": 12, "accounts": 8, "proposed": 5},
     ],
-    "whitespace_legend": [{"bought": "●", "proposed": "◐", "open": "○"}],
+    "whitespace_legend": [
+        {"bought": "●", "proposed": "◐", "open": "○", "unknown": None},
+        {"bought": "●", "proposed": "◐", "open": "○", "unknown": "—"},
+    ],
     "notes_whitespace": [
         {"open": 1, "accounts": 1, "proposed": 0, "more_lines": []},
         {"open": 12, "accounts": 8, "proposed": 5, "more_lines": ["Software", "Training"]},

@@ -42,6 +42,7 @@ from pptx.util import Emu, Inches, Pt
 from kamxl.characters import clean_text
 from kamxl.deck import charts, style
 from kamxl.deck.context import (
+    OPEN_STATES,
     PLAN_RAG,
     Audience,
     HandshakeContext,
@@ -2287,7 +2288,8 @@ def _whitespace_slide(p: _Portfolio) -> None:
         return
     shown_lines = ws.lines[:WHITESPACE_LINES]
     cells = ws.cells(WHITESPACE_LINES)
-    open_cells = sum(1 for c in cells if c != "bought")
+    open_cells = sum(1 for c in cells if c in OPEN_STATES)
+    unknown = "unknown" in cells
     proposed = cells.count("proposed")
     accounts = ws.open_accounts(WHITESPACE_LINES)
     slide = deck.slide(
@@ -2315,6 +2317,7 @@ def _whitespace_slide(p: _Portfolio) -> None:
             bought=symbols["bought"],
             proposed=symbols["proposed"],
             open=symbols["open"],
+            unknown=symbols["unknown"] if unknown else None,
         ),
         TypeSize(Pt(11), Pt(9)),
         color=GREY,
@@ -2370,6 +2373,7 @@ def _whitespace_grid(
         "bought": (white, style.BOUGHT),
         "proposed": (BRAND, style.PROPOSED),
         "open": (GREY, white),
+        "unknown": (GREY, white),
     }
     for i, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
         table.rows[i].height = height

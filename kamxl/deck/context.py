@@ -2124,8 +2124,11 @@ def _portfolio_bridge(p: _Portfolio) -> RevenueBridge:
 # --- Portfolio slide 9: whitespace -----------------------------------------------------------
 
 #: The states of a whitespace cell: revenue in the line this period, an open opportunity of
-#: the line, or open ground.
-WHITESPACE_STATES = ("bought", "proposed", "open")
+#: the line, open ground, or unknown (the account has revenue this period without a
+#: product line, so whether it buys the line is not known).
+WHITESPACE_STATES = ("bought", "proposed", "open", "unknown")
+#: The states that are whitespace: not bought (an unknown cell is not counted).
+OPEN_STATES = ("proposed", "open")
 
 
 @dataclass(frozen=True, slots=True)
@@ -2144,13 +2147,17 @@ class Whitespace:
         return [state for *_, states in self.accounts for state in states[:lines]]
 
     def open_accounts(self, lines: int | None = None) -> int:
-        """The key accounts with at least one cell not bought over the first ``lines``."""
-        return sum(1 for *_, states in self.accounts if any(s != "bought" for s in states[:lines]))
+        """The key accounts with at least one open cell (:data:`OPEN_STATES`) over the first
+        ``lines``."""
+        return sum(
+            1 for *_, states in self.accounts if any(s in OPEN_STATES for s in states[:lines])
+        )
 
 
 def _whitespace(p: _Portfolio) -> Whitespace:
     """Key accounts × product lines: bought (revenue above 0 in the line in the current
-    period), proposed (an open opportunity of the line, not bought) or open ground. Left out
+    period), proposed (an open opportunity of the line, not bought), open ground, or unknown
+    where the account has revenue this period without a product line. Left out
     when it rests on cells that fail the check (``whitespace``), without a key account or
     without any product line in Revenue and Opportunities."""
     book, meta = p.book, p.meta
@@ -2175,6 +2182,7 @@ def _whitespace(p: _Portfolio) -> Whitespace:
     bought = revenue.groupby(["account_id", "product_line"])["_amount"].sum()
     bought_pairs = {key for key, amount in bought.items() if amount > 0}
     proposed_pairs = set(zip(proposals["account_id"], proposals["product_line"], strict=True))
+    unlined = set(revenue[revenue["product_line"].isna() & (revenue["_amount"] > 0)]["account_id"])
     order = accounts.assign(
         _revenue=pd.to_numeric(accounts["revenue_curr"], errors="coerce")
     ).sort_values("_revenue", ascending=False, na_position="last", kind="stable")
@@ -2185,6 +2193,8 @@ def _whitespace(p: _Portfolio) -> Whitespace:
             if (a["account_id"], line) in bought_pairs
             else "proposed"
             if (a["account_id"], line) in proposed_pairs
+            else "unknown"
+            if a["account_id"] in unlined
             else "open"
             for line in lines
         ]

@@ -85,10 +85,11 @@ LIGHT: Final = RGBColor(0xF2, 0xF2, 0xF2)  # table banding, panels
 STEP_UP: Final = RGBColor(0x5B, 0x9B, 0xD5)
 STEP_DOWN: Final = RGBColor(0xA6, 0xA6, 0xA6)
 #: The whitespace grid: bought (brand), proposed (a light brand tint), open ground (white);
-#: each cell carries its symbol too (● ◐ ○), so colour is never the only cue.
+#: each cell carries its symbol too (● ◐ ○; — where it is not known), so colour is never
+#: the only cue.
 BOUGHT: Final = BRAND
 PROPOSED: Final = RGBColor(0xDD, 0xEB, 0xF7)
-WHITESPACE_SYMBOL: Final = {"bought": "●", "proposed": "◐", "open": "○"}
+WHITESPACE_SYMBOL: Final = {"bought": "●", "proposed": "◐", "open": "○", "unknown": "—"}
 
 #: RAG colours, status only (readable with the word or symbol beside them).
 RAG: Final = {
