@@ -452,6 +452,36 @@ _PRODUCT_LINES = {
 }
 
 
+#: The product lines the stress pipeline proposes: the lines of Revenue and more, some long,
+#: more than the whitespace grid has columns for.
+_OPPORTUNITY_LINES = {
+    "en": (
+        "Equipment",
+        "Services",
+        "Spare parts",
+        "Remote monitoring and predictive maintenance",
+        "Operator training",
+        "Energy audits",
+        "Software",
+        "Financing and leasing",
+        "Installation",
+        "Consulting",
+    ),
+    "fr": (
+        "Équipements",
+        "Services",
+        "Pièces détachées",
+        "Télésurveillance et maintenance prédictive",
+        "Formation des opérateurs",
+        "Audits énergétiques",
+        "Logiciels",
+        "Financement et location",
+        "Installation",
+        "Conseil",
+    ),
+}
+
+
 def _revenue(rng: random.Random, language: str) -> list[Row]:
     rows = []
     for account, base in ((_LONG, 3_950_000), (_NORMAL, 820_000)):
@@ -512,6 +542,7 @@ def _stakeholders(
 
 def _opportunities(rng: random.Random, language: str) -> list[Row]:
     names, stages = _OPPORTUNITIES[language], _STAGES[language]
+    lines = _OPPORTUNITY_LINES[language]
     rows: list[Row] = []
     for i in range(30):
         rows.append(
@@ -524,6 +555,7 @@ def _opportunities(rng: random.Random, language: str) -> list[Row]:
                 "probability": rng.choice((0.1, 0.25, 0.4, 0.6, 0.8)),
                 "created": AS_OF - timedelta(days=rng.randint(20, 400)),
                 "outcome": "open",
+                "product_line": lines[(3 + i) % len(lines)],
             }
         )
     for i in range(5):
@@ -564,6 +596,7 @@ def _opportunities(rng: random.Random, language: str) -> list[Row]:
                 "created": date(2026, 3, 1),
                 "closed": date(2026, 8, 20) if outcome == "won" else None,
                 "outcome": outcome,
+                "product_line": lines[i],
             }
         )
     return rows
@@ -717,6 +750,10 @@ def build_stress_workbook(path: Path | str, language: str = "en") -> Path:
     return build_workbook(Path(path), language=language, rows=stress_rows(language))
 
 
+#: The product lines of the many-accounts portfolio: one per account, in turn.
+_MANY_LINES = ("Equipment", "Services", "Spare parts", "Software", "Energy audits")
+
+
 def many_accounts_rows(accounts: int = 500, stakeholders: int = 40) -> dict[str, list[Row]]:
     """A portfolio of ``accounts`` accounts (rated, two quarters of revenue each) whose first
     account has ``stakeholders`` stakeholders: the matrix and the relationship map crowded."""
@@ -749,9 +786,10 @@ def many_accounts_rows(accounts: int = 500, stakeholders: int = 40) -> dict[str,
         rows["Ratings"].append(
             {"account_id": account, **{c: rng.randint(1, 5) for c in criteria + strength}}
         )
+        line = _MANY_LINES[i % len(_MANY_LINES)]
         rows["Revenue"] += [
-            {"account_id": account, "period": "2026-Q2", "revenue": prev},
-            {"account_id": account, "period": PERIOD, "revenue": curr},
+            {"account_id": account, "period": "2026-Q2", "revenue": prev, "product_line": line},
+            {"account_id": account, "period": PERIOD, "revenue": curr, "product_line": line},
         ]
     rows["Stakeholders"] = _stakeholders(rng, "en", "M0001", stakeholders, used)
     return rows

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from kamxl import core
+from kamxl.core.bridge import revenue_bridge
+from kamxl.errors import NoDataError, OutOfDomainError
 from kamxl.excel.udfs import KAM_SCORE, KAM_SCORES
 
 settings.register_profile("kamxl", deadline=None, max_examples=150)
@@ -175,3 +177,49 @@ def test_weighted_scores_of_100k_accounts_is_one_call_with_row_errors() -> None:
     assert (result.errors != 0).sum() == 2
     expected = 100 * ((ratings[0] - 1) / 4 * weights).sum() / weights.sum()
     assert result.values[0] == pytest.approx(expected, rel=1e-12)
+
+
+# --- The revenue bridge ----------------------------------------------------------------------
+
+bridge_values = st.one_of(
+    st.none(),
+    st.just(0.0),
+    st.just(float("nan")),
+    st.floats(0.0, 1e9),
+    st.floats(-1e6, 0.0),
+    st.sampled_from([0.005, 0.015, 0.1, 0.2, 0.3, 1234.565, 1e12]),
+)
+
+
+@given(
+    st.integers(1, 60).flatmap(
+        lambda n: st.tuples(
+            st.lists(bridge_values, min_size=n, max_size=n),
+            st.lists(bridge_values, min_size=n, max_size=n),
+        )
+    )
+)
+def test_the_revenue_bridge_adds_up_to_the_current_revenue_to_the_cent(
+    pair: tuple[list, list],
+) -> None:
+    previous = np.array([np.nan if v is None else v for v in pair[0]], dtype=np.float64)
+    current = np.array([np.nan if v is None else v for v in pair[1]], dtype=np.float64)
+    before = np.rint(np.nan_to_num(previous) * 100)
+    now = np.rint(np.nan_to_num(current) * 100)
+    try:
+        bridge = revenue_bridge(previous, current)
+    except OutOfDomainError:
+        assert (np.nan_to_num(previous) < 0).any() or (np.nan_to_num(current) < 0).any()
+        return
+    except NoDataError:
+        assert not (before > 0).any() and not (now > 0).any()
+        return
+    first, lost, contraction, expansion, new, last = bridge.cents
+    assert all(isinstance(c, int) and c >= 0 for c in bridge.cents)
+    assert first - lost - contraction + expansion + new == last  # exact: integers
+    assert first == int(before.sum()) and last == int(now.sum())
+    assert lost + contraction <= first
+    assert sum(bridge.counts) <= len(previous)
+    bases = bridge.bases()
+    assert all(b >= 0 for b in bases)
+    assert bases[4] + new == last  # the last step lands on the current revenue

@@ -430,6 +430,47 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "notes_kam_load": [{"low": 4, "high": 8}],
     "notes_freshness": [{"count": 0}, {"count": 1}, {"count": 4}],
     "notes_top": [{"shown": 15, "more": 1}, {"shown": 15, "more": 485}],
+    "bridge_category": [
+        {"kind": "accounts", "step": "lost", "count": 0},
+        {"kind": "lines", "step": "new", "count": 3},
+    ],
+    "bridge_title": [
+        {"growth": 0.08, "previous_period": "2026-Q2", "gained": 1.2e6, "lost": 4e5},
+        {"growth": -0.05, "previous_period": "2026-05", "gained": 3e5, "lost": 9e5},
+        {"growth": 0.0, "previous_period": "2026-Q2", "gained": 4e5, "lost": 4e5},
+        {"growth": 0.1, "previous_period": "2026-Q2", "gained": 1e5, "lost": 0.0},
+        {"growth": -0.1, "previous_period": "2026-Q2", "gained": 0.0, "lost": 1e5},
+        {"growth": 0.0, "previous_period": "2026-Q2", "gained": 0.0, "lost": 0.0},
+    ],
+    "notes_bridge": [
+        {
+            "kind": kind,
+            "previous": 1e6,
+            "current": 1.1e6,
+            "previous_period": "2026-Q2",
+            "period": "2026-Q3",
+            "lost": 5e4,
+            "contraction": 2e4,
+            "expansion": 1.5e5,
+            "new": 2e4,
+            "counts": counts,
+        }
+        for kind, counts in (("accounts", (1, 2, 3, 1)), ("lines", (0, 1, 4, 2)))
+    ],
+    "bridge_floor_note": [{"floor": 13100.0, "symbol": "€"}],
+    "whitespace_title": [
+        {"open": 0, "accounts": 0, "proposed": 0},
+        {"open": 1, "accounts": 1, "proposed": 1},
+        {"open": 12, "accounts": 8, "proposed": 5},
+    ],
+    "whitespace_legend": [
+        {"bought": "●", "proposed": "◐", "open": "○", "unknown": None},
+        {"bought": "●", "proposed": "◐", "open": "○", "unknown": "—"},
+    ],
+    "notes_whitespace": [
+        {"open": 1, "accounts": 1, "proposed": 0, "more_lines": []},
+        {"open": 12, "accounts": 8, "proposed": 5, "more_lines": ["Software", "Training"]},
+    ],
 }
 
 CASES = [

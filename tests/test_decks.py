@@ -60,6 +60,7 @@ QBR_KICKERS = [
     "EXECUTIVE SUMMARY",
     "KPI SCORECARD",
     "REVENUE TRAJECTORY",
+    "REVENUE BRIDGE",  # by product line, right after the trajectory
     "HEALTH TREND",
     "RELATIONSHIP MAP",
     "OBJECTIVES AND INITIATIVES",
@@ -78,6 +79,7 @@ CLIENT_KICKERS = [
     "EXECUTIVE SUMMARY",
     "YOUR SPEND AND SATISFACTION",
     "YOUR SPEND WITH US",
+    "YOUR SPEND BY PRODUCT LINE",  # the bridge by product line: their own spend
     "OUR JOINT TEAM",
     "OUR JOINT PLAN",
     "WHAT WE PROPOSE NEXT",
@@ -93,9 +95,9 @@ def test_qbr_slides_in_order(decks: dict[str, Path]) -> None:
     # The agenda lists the sections that follow, by name.
     prs = Presentation(str(decks[f"qbr:{KEY_ACCOUNT}:client"]))
     agenda = "\n".join(t for s in prs.slides[1].shapes if s.has_text_frame for t in [s.text])
-    assert [line.split(".", 1)[1].strip() for line in agenda.splitlines()[-8:]] == [
-        k.capitalize() for k in (c.lower() for c in CLIENT_KICKERS[2:])
-    ]
+    assert [
+        line.split(".", 1)[1].strip() for line in agenda.splitlines()[2 - len(CLIENT_KICKERS) :]
+    ] == [k.capitalize() for k in (c.lower() for c in CLIENT_KICKERS[2:])]
 
 
 def test_qbr_titles_state_the_finding(decks: dict[str, Path], book: Any) -> None:
@@ -126,7 +128,7 @@ def test_qbr_charts_hold_the_workbook_numbers(decks: dict[str, Path], book: Any)
         pytest.approx(v) for v in chart_workbook_values(chart) if isinstance(v, float)
     ]
     health = next(
-        s.chart for s in shapes(prs.slides[5]) if getattr(s, "has_chart", False) and s.has_chart
+        s.chart for s in shapes(prs.slides[6]) if getattr(s, "has_chart", False) and s.has_chart
     )
     assert [plot.__class__.__name__ for plot in health.plots] == ["AreaPlot", "LinePlot"]
     # Health is rounded once, as Excel shows it: the chart and the tile say the same number.

@@ -138,4 +138,4 @@ def test_a_deck_and_the_summary_show_the_same_nrr(tmp_path: Path) -> None:
     slides = Presentation(deck.path).slides
     title = dict(kickers_and_titles(deck.path))["RETENTION"]
     assert title.startswith(f"Net revenue retention {Formats('en', 'EUR').pct(nrr)}")
-    assert len(slides) == 7  # the tiering table is summarised on one slide (top 15, "and N more")
+    assert len(slides) == 9  # the tiering table is summarised on one slide (top 15, "and N more")

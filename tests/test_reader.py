@@ -481,3 +481,27 @@ def test_blank_required_cells(make_book: Callable[..., Path]) -> None:
         "book.xlsx Revenue!C2: error: blank: revenue is required for 2026-Q2 "
         "(only future periods may be forecast-only)",
     ]
+
+
+def test_opportunities_without_product_line_still_read(make_book: Callable[..., Path]) -> None:
+    """``product_line`` of Opportunities is optional: a workbook made before it (or one that
+    never fills it) reads without a problem, the column blank; a filled one reads as text."""
+    rows = mini_rows()
+    rows["Opportunities"] = [
+        {"account_id": "A1", "opportunity": "Pumps", "amount": 10, "outcome": "open"},
+        {"account_id": "A1", "opportunity": "Audit", "amount": 20, "outcome": "open"},
+    ]
+    path = make_book(rows)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Opportunities"]
+    header = [c.value for c in ws[1]]
+    ws.cell(1, header.index("product_line") + 1).value = "remarks"  # as an older workbook
+    wb.save(path)
+    book = read_workbook(path)
+    assert messages(book, Severity.ERROR) == []
+    assert book["Opportunities"]["product_line"].isna().all()
+    assert book["Opportunities"]["opportunity"].tolist() == ["Pumps", "Audit"]
+
+    rows["Opportunities"][0]["product_line"] = "Services"
+    filled = read_workbook(make_book(rows, name="filled.xlsx"))
+    assert filled["Opportunities"]["product_line"].tolist()[0] == "Services"

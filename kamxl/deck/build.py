@@ -42,6 +42,7 @@ from pptx.util import Emu, Inches, Pt
 from kamxl.characters import clean_text
 from kamxl.deck import charts, style
 from kamxl.deck.context import (
+    OPEN_STATES,
     PLAN_RAG,
     Audience,
     HandshakeContext,
@@ -49,6 +50,8 @@ from kamxl.deck.context import (
     Person,
     PortfolioContext,
     QbrContext,
+    RevenueBridge,
+    Whitespace,
     client_visible,
 )
 from kamxl.deck.fit import (
@@ -1034,6 +1037,7 @@ def _qbr_sections(q: _Qbr) -> list[_Section]:
             "no revenue or forecast per period in Revenue",
             _trajectory_slide,
         ),
+        _line_bridge_section(ctx, client),
     ]
     if not client:
         sections.append(
@@ -1340,6 +1344,94 @@ def _trajectory_slide(q: _Qbr) -> None:
         ),
         left_out=left_out,
     )
+
+
+def _line_bridge_section(ctx: QbrContext, client: bool) -> _Section:
+    """The account's revenue bridge by product line, right after the trajectory (its own
+    slide: one finding per action title, and the trajectory keeps the width its periods
+    need). Client-safe: the client's own spend by line, actual revenue only."""
+    line_bridge = ctx.line_bridge
+    return _Section(
+        "spend_bridge" if client else "bridge",
+        line_bridge is not None and line_bridge.bridge is not None,
+        line_bridge.reason if line_bridge is not None else "",
+        _line_bridge_slide,
+    )
+
+
+def _line_bridge_slide(q: _Qbr) -> None:
+    """5b. The revenue bridge of the account by product line, previous -> current period."""
+    assert q.ctx.line_bridge is not None  # the section is shown only with a bridge
+    _bridge_slide_of(q, q.ctx.line_bridge, "spend_bridge" if q.client else "bridge", "lines")
+
+
+def _bridge_slide_of(
+    builder: _SlideBuilder, revenue_bridge: RevenueBridge, kicker: str, kind: str
+) -> None:
+    """A revenue bridge slide: the action title and notes from its steps, the chart, and a
+    line under it when the value axis does not start at zero. ``kind`` is ``accounts``
+    (the portfolio) or ``lines`` (one account's product lines)."""
+    t, f = builder.t, builder.f
+    deck: Deck = builder.deck  # type: ignore[attr-defined]
+    b = revenue_bridge.bridge
+    assert b is not None
+    slide = deck.slide(
+        t.label(kicker),
+        t(
+            "bridge_title",
+            growth=b.growth,
+            previous_period=revenue_bridge.previous_period,
+            gained=b.gained,
+            lost=b.lost_in_all,
+        ),
+        _sentences(
+            t(
+                "notes_bridge",
+                kind=kind,
+                previous=b.previous,
+                current=b.current,
+                previous_period=revenue_bridge.previous_period,
+                period=revenue_bridge.period,
+                lost=b.amount("lost"),
+                contraction=b.amount("contraction"),
+                expansion=b.amount("expansion"),
+                new=b.amount("new"),
+                counts=b.counts,
+            ),
+            t("scale_note", symbol=f.symbol),
+        ),
+    )
+    chart_box, note_box = CONTENT.rows((1, 0.07), gap=Inches(0.05))
+    categories = [
+        f.period(revenue_bridge.previous_period),
+        *(
+            t("bridge_category", kind=kind, step=step, count=b.count(step))
+            for step in ("lost", "contraction", "expansion", "new")
+        ),
+        f.period(revenue_bridge.period),
+    ]
+    bases = [c / 100 for c in b.bases()]
+    steps = [c / 100 for c in b.cents]
+    charts.add_bridge_chart(
+        slide,
+        chart_box,
+        categories,
+        bases,
+        steps,
+        names=(t.label("bridge_total"), t.label("bridge_down"), t.label("bridge_up")),
+        value_axis_title=t("revenue_axis", symbol=f.symbol),
+        number_format=charts.chart_formats(f.language).integer,
+    )
+    floor = charts.bridge_axis_floor([v / 1000 for v in bases], [v / 1000 for v in steps])
+    if floor > 0:
+        deck._text(
+            slide,
+            note_box,
+            t("bridge_floor_note", floor=floor, symbol=f.symbol),
+            TypeSize(Pt(10), Pt(9)),
+            color=GREY,
+            one_line=True,
+        )
 
 
 def _health_slide(q: _Qbr) -> None:
@@ -2160,6 +2252,148 @@ def _freshness_slide(p: _Portfolio) -> None:
     )
 
 
+def _portfolio_bridge_slide(p: _Portfolio) -> None:
+    """8. Revenue bridge: previous revenue, lost accounts, contraction, expansion, new
+    accounts, current revenue (Accounts revenue_prev -> revenue_curr)."""
+    bridge = p.ctx.bridge
+    if bridge is None or bridge.bridge is None:
+        if bridge is not None and bridge.reason:
+            p.deck.omitted.append((p.t.label("bridge"), bridge.reason))
+        return
+    _bridge_slide_of(p, bridge, "bridge", "accounts")
+
+
+#: The key accounts the whitespace grid shows at most (the biggest revenue first; the rest
+#: are counted in "and N more", and fewer when long names take more room).
+WHITESPACE_TOP = 15
+#: The product lines the whitespace grid has columns for (the biggest first): the notes
+#: name the others.
+WHITESPACE_LINES = 8
+#: The account column of the whitespace grid, and the widest a product line's column gets.
+_WS_ACCOUNT_WIDTH = Inches(3.4)
+_WS_LINE_WIDTH = Inches(1.6)
+#: The legend line under the whitespace grid.
+_WS_LEGEND_HEIGHT = Inches(0.35)
+
+
+def _whitespace_slide(p: _Portfolio) -> None:
+    """9. Whitespace: key accounts (the biggest revenue first) × product lines, each cell
+    bought (●, brand), proposed (◐, light tint) or open ground (○, white), a legend under it;
+    the title counts the open cells over every key account and the lines shown."""
+    ctx, deck, t = p.ctx, p.deck, p.t
+    ws = ctx.whitespace
+    if ws is None or not ws.lines:
+        if ws is not None and ws.reason:
+            deck.omitted.append((t.label("whitespace"), ws.reason))
+        return
+    shown_lines = ws.lines[:WHITESPACE_LINES]
+    cells = ws.cells(WHITESPACE_LINES)
+    open_cells = sum(1 for c in cells if c in OPEN_STATES)
+    unknown = "unknown" in cells
+    proposed = cells.count("proposed")
+    accounts = ws.open_accounts(WHITESPACE_LINES)
+    slide = deck.slide(
+        t.label("whitespace"),
+        t("whitespace_title", open=open_cells, accounts=accounts, proposed=proposed),
+        t(
+            "notes_whitespace",
+            open=open_cells,
+            accounts=accounts,
+            proposed=proposed,
+            more_lines=ws.lines[WHITESPACE_LINES:],
+        ),
+    )
+    grid_box = Box(
+        CONTENT.left, CONTENT.top, CONTENT.width, CONTENT.height - _WS_LEGEND_HEIGHT - Inches(0.1)
+    )
+    more, height = _whitespace_grid(slide, grid_box, t, shown_lines, ws)
+    symbols = style.WHITESPACE_SYMBOL
+    legend_top = grid_box.top + height + Inches(0.1)  # right under the grid, however short
+    deck._text(
+        slide,
+        Box(CONTENT.left, legend_top, CONTENT.width, _WS_LEGEND_HEIGHT),
+        t(
+            "whitespace_legend",
+            bought=symbols["bought"],
+            proposed=symbols["proposed"],
+            open=symbols["open"],
+            unknown=symbols["unknown"] if unknown else None,
+        ),
+        TypeSize(Pt(11), Pt(9)),
+        color=GREY,
+        one_line=True,
+    )
+    if more:
+        notes = slide.notes_slide.notes_text_frame.text
+        shown = len(ws.accounts) - more
+        deck._notes(slide, _sentences(notes, t("notes_top", shown=shown, more=more)))
+
+
+def _whitespace_grid(
+    slide: Slide, box: Box, t: DeckText, lines: list[str], ws: Whitespace
+) -> tuple[int, int]:
+    """Draw the whitespace table in ``box``: a header (key account, the lines), one row per
+    key account while they fit (at most :data:`WHITESPACE_TOP`), then "and N more"; returns
+    (N, the table's height): N is 0 when every account is shown."""
+    line_width = min(_WS_LINE_WIDTH, (box.width - _WS_ACCOUNT_WIDTH) // max(len(lines), 1))
+    widths = [_WS_ACCOUNT_WIDTH, *([line_width] * len(lines))]
+    header = [t.label("col_key_account"), *lines]
+    header_height = _row_height(header, widths, bold=True)
+    rows: list[list[str]] = []
+    heights: list[int] = []
+    used = header_height
+    closing_height = _row_height([t("more_rows", count=len(ws.accounts), amount=None)], widths[:1])
+    for i, (_, name, _, states) in enumerate(ws.accounts):
+        height = _row_height([name, *(" " for _ in lines)], widths)
+        last = i == len(ws.accounts) - 1
+        room = box.height - used - (0 if last else closing_height)
+        if (len(rows) == WHITESPACE_TOP and not last) or height > room:
+            break
+        rows.append([name, *states[: len(lines)]])
+        heights.append(height)
+        used += height
+    more = len(ws.accounts) - len(rows)
+    total = used + (closing_height if more else 0)
+    shape = slide.shapes.add_table(
+        len(rows) + 1 + (1 if more else 0), len(widths), box.left, box.top, sum(widths), total
+    )
+    table = shape.table
+    table.first_row = True
+    table.horz_banding = False
+    for j, width in enumerate(widths):
+        table.columns[j].width = width
+    table.rows[0].height = header_height
+    white = RGBColor(0xFF, 0xFF, 0xFF)
+    for j, text in enumerate(header):
+        align = PP_ALIGN.LEFT if j == 0 else PP_ALIGN.CENTER
+        _cell(
+            table.cell(0, j)._tc, text, widths[j], bold=True, color=white, fill=BRAND, align=align
+        )
+    look = {
+        "bought": (white, style.BOUGHT),
+        "proposed": (BRAND, style.PROPOSED),
+        "open": (GREY, white),
+        "unknown": (GREY, white),
+    }
+    for i, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
+        table.rows[i].height = height
+        _cell(table.cell(i, 0)._tc, row[0], widths[0], color=TEXT, fill=white)
+        for j, state in enumerate(row[1:], start=1):
+            colour, fill = look[state]
+            symbol = style.WHITESPACE_SYMBOL[state]
+            cell = table.cell(i, j)._tc
+            _cell(cell, symbol, widths[j], color=colour, fill=fill, align=PP_ALIGN.CENTER)
+    if more:
+        last = len(rows) + 1
+        table.rows[last].height = closing_height
+        first = table.cell(last, 0)
+        first.merge(table.cell(last, len(widths) - 1))
+        _cell(
+            first._tc, t("more_rows", count=more, amount=None), sum(widths), color=GREY, fill=white
+        )
+    return more, total
+
+
 #: The portfolio review's slides, in the order of the decks spec.
 PORTFOLIO_SLIDES: tuple[Callable[[_Portfolio], None], ...] = (
     _portfolio_cover,
@@ -2169,6 +2403,8 @@ PORTFOLIO_SLIDES: tuple[Callable[[_Portfolio], None], ...] = (
     _retention_slide,
     _kam_load_slide,
     _freshness_slide,
+    _portfolio_bridge_slide,
+    _whitespace_slide,
 )
 
 

@@ -93,11 +93,13 @@ __all__ = [
     "MapLabels",
     "MatrixLabels",
     "add_bar_chart",
+    "add_bridge_chart",
     "add_health_chart",
     "add_matrix_chart",
     "add_pareto_chart",
     "add_relationship_chart",
     "add_revenue_chart",
+    "bridge_axis_floor",
     "chart_data_values",
     "chart_formats",
     "curve_value",
@@ -1606,6 +1608,120 @@ def _hide_legend_entries(chart: Chart, *, keep: set[int]) -> None:
                 f"</c:legendEntry>"
             )
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Revenue bridge: stacked columns on an invisible base (a waterfall any PowerPoint can edit).
+# ---------------------------------------------------------------------------------------------
+
+#: The steps of a bridge take at least this share of the value axis: when they are smaller
+#: (a stable portfolio), the axis starts above zero and the slide says so.
+_BRIDGE_MOVEMENT_SHARE: Final = 0.25
+
+
+def bridge_axis_floor(bases: Sequence[float], steps: Sequence[float]) -> float:
+    """Where the bridge's value axis starts: 0, unless the running total never comes near
+    it and the steps would be slivers (they span less than a quarter of the highest bar);
+    then a round number below the lowest point of the bridge, so the steps fill about
+    two thirds of the plot. The caller states a floor above 0 under the chart."""
+    tops = [base + step for base, step in zip(bases, steps, strict=True)]
+    highest = max(tops)
+    lowest = min(min(b for b in bases[1:-1]), steps[0], steps[-1])
+    movement = highest - lowest
+    if highest <= 0 or lowest <= 0 or movement >= _BRIDGE_MOVEMENT_SHARE * highest:
+        return 0.0
+    floor = lowest - max(movement, highest * 0.02) * 0.5
+    power = 10.0 ** math.floor(math.log10(max(highest - floor, 1e-9)))
+    return max(0.0, math.floor(floor / power) * power)
+
+
+def _signed_format(number_format: str, sign: str) -> str:
+    """``number_format`` with a literal ``sign`` before the number in every section
+    (after a section's condition such as ``[>=1000]``): a step's label reads +1,200 or
+    −400 while its bar holds the positive amount."""
+    sections = []
+    for section in number_format.split(";"):
+        condition = section[: section.index("]") + 1] if section.startswith("[") else ""
+        sections.append(f'{condition}"{sign}"{section[len(condition) :]}')
+    return ";".join(sections)
+
+
+def add_bridge_chart(
+    slide: Any,
+    box: style.Box,
+    categories: list[str],
+    bases: Sequence[float],
+    steps: Sequence[float],
+    *,
+    names: tuple[str, str, str],
+    value_axis_title: str,
+    number_format: str,
+    scale: float = 1000.0,
+) -> GraphicFrame:
+    """A revenue bridge: previous total, lost, contraction, expansion, new, current total.
+
+    Six categories; ``steps`` the six amounts (each ≥ 0) and ``bases`` where each floats
+    (0 for the totals), both in the currency, divided by ``scale`` for the chart (k€).
+    Stacked columns: an invisible base series (no fill, no line, no label, out of the
+    legend) carries each step to its height; the totals are brand columns, the down steps
+    (lost, contraction) :data:`~kamxl.deck.style.STEP_DOWN`, the up steps (expansion, new)
+    :data:`~kamxl.deck.style.STEP_UP`. Their labels use ``number_format`` (the deck's, fr
+    ``6 000``), the steps signed (−400, +1,200). A step of 0 has no bar and no label.
+    ``names`` are the series names (totals, down, up) of the legend and the embedded sheet.
+
+    Why not Office 2016's waterfall (``cx:chart``): python-pptx cannot write it, it is not
+    a chart in PowerPoint 2013 or earlier, and LibreOffice draws nothing for it. This one is
+    a plain stacked column chart: "Edit data" in any PowerPoint shows the base and the
+    steps. The value axis starts at :func:`bridge_axis_floor`.
+    """
+    _check_lengths("bridge chart", 6, categories, bases, steps)
+    if len(categories) != 6:
+        raise ValueError("a bridge chart has six categories")
+    scaled_steps = [float(v) / scale for v in steps]
+    scaled_bases = [float(v) / scale for v in bases]
+    floor = bridge_axis_floor(scaled_bases, scaled_steps)
+
+    def only(indexes: tuple[int, ...]) -> list[float | None]:
+        return [scaled_steps[i] if i in indexes and scaled_steps[i] > 0 else None for i in range(6)]
+
+    data = _CategoryData(number_format=number_format)
+    data.categories = categories
+    data.add_series(" ", [None, *scaled_bases[1:5], None])
+    data.add_series(names[0], only((0, 5)))
+    data.add_series(names[1], only((1, 2)))
+    data.add_series(names[2], only((3, 4)))
+    frame = _new_chart(slide, box, XL_CHART_TYPE.COLUMN_STACKED, data)
+    chart = frame.chart
+    plot = chart.plots[0]
+    plot.vary_by_categories = False
+    plot.gap_width = 50
+    plot.overlap = 100
+    base, totals, downs, ups = plot.series
+    _hide_series(base._element)
+    base.invert_if_negative = False
+    for series, colour, sign in ((totals, style.BRAND, ""), (downs, style.STEP_DOWN, "−"),
+                                 (ups, style.STEP_UP, "+")):  # fmt: skip
+        series.invert_if_negative = False
+        _fill(series._element, colour, 100_000)
+        _label_series(
+            series.data_labels,
+            number_format=_signed_format(number_format, sign) if sign else number_format,
+            position=XL_LABEL_POSITION.INSIDE_END if not sign else XL_LABEL_POSITION.CENTER,
+            colour=_WHITE if not sign else style.TEXT,
+        )
+        if sign:
+            _label_background(series.data_labels._element)
+    _style_category_axis(chart.category_axis)
+    _style_value_axis(
+        chart.value_axis,
+        title=value_axis_title,
+        number_format=number_format,
+        vertical=True,
+        minimum=floor,
+    )
+    _set_legend(chart, show=True)
+    _hide_legend_entries(chart, keep={1, 2, 3})
+    return frame
 
 
 # ---------------------------------------------------------------------------------------------

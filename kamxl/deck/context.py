@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 
 from kamxl import core
+from kamxl.core.bridge import Bridge, revenue_bridge
 from kamxl.core.periods import parse_period
 from kamxl.core.rounding import excel_round
-from kamxl.errors import KamxlError
+from kamxl.errors import FormulaError, KamxlError
 from kamxl.workbook import schema
 from kamxl.workbook.compute import HEALTH_COMPONENTS, day_numbers_of
 from kamxl.workbook.kpis import (
@@ -57,6 +58,8 @@ __all__ = [
     "Meta",
     "PortfolioContext",
     "QbrContext",
+    "RevenueBridge",
+    "Whitespace",
     "handshake_agreed",
     "handshake_context",
     "portfolio_context",
@@ -225,6 +228,9 @@ class QbrContext:
     notes: list[str] = field(default_factory=list)  # missing data, for the speaker notes
     #: True when the account has nothing but its Accounts row: no QBR can be told.
     bare: bool = False
+    #: The account's revenue bridge by product line (slide 5); its ``bridge`` is None, with
+    #: the reason, when it cannot be drawn. Client-safe: it is the client's spend by line.
+    line_bridge: RevenueBridge | None = None
     #: What is left out because it rests on cells that fail the check (``--keep-going``):
     #: a figure or a section by name (``revenue``, ``plan``, ``revenue:2026-Q2``), and
     #: those cells. A section named here is an empty list, a figure None or valueless.
@@ -278,6 +284,8 @@ class PortfolioContext:
     movements: list[dict[str, Any]]  # largest revenue changes, churn and new accounts first
     tier_labels: tuple[str, ...] = ("A", "B", "C")
     left_out: dict[str, BadCells] = field(default_factory=dict)  # as QbrContext.left_out
+    bridge: RevenueBridge | None = None  # slide 8: the accounts' revenue_prev -> revenue_curr
+    whitespace: Whitespace | None = None  # slide 9: key accounts x product lines
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -476,6 +484,7 @@ def qbr_context(
     asks = _summary_asks(q, relationships, actions, pipeline, cover)  # slide 3
     next_steps = _qbr_next_steps(q, cover, actions)  # slide 12
     nrr, grr = _retention(q, revenue)  # slide 4
+    line_bridge = _line_bridge(q)  # slide 5
     return QbrContext(
         meta=meta,
         account=account,
@@ -526,6 +535,7 @@ def qbr_context(
         health_cuts=_health_cuts(q),
         notes=_missing_notes(q, revenue, nps, health.figure, margin),
         bare=_bare(book, mine),
+        line_bridge=line_bridge,
         left_out=q.left.items,
     )
 
@@ -1792,7 +1802,9 @@ def portfolio_context(
     rows = _tiering(p)  # slide 4
     kam_load = _kam_load(p)  # slide 6
     stale = _stale_plan_rows(p)  # slide 7
-    movements = _revenue_movements(p)  # slide 8
+    movements = _revenue_movements(p)  # slide 5
+    bridge = _portfolio_bridge(p)  # slide 8
+    whitespace = _whitespace(p)  # slide 9
     kpis = portfolio_kpis(book)
     return PortfolioContext(
         meta=meta,
@@ -1812,6 +1824,8 @@ def portfolio_context(
         movements=movements,
         tier_labels=settings.tier_labels,
         left_out={**_figures_left_out(kpis), **p.left.items},
+        bridge=bridge,
+        whitespace=whitespace,
     )
 
 
@@ -2023,3 +2037,187 @@ def _movement(previous: float | None, current: float | None) -> str:
     if before > 0 and now <= 0:
         return "churned"
     return "up" if now >= before else "down"
+
+
+# --- The revenue bridge (QBR slide 5, portfolio slide 8) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueBridge:
+    """A revenue bridge as a deck shows it: the steps (:class:`~kamxl.core.bridge.Bridge`)
+    from ``previous_period`` to ``period``, or None with ``reason`` (why it is left out, for
+    the command's warning; empty when it rests on cells that fail the check, which
+    ``left_out`` names instead)."""
+
+    bridge: Bridge | None
+    period: str
+    previous_period: str | None
+    reason: str = ""
+
+
+def _bridge_of(previous: np.ndarray, current: np.ndarray, meta: Meta, where: str) -> RevenueBridge:
+    """The bridge of ``previous`` -> ``current`` (one value per entity), or why there is
+    none: no revenue in the previous period, or a negative revenue (``where`` names the
+    sheet)."""
+    try:
+        bridge = revenue_bridge(previous, current)
+    except FormulaError:  # nothing to bridge, or a negative (credit note) revenue
+        negative = bool((np.nan_to_num(previous) < 0).any() or (np.nan_to_num(current) < 0).any())
+        why = f"a negative revenue in {where}" if negative else f"no revenue in {where}"
+        return RevenueBridge(None, meta.period, meta.previous_period, why)
+    if bridge.cents[0] == 0:
+        why = f"no revenue in {where} for the previous period"
+        return RevenueBridge(None, meta.period, meta.previous_period, why)
+    return RevenueBridge(bridge, meta.period, meta.previous_period)
+
+
+def _line_bridge(q: _AccountDeck) -> RevenueBridge:
+    """The account's revenue bridge by product line, previous period -> current period, over
+    its Revenue rows (a row without a product line is one more line, so the totals are the
+    trajectory's). Left out without a previous period, without any product_line, without a
+    revenue recorded for the current period (unknown is not lost), or when it rests on
+    cells that fail the check (``line_bridge``)."""
+    meta = q.meta
+    frame = q.book["Revenue"]
+    if meta.previous_period is None:
+        return RevenueBridge(None, meta.period, None, "no previous period")
+    both = frame["period"].isin([meta.period, meta.previous_period]).to_numpy()
+    keys = {"account_id": q.mine["Revenue"], "period": both}
+    if q.left("line_bridge", q.bad.selection("Revenue", keys, ["revenue", "product_line"])):
+        return RevenueBridge(None, meta.period, meta.previous_period)
+    rows = frame[q.mine["Revenue"] & both]
+    if rows["product_line"].isna().all():
+        why = "no product_line in Revenue for the two periods"
+        return RevenueBridge(None, meta.period, meta.previous_period, why)
+    recorded = rows.loc[(rows["period"] == meta.period).to_numpy(), "revenue"].notna()
+    if not recorded.any():  # no row of the current period: not known yet, not all lost
+        why = "no revenue in Revenue for the current period"
+        return RevenueBridge(None, meta.period, meta.previous_period, why)
+    previous, current = _by_line(rows, meta.previous_period, meta.period)
+    return _bridge_of(previous, current, meta, "Revenue")
+
+
+def _by_line(rows: pd.DataFrame, previous: str, current: str) -> tuple[np.ndarray, np.ndarray]:
+    """(previous, current) revenue per product line of ``rows``, aligned (a line missing in
+    a period is NaN there; a blank product line is a line of its own)."""
+    lines = rows["product_line"].fillna("").astype(str)
+    revenue = pd.to_numeric(rows["revenue"], errors="coerce")
+    table = revenue.groupby([lines, rows["period"]]).sum(min_count=1).unstack()
+    before = table[previous] if previous in table else pd.Series(np.nan, index=table.index)
+    now = table[current] if current in table else pd.Series(np.nan, index=table.index)
+    return before.to_numpy(dtype=np.float64), now.to_numpy(dtype=np.float64)
+
+
+def _portfolio_bridge(p: _Portfolio) -> RevenueBridge:
+    """The portfolio's revenue bridge over the accounts, Accounts revenue_prev ->
+    revenue_curr (the figures NRR and GRR use); left out when it rests on cells that fail
+    the check (``bridge``)."""
+    meta = p.meta
+    if p.left("bridge", p.of_accounts("revenue_prev", "revenue_curr")):
+        return RevenueBridge(None, meta.period, meta.previous_period)
+    accounts = p.book.accounts
+    previous = pd.to_numeric(accounts["revenue_prev"], errors="coerce").to_numpy(np.float64)
+    current = pd.to_numeric(accounts["revenue_curr"], errors="coerce").to_numpy(np.float64)
+    return _bridge_of(previous, current, meta, "Accounts")
+
+
+# --- Portfolio slide 9: whitespace -----------------------------------------------------------
+
+#: The states of a whitespace cell: revenue in the line this period, an open opportunity of
+#: the line, open ground, or unknown (the account has revenue this period without a
+#: product line, so whether it buys the line is not known).
+WHITESPACE_STATES = ("bought", "proposed", "open", "unknown")
+#: The states that are whitespace: not bought (an unknown cell is not counted).
+OPEN_STATES = ("proposed", "open")
+
+
+@dataclass(frozen=True, slots=True)
+class Whitespace:
+    """Key accounts (rows, the biggest current revenue first) by product lines (columns,
+    the biggest current revenue first, then the lines only proposed, the largest open amount
+    first): each cell one of :data:`WHITESPACE_STATES`; or None with ``reason``."""
+
+    lines: list[str]
+    #: (account_id, name, current revenue, one state per line)
+    accounts: list[tuple[str, str, float | None, list[str]]]
+    reason: str = ""
+
+    def cells(self, lines: int | None = None) -> list[str]:
+        """Every cell's state over the first ``lines`` columns (all without)."""
+        return [state for *_, states in self.accounts for state in states[:lines]]
+
+    def open_accounts(self, lines: int | None = None) -> int:
+        """The key accounts with at least one open cell (:data:`OPEN_STATES`) over the first
+        ``lines``."""
+        return sum(
+            1 for *_, states in self.accounts if any(s in OPEN_STATES for s in states[:lines])
+        )
+
+
+def _whitespace(p: _Portfolio) -> Whitespace:
+    """Key accounts × product lines: bought (revenue above 0 in the line in the current
+    period), proposed (an open opportunity of the line, not bought), open ground, or unknown
+    where the account has revenue this period without a product line. Left out
+    when it rests on cells that fail the check (``whitespace``), without a key account or
+    without any product line in Revenue and Opportunities."""
+    book, meta = p.book, p.meta
+    cells = (
+        p.of_accounts("status", "revenue_curr")
+        + p.bad.cells("Revenue", ["account_id", "period", "revenue", "product_line"])
+        + p.bad.cells("Opportunities", ["account_id", "outcome", "product_line"])
+    )
+    if p.left("whitespace", cells):
+        return Whitespace([], [])
+    accounts = book.accounts[(book.accounts["status"] == "key").to_numpy()]
+    if accounts.empty:
+        return Whitespace([], [], "no key account in Accounts")
+    every = book["Revenue"]
+    every = every.assign(_amount=pd.to_numeric(every["revenue"], errors="coerce"))
+    revenue = every[(every["period"] == meta.period).to_numpy()]
+    proposals = book["Opportunities"]
+    proposals = proposals[(proposals["outcome"] == "open").to_numpy()]
+    lines = _whitespace_lines(every, revenue, proposals)
+    if not lines:
+        return Whitespace([], [], "no product_line in Revenue or Opportunities")
+    bought = revenue.groupby(["account_id", "product_line"])["_amount"].sum()
+    bought_pairs = {key for key, amount in bought.items() if amount > 0}
+    proposed_pairs = set(zip(proposals["account_id"], proposals["product_line"], strict=True))
+    unlined = set(revenue[revenue["product_line"].isna() & (revenue["_amount"] > 0)]["account_id"])
+    order = accounts.assign(
+        _revenue=pd.to_numeric(accounts["revenue_curr"], errors="coerce")
+    ).sort_values("_revenue", ascending=False, na_position="last", kind="stable")
+    rows = []
+    for a in _records(order, ("account_id", "name", "revenue_curr")):
+        states = [
+            "bought"
+            if (a["account_id"], line) in bought_pairs
+            else "proposed"
+            if (a["account_id"], line) in proposed_pairs
+            else "unknown"
+            if a["account_id"] in unlined
+            else "open"
+            for line in lines
+        ]
+        rows.append((a["account_id"], str(a["name"] or a["account_id"]), a["revenue_curr"], states))
+    return Whitespace(lines, rows)
+
+
+def _whitespace_lines(
+    every: pd.DataFrame, revenue: pd.DataFrame, proposals: pd.DataFrame
+) -> list[str]:
+    """The product lines: those of Revenue, the biggest revenue in the current period first
+    (a line sold in earlier periods only comes after them), then those only proposed, the
+    largest open amount first. A blank product line is no line."""
+    sold = revenue.dropna(subset=["product_line"]).groupby("product_line")["_amount"].sum()
+    lines = [str(line) for line in sold.sort_values(ascending=False, kind="stable").index]
+    lines += [str(line) for line in every["product_line"].dropna().unique() if line not in lines]
+    open_amount = pd.to_numeric(proposals["amount"], errors="coerce")
+    offered = (
+        proposals.assign(_amount=open_amount)
+        .dropna(subset=["product_line"])
+        .groupby("product_line")["_amount"]
+        .sum()
+        .sort_values(ascending=False, kind="stable")
+    )
+    lines += [str(line) for line in offered.index if str(line) not in lines]
+    return lines

@@ -17,6 +17,7 @@ from pptx.util import Emu, Inches, Pt
 
 __all__ = [
     "BODY",
+    "BOUGHT",
     "BRAND",
     "CONTENT",
     "FONT",
@@ -29,14 +30,18 @@ __all__ = [
     "LINE",
     "MARGIN",
     "MIN_SIZE",
+    "PROPOSED",
     "RAG",
     "RAG_SYMBOL",
     "SLIDE_HEIGHT",
     "SLIDE_WIDTH",
+    "STEP_DOWN",
+    "STEP_UP",
     "TABLE",
     "TEXT",
     "TITLE",
     "TITLE_BOX",
+    "WHITESPACE_SYMBOL",
     "Box",
     "TypeSize",
 ]
@@ -73,6 +78,18 @@ TEXT: Final = RGBColor(0x26, 0x26, 0x26)  # body text
 GREY: Final = RGBColor(0x76, 0x76, 0x76)  # secondary text, forecasts, components
 LINE: Final = RGBColor(0xBF, 0xBF, 0xBF)  # rules, gridlines, quadrant lines
 LIGHT: Final = RGBColor(0xF2, 0xF2, 0xF2)  # table banding, panels
+
+#: The steps of a revenue bridge (not a status, so no RAG colour): what grew in a mid blue
+#: beside the brand's dark blue totals, what shrank in a mid grey. Apart in lightness, so
+#: they read in grey scale and for colour-blind readers; their labels carry + and − too.
+STEP_UP: Final = RGBColor(0x5B, 0x9B, 0xD5)
+STEP_DOWN: Final = RGBColor(0xA6, 0xA6, 0xA6)
+#: The whitespace grid: bought (brand), proposed (a light brand tint), open ground (white);
+#: each cell carries its symbol too (● ◐ ○; — where it is not known), so colour is never
+#: the only cue.
+BOUGHT: Final = BRAND
+PROPOSED: Final = RGBColor(0xDD, 0xEB, 0xF7)
+WHITESPACE_SYMBOL: Final = {"bought": "●", "proposed": "◐", "open": "○", "unknown": "—"}
 
 #: RAG colours, status only (readable with the word or symbol beside them).
 RAG: Final = {

@@ -811,6 +811,28 @@ _OPPORTUNITIES: tuple[tuple[str, str], ...] = (
     ("New plant utilities package", "new"),
 )
 
+#: The product line each opportunity proposes (Opportunities ``product_line``, as in Revenue).
+_OPPORTUNITY_LINES: dict[str, str] = {
+    "Compressor fleet renewal": _EQ,
+    "Predictive maintenance rollout": _SW,
+    "Spare parts framework 2027": _SP,
+    "Energy efficiency retrofit, main site": _SV,
+    "Remote monitoring platform": _SW,
+    "Multi-site service contract": _SV,
+    "Service contract renewal": _SV,
+    "Digital twin pilot": _SW,
+    "Operator training programme": _SV,
+    "Spare parts consignment stock": _SP,
+    "Condition monitoring sensors": _EQ,
+    "Boiler room modernisation": _EQ,
+    "Vacuum pump replacement": _EQ,
+    "Heat recovery units": _EQ,
+    "Extended warranty on installed base": _SV,
+    "New plant utilities package": _EQ,
+    "Data hall cooling units, phase 1": _EQ,
+    "Quay crane compressor package": _EQ,
+}
+
 #: The deals that made the new accounts clients.
 _FIRST_DEALS: dict[str, Row] = {
     "ACC-017": {
@@ -851,6 +873,7 @@ def _opportunity(account: _Account, name: str, kind: str, rng: random.Random) ->
         "amount": amount,
         "created": created,
         "outcome": outcome,
+        "product_line": _OPPORTUNITY_LINES[name],
     }
     if outcome == "open":
         stage, probabilities = rng.choice(_OPEN_STAGES)
@@ -873,6 +896,7 @@ def _opportunities() -> list[Row]:
                 {
                     "account_id": account.account_id,
                     **first,
+                    "product_line": _OPPORTUNITY_LINES[first["opportunity"]],
                     "stage": "closed",
                     "probability": None,
                     "outcome": "won",
