@@ -335,6 +335,55 @@ def deck(
         )
 
 
+@main.command()
+@click.argument("deck_file", metavar="DECK", type=_EXISTING)
+@click.option("--book", type=_EXISTING, required=True, help="The workbook to refresh from.")
+@click.option("-o", "--output", type=_OUTPUT, help="The refreshed copy (default: DECK itself).")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists; without -o, DECK.")
+@click.option(
+    "--overwrite-edits", is_flag=True, help="Replace the texts you edited too (else kept)."
+)
+@_reports_errors
+def refresh(
+    deck_file: Path, book: Path, output: Path | None, force: bool, overwrite_edits: bool
+) -> None:
+    """Bring every number, table, chart and title of DECK up to date from BOOK.
+
+    Your edits stay: positions, sizes, fonts, colours, your slides, shapes and notes; a
+    text you rewrote is kept and listed (unless --overwrite-edits). Without -o, DECK is
+    refreshed in place, only with --force (atomically). BOOK is never written.
+    """
+    from kamxl.deck.refresh import refresh_file
+    from kamxl.errors import OutputError
+    from kamxl.files import check_output
+    from kamxl.workbook.reader import read_workbook
+
+    target = output if output is not None else deck_file
+    if not force and target.exists() and target.resolve() == deck_file.resolve():
+        raise OutputError(target, "is the deck itself: refresh it in place with --force")
+    check_output(target, overwrite=force, inputs=(book,))
+    workbook = read_workbook(book)
+    _valid(workbook, keep_going=False)
+    report = refresh_file(deck_file, workbook, target, overwrite_edits=overwrite_edits)
+    click.echo(
+        printable(
+            f"Refreshed {deck_file.name} into {target}: {len(report.refreshed)} element(s) "
+            f"refreshed, {report.unchanged} unchanged ({'; '.join(report.decks) or 'no deck'})"
+        )
+    )
+    sections = (
+        ("Refreshed", report.refreshed),
+        ("Kept as you edited them (--overwrite-edits replaces them)", report.kept),
+        ("Could not refresh (left as they are)", report.unbound),
+        ("In the workbook now, not in this deck (build the deck again to add them)", report.new),
+    )
+    for heading, items in sections:
+        if items:
+            click.echo(printable(f"{heading}: {len(items)}"))
+            for item in items:
+                click.echo(printable(f"  {item}"))
+
+
 def _warn(message: str) -> None:
     """A deck or a section not built, and why (on stderr)."""
     click.echo(printable(f"kamxl: warning: {message}"), err=True)
