@@ -101,7 +101,7 @@ def changed(rows: Rows) -> Rows:
         {
             "account_id": ACCOUNT,
             "opportunity": "Fleet telemetry retrofit",
-            "type": "expansion",
+            "type": "upsell",
             "amount": 640000,
             "created": date(2026, 9, 20),
             "outcome": "open",
@@ -437,3 +437,59 @@ def test_a_deck_saved_by_libreoffice_keeps_its_bindings_and_refreshes(
             if ("sub" in key) == ("SUBTITLE" in str(s.placeholder_format.type))
         )
         assert placeholder.text_frame.text == fresh[key], key
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from kamxl.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_command_refreshes_in_place_only_with_force_and_never_over_the_book(
+    books: tuple[Path, Path], tmp_path: Path
+) -> None:
+    before, after = books
+    deck = tmp_path / "qbr.pptx"
+    edited, _ = edit_qbr(qbr(before))
+    deck.write_bytes(edited)
+    code, _, stderr = run("refresh", str(deck), "--book", str(after))
+    assert code == 1 and "is the deck itself: refresh it in place with --force" in stderr
+    assert deck.read_bytes() == edited
+    code, _, stderr = run("refresh", str(deck), "--book", str(after), "-o", str(after), "--force")
+    assert code == 1 and "never overwrites its inputs" in stderr
+    out = tmp_path / "out.pptx"
+    code, stdout, _ = run("refresh", str(deck), "--book", str(after), "-o", str(out))
+    assert code == 0
+    assert f"Refreshed qbr.pptx into {out}: " in stdout
+    assert "(qbr ACC-004 (internal, en))" in stdout
+    assert "Kept as you edited them (--overwrite-edits replaces them): 1\n" in stdout
+    assert "  slide 9: pipeline.title\n" in stdout
+    code, _, stderr = run("refresh", str(deck), "--book", str(after), "-o", str(out))
+    assert code == 1 and "already exists" in stderr
+    code, stdout, _ = run("refresh", str(deck), "--book", str(after), "--force")
+    assert code == 0 and bound(deck.read_bytes()) == bound(out.read_bytes())
+    fresh = bound(qbr(after))
+    assert (
+        bound(out.read_bytes())["scorecard.tile.revenue.value"]
+        == fresh["scorecard.tile.revenue.value"]
+    )
+
+
+def test_the_command_names_a_deck_it_cannot_refresh(tmp_path: Path) -> None:
+    from tests.conftest import SAMPLE
+
+    theirs = tmp_path / "theirs.pptx"
+    Presentation().save(str(theirs))
+    code, _, stderr = run(
+        "refresh", str(theirs), "--book", str(SAMPLE), "-o", str(tmp_path / "o.pptx")
+    )
+    assert code == 1
+    assert f"kamxl: {theirs}: holds no kamxl binding" in stderr
+    assert not (tmp_path / "o.pptx").exists()
+    code, _, stderr = run(
+        "refresh", str(SAMPLE), "--book", str(SAMPLE), "-o", str(tmp_path / "o.pptx")
+    )
+    assert code == 1 and "is not a PowerPoint deck (.pptx)" in stderr

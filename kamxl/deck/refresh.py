@@ -127,11 +127,21 @@ class _Fresh:
 
 
 def refresh_deck(
-    data: bytes, book: KamWorkbook, *, overwrite_edits: bool = False, name: str = "deck"
+    data: bytes,
+    book: KamWorkbook,
+    *,
+    overwrite_edits: bool = False,
+    name: str = "deck",
+    keep_going: bool = False,
 ) -> tuple[bytes, RefreshReport]:
     """The deck ``data`` (a .pptx) brought up to date from ``book``, and what was done.
 
-    Raises :class:`NoBindingError` (naming ``name``) for a deck with no kamxl binding."""
+    A workbook that fails the check refreshes nothing
+    (:class:`~kamxl.errors.WorkbookInvalidError`) unless ``keep_going``, as for
+    ``kamxl deck``. Raises :class:`NoBindingError` (naming ``name``) for a deck with no
+    kamxl binding."""
+    if not keep_going:
+        book.require_valid()
     try:
         prs = Presentation(io.BytesIO(data))
     except Exception as error:  # not a zip, not a presentation: python-pptx's many errors
