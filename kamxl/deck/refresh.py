@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import io
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -517,7 +518,21 @@ def _write_chart(shape: _Shape, source: Bound, chart: Any, fresh_chart: Any) -> 
     if workbook.xlsx_part is None:  # LibreOffice keeps no embedded workbook
         workbook.update_from_xlsx_blob(fresh_xlsx.blob)
         return
-    workbook.xlsx_part.blob = _merged_workbook(workbook.xlsx_part.blob, fresh_xlsx.blob)
+    blob = workbook.xlsx_part.blob
+    if _sheet_count(blob) <= 1:  # only its data sheet: nothing of the user's to keep there
+        workbook.xlsx_part.blob = fresh_xlsx.blob
+        return
+    workbook.xlsx_part.blob = _merged_workbook(blob, fresh_xlsx.blob)
+
+
+def _sheet_count(xlsx: bytes) -> int:
+    """How many worksheets an embedded workbook holds (from its zip listing: cheap)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        return 0
+    return sum(n.startswith("xl/worksheets/") and n.endswith(".xml") for n in names)
 
 
 def _plots(chart: Any) -> list[Any]:
@@ -558,7 +573,8 @@ def _merged_workbook(user: bytes, fresh: bytes) -> bytes:
     from openpyxl import load_workbook
 
     try:
-        fresh_book = load_workbook(io.BytesIO(fresh))
+        fresh_stream = io.BytesIO(fresh)
+        fresh_book = load_workbook(fresh_stream, read_only=True)
         user_book = load_workbook(io.BytesIO(user))
     except Exception:  # an embedded workbook openpyxl cannot read: replaced whole
         return fresh
@@ -568,11 +584,15 @@ def _merged_workbook(user: bytes, fresh: bytes) -> bytes:
     for row in target.iter_rows():
         for cell in row:
             cell.value = None
-    for row in source.iter_rows():
-        for cell in row:
-            written = target.cell(row=cell.row, column=cell.column)
+    for r, row in enumerate(source.iter_rows(), start=1):
+        for c, cell in enumerate(row, start=1):
+            number_format = getattr(cell, "number_format", None) or "General"
+            if cell.value is None and number_format == "General":
+                continue  # an empty cell of the read-only sheet
+            written = target.cell(row=r, column=c)
             written.value = cell.value
-            written.number_format = cell.number_format
+            written.number_format = number_format
+    fresh_book.close()
     out = io.BytesIO()
     user_book.save(out)
     return out.getvalue()
