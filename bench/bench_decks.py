@@ -11,7 +11,8 @@ The refresh (``kamxl refresh``) is measured beside the fresh build of the same Q
 of the sample, edited as a KAM does (its revenue chart moved and resized, a title
 rewritten), refreshed from the sample with every account's current revenue up by a fifth
 (so every revenue figure, title and chart changes): the fresh build in memory, the copy
-into the edited deck and its bytes.
+into the edited deck and its bytes; against the fresh build of the same QBR from the
+changed workbook, to its file's bytes (what ``kamxl deck`` costs for it).
 
 Run: ``python bench/bench_decks.py [--repeat 8]``.
 """
@@ -122,7 +123,7 @@ def rows(r: dict[str, float]) -> list[Row]:
             r["qbr"] / r["floor"], "< 150 ms", r["qbr"] < 0.150, floor=True),
         Row("refresh of an edited QBR (12 slides)", seconds(r["refresh"]),
             "fresh build of the same QBR", seconds(r["qbr_changed"]),
-            r["refresh"] / r["qbr_changed"], "< 200 ms", r["refresh"] < 0.200, floor=True),
+            r["qbr_changed"] / r["refresh"], "< 200 ms", r["refresh"] < 0.200),
         Row("handshake slide", seconds(r["handshake"]), label, seconds(r["floor"]),
             r["handshake"] / r["floor"], floor=True),
         Row("portfolio review (30 accounts)", seconds(r["portfolio"]), label,

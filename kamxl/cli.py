@@ -449,6 +449,15 @@ def _say_written(item: Any) -> None:
     type=_EXISTING,
     help="Exchange rates for a portfolio across currencies (CSV: currency,<report currency>).",
 )
+@click.option(
+    "--refresh",
+    "refresh_decks",
+    is_flag=True,
+    help="Refresh the decks in the -o folder (recursive) from the workbooks PATHS, in place.",
+)
+@click.option(
+    "--overwrite-edits", is_flag=True, help="With --refresh: replace the texts users edited too."
+)
 @_keep_going
 @_reports_errors
 def batch(
@@ -465,6 +474,8 @@ def batch(
     scheduler: str | None,
     exclude: tuple[str, ...],
     rates: Path | None,
+    refresh_decks: bool,
+    overwrite_edits: bool,
     keep_going: bool,
 ) -> None:
     """Build the decks of many workbooks: PATHS are files, folders (recursive) and globs.
@@ -473,7 +484,14 @@ def batch(
     that fails is reported and skipped; the others are built. Workbooks that did not change
     since the last run into the same folder are not rebuilt (--force rebuilds). Exits 1 if
     anything failed, 130 on Ctrl-C, 143 on SIGTERM.
+
+    With --refresh, every deck in the -o folder is refreshed in place from the workbook of
+    PATHS that holds its accounts (as kamxl refresh does); a deck that cannot be refreshed is
+    reported and the others go on.
     """
+    if refresh_decks:
+        _refresh_batch(paths, output, exclude, overwrite_edits)
+        return
     from kamxl.batch import (
         SIGTERM_EXIT,
         BatchUsageError,
@@ -515,6 +533,46 @@ def batch(
     if result.files:
         click.echo(f"Report: {' and '.join(result.files)}")
     if not result.ok:
+        sys.exit(1)
+
+
+def _refresh_batch(
+    paths: tuple[str, ...], folder: Path, exclude: tuple[str, ...], overwrite_edits: bool
+) -> None:
+    """``batch --refresh``: every deck of ``folder`` refreshed from the workbooks of
+    ``paths``, one line per deck; exit 1 if one could not be refreshed."""
+    from kamxl.batch import BatchUsageError, find_workbooks
+    from kamxl.deck.refresh import FolderResult, refresh_folder
+    from kamxl.workbook.reader import read_workbook
+
+    if not folder.is_dir():
+        raise click.UsageError(f"{folder}: no such folder of decks (-o, with --refresh)")
+    try:
+        books = [read_workbook(p) for p in find_workbooks(paths, exclude)]
+    except BatchUsageError as error:
+        raise click.UsageError(str(error)) from None
+    if not books:
+        raise click.UsageError("no workbook in PATHS to refresh the decks from")
+
+    def say(result: FolderResult) -> None:
+        name = result.path.relative_to(folder)
+        if result.report is None:
+            click.echo(
+                printable(f"kamxl: not refreshed: {result.error}", keep_newlines=True), err=True
+            )
+            return
+        r = result.report
+        click.echo(
+            printable(
+                f"Refreshed {name}: {len(r.refreshed)} refreshed, {r.unchanged} unchanged, "
+                f"{len(r.kept)} kept as edited, {len(r.unbound)} not refreshed"
+            )
+        )
+
+    results = refresh_folder(folder, books, overwrite_edits=overwrite_edits, done=say)
+    failed = sum(r.report is None for r in results)
+    click.echo(f"{len(results) - failed} deck(s) refreshed, {failed} not refreshed, in {folder}")
+    if failed:
         sys.exit(1)
 
 

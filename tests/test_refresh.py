@@ -493,3 +493,32 @@ def test_the_command_names_a_deck_it_cannot_refresh(tmp_path: Path) -> None:
         "refresh", str(SAMPLE), "--book", str(SAMPLE), "-o", str(tmp_path / "o.pptx")
     )
     assert code == 1 and "is not a PowerPoint deck (.pptx)" in stderr
+
+
+def test_batch_refresh_goes_on_past_a_bad_deck(books: tuple[Path, Path], tmp_path: Path) -> None:
+    before, after = books
+    folder = tmp_path / "shared"
+    (folder / "north").mkdir(parents=True)
+    edited, _ = edit_qbr(qbr(before))
+    (folder / "north" / "qbr.pptx").write_bytes(edited)
+    (folder / "a theirs.pptx").write_bytes(_other_tool_deck())
+    (folder / "broken.pptx").write_bytes(b"not a zip")
+    client = folder / "client.pptx"
+    client.write_bytes(qbr(before, Audience.CLIENT))
+    code, stdout, stderr = run("batch", str(after), "--refresh", "-o", str(folder))
+    assert code == 1
+    assert "2 deck(s) refreshed, 2 not refreshed" in stdout
+    assert "Refreshed north/qbr.pptx: " in stdout and "1 kept as edited" in stdout
+    assert f"{folder / 'a theirs.pptx'}: holds no kamxl binding" in stderr
+    assert f"{folder / 'broken.pptx'}: is not a PowerPoint deck" in stderr
+    fresh = bound(qbr(after))
+    refreshed = bound((folder / "north" / "qbr.pptx").read_bytes())
+    assert refreshed["scorecard.tile.revenue.value"] == fresh["scorecard.tile.revenue.value"]
+    assert bound(client.read_bytes()) == bound(qbr(after, Audience.CLIENT))
+    assert (folder / "broken.pptx").read_bytes() == b"not a zip"
+
+
+def _other_tool_deck() -> bytes:
+    out = io.BytesIO()
+    Presentation().save(out)
+    return out.getvalue()

@@ -24,9 +24,11 @@ Client safety: a deck holding any client binding is a client deck; its internal 
 from __future__ import annotations
 
 import copy
+import html
 import io
+import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,10 +52,21 @@ from kamxl.deck.build import Bound, Deck, chart_space
 from kamxl.deck.context import Audience, DeckError
 from kamxl.deck.fit import MARGIN_X, MARGIN_Y, WIDTH_SAFETY, fit
 from kamxl.deck.style import GREY, RAG, TypeSize
-from kamxl.errors import FileProblemError
+from kamxl.errors import FileProblemError, KamxlError
 from kamxl.workbook.model import KamWorkbook
 
-__all__ = ["NoBindingError", "NotADeckError", "RefreshReport", "refresh_deck", "refresh_file"]
+__all__ = [
+    "FolderResult",
+    "NoBindingError",
+    "NotADeckError",
+    "RefreshReport",
+    "book_for",
+    "deck_files",
+    "deck_ids",
+    "refresh_deck",
+    "refresh_file",
+    "refresh_folder",
+]
 
 _P_TX_BODY = qn("p:txBody")
 _A_TX_BODY = qn("a:txBody")
@@ -614,3 +627,92 @@ def refresh_file(
     )
     atomic_write(out, data)
     return report
+
+
+# --- a folder of decks ------------------------------------------------------------------------
+
+_BOUND_NAME = re.compile(rb'name="(kamxl\|[^"]*)"')
+
+
+@dataclass(frozen=True, slots=True)
+class FolderResult:
+    """One deck of a folder refresh: its report, or why it was not refreshed."""
+
+    path: Path
+    report: RefreshReport | None = None
+    error: str | None = None
+
+
+def deck_ids(data: bytes) -> list[DeckId]:
+    """The decks whose bindings a .pptx holds, read from its slides' XML (cheap: no
+    presentation is built); empty for a file that is no deck or holds no binding."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            slides = [n for n in archive.namelist() if n.startswith("ppt/slides/slide")]
+            texts = [archive.read(n) for n in slides]
+    except zipfile.BadZipFile:
+        return []
+    found: dict[DeckId, None] = {}
+    for text in texts:
+        for match in _BOUND_NAME.finditer(text):
+            binding = parse_name(html.unescape(match.group(1).decode("utf-8", "replace")))
+            if binding is not None:
+                found.setdefault(binding.deck)
+    return list(found)
+
+
+def book_for(ids: Sequence[DeckId], books: Sequence[KamWorkbook]) -> KamWorkbook:
+    """The workbook a deck is refreshed from: the one whose Accounts hold every account the
+    deck's bindings name (a portfolio review needs a batch of one workbook)."""
+    if len(books) == 1:
+        return books[0]
+    accounts = {i.account for i in ids}
+    if None in accounts:
+        raise DeckError("a portfolio review is refreshed from one workbook: name only that one")
+    for book in books:
+        if accounts <= set(book.accounts["account_id"].dropna().astype(str)):
+            return book
+    raise DeckError(f"no workbook holds the account(s) {', '.join(sorted(map(str, accounts)))}")
+
+
+def deck_files(folder: Path) -> list[Path]:
+    """The .pptx files in ``folder`` and its sub-folders, in a stable order (PowerPoint's
+    lock files ``~$...`` and hidden files left out)."""
+    return sorted(
+        p
+        for p in Path(folder).rglob("*.pptx")
+        if p.is_file() and not p.name.startswith(("~$", "."))
+    )
+
+
+def refresh_folder(
+    folder: Path,
+    books: Sequence[KamWorkbook],
+    *,
+    overwrite_edits: bool = False,
+    done: Callable[[FolderResult], None] | None = None,
+) -> list[FolderResult]:
+    """Refresh every deck of ``folder`` in place (atomically), each from the workbook that
+    holds its accounts (:func:`book_for`). A deck that cannot be refreshed (no binding, not a
+    deck, its account in no workbook, a workbook failing the check) is reported and left as
+    it is; the others are refreshed. ``done`` is called with each result as it comes."""
+    from kamxl.files import atomic_write
+
+    results = []
+    for path in deck_files(folder):
+        try:
+            data = path.read_bytes()
+            book = book_for(deck_ids(data), books)
+            refreshed, report = refresh_deck(
+                data, book, overwrite_edits=overwrite_edits, name=str(path)
+            )
+            atomic_write(path, refreshed)
+            result = FolderResult(path, report)
+        except KamxlError as error:
+            result = FolderResult(path, error=str(error))
+        except OSError as error:
+            result = FolderResult(path, error=f"{path}: cannot be read or written: {error}")
+        results.append(result)
+        if done is not None:
+            done(result)
+    return results
