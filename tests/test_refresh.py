@@ -522,3 +522,27 @@ def _other_tool_deck() -> bytes:
     out = io.BytesIO()
     Presentation().save(out)
     return out.getvalue()
+
+
+def test_the_refresh_button_refreshes_the_decks_of_the_output_folder(
+    books: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The *Refresh decks* button, headless (the code a click runs): the QBR its QBR button
+    wrote, edited since, refreshed from the changed workbook."""
+    from kamxl.excel.ribbon import FileBook, dispatch
+
+    before, after = books
+    out = tmp_path / "out"
+    dispatch("kam_qbr", FileBook(before, account=ACCOUNT, out=out))
+    (deck,) = out.iterdir()
+    edited, _ = edit_qbr(deck.read_bytes())
+    deck.write_bytes(edited)
+    book = FileBook(after, account=ACCOUNT, out=out)
+    message = dispatch("kam_refresh", book)
+    assert book.messages == [message]
+    assert message.startswith(f"Refreshed 1 of 1 deck(s) in {out}: ")
+    assert f"{deck.name}: 1 kept as you edited them, 0 not refreshed" in message
+    fresh = bound(qbr(after))
+    values = bound(deck.read_bytes())
+    assert values["scorecard.tile.revenue.value"] == fresh["scorecard.tile.revenue.value"]
+    assert values["pipeline.table"] == fresh["pipeline.table"]
