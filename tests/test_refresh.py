@@ -546,3 +546,44 @@ def test_the_refresh_button_refreshes_the_decks_of_the_output_folder(
     values = bound(deck.read_bytes())
     assert values["scorecard.tile.revenue.value"] == fresh["scorecard.tile.revenue.value"]
     assert values["pipeline.table"] == fresh["pipeline.table"]
+
+
+def test_a_text_box_the_user_resized_gets_the_new_text_fitted_to_it(
+    books: tuple[Path, Path],
+) -> None:
+    """The revenue detail made narrower and purple, the revenue value set in 40 pt: the
+    new texts fit the user's boxes (smaller type, or shortened), in the user's colour, never
+    larger than the user's size."""
+    from kamxl.deck.fit import MARGIN_X, text_width
+
+    before, after = books
+    purple = RGBColor(0x70, 0x30, 0xA0)
+    prs = Presentation(io.BytesIO(qbr(before)))
+    detail = shape(prs, "scorecard.tile.revenue.detail")
+    detail.width = int(detail.width * 0.45)
+    for run in detail.text_frame.paragraphs[0].runs:
+        run.font.color.rgb = purple
+    value = shape(prs, "scorecard.tile.revenue.value")
+    for run in value.text_frame.paragraphs[0].runs:
+        run.font.size = Pt(40)
+    out = io.BytesIO()
+    prs.save(out)
+    fresh = bound(qbr(after))
+    refreshed, report = refresh_deck(out.getvalue(), read_workbook(after))
+    prs = Presentation(io.BytesIO(refreshed))
+    for key, largest in (
+        ("scorecard.tile.revenue.detail", 11),
+        ("scorecard.tile.revenue.value", 40),
+    ):
+        assert f"slide 4: {key}" in report.refreshed
+        box = shape(prs, key)
+        (paragraph,) = box.text_frame.paragraphs
+        sizes = {run.font.size.pt for run in paragraph.runs}
+        assert len(sizes) == 1 and min(sizes) <= largest
+        room = (box.width - 2 * MARGIN_X) / 12700
+        for line in box.text_frame.text.split("\v"):
+            assert text_width(line, max(sizes), bold=key.endswith("value")) <= room
+        shown_text = box.text_frame.text.replace("\v", " ").removesuffix("…").rstrip()
+        assert shown_text and fresh[key].startswith(shown_text)
+    runs = shape(prs, "scorecard.tile.revenue.detail").text_frame.paragraphs[0].runs
+    assert all(run.font.color.rgb == purple for run in runs)
