@@ -587,3 +587,36 @@ def test_a_text_box_the_user_resized_gets_the_new_text_fitted_to_it(
         assert shown_text and fresh[key].startswith(shown_text)
     runs = shape(prs, "scorecard.tile.revenue.detail").text_frame.paragraphs[0].runs
     assert all(run.font.color.rgb == purple for run in runs)
+
+
+@pytest.mark.parametrize("account", ["A|1", "ACC%20=:x", "Zürich AG|ü", "a\"<&>'b"])
+def test_a_binding_reads_back_whatever_the_account_id(account: str) -> None:
+    from kamxl.deck.binding import Binding, DeckId, binding_name, parse_name
+
+    binding = Binding(
+        DeckId("qbr", account, "client", "fr"),
+        "scorecard.tile.nps.value",
+        "0123456789",
+        (("title", "scorecard.title", "abcdef0123"),),
+    )
+    name = binding_name(binding)
+    assert name.count("|") == 7 and parse_name(name) == binding
+
+
+def test_a_deck_of_an_account_id_with_a_bar_refreshes(
+    make_book: Callable[..., Path],
+) -> None:
+    from tests.conftest import mini_rows
+
+    rows = mini_rows()
+    for records in rows.values():
+        for record in records:
+            if record.get("account_id") == "A1":
+                record["account_id"] = "A|1"
+    book = read_workbook(make_book(rows))
+    built = build_qbr(qbr_context(book, "A|1")).to_bytes()
+    names = [s.name for slide in Presentation(io.BytesIO(built)).slides for s in slide.shapes]
+    assert any(n.startswith("kamxl|qbr|A%7C1|internal|") for n in names)
+    refreshed, report = refresh_deck(built, book)
+    assert report.decks == ["qbr A|1 (internal, en)"] and report.unbound == []
+    assert bound(refreshed) == bound(built)
