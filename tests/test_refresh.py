@@ -57,6 +57,8 @@ def shown(shape: Any) -> Any:
         return plots
     if shape.has_table:
         return [[cell.text for cell in row.cells] for row in shape.table.rows]
+    if not shape.text_frame.text and shape.fill.type is not None:  # a tile's status bar
+        return f"fill:{shape.fill.fore_color.rgb}"
     return shape.text_frame.text
 
 
@@ -114,6 +116,9 @@ def changed(rows: Rows) -> Rows:
     rows["Stakeholders"].remove(people[-1])
     actions = [r for r in rows["Actions"] if r["account_id"] == ACCOUNT]
     actions[0]["status"] = "done"
+    for row in rows["Health"]:  # from red to green
+        if row["account_id"] == ACCOUNT and row["period"] == "2026-Q3":
+            row.update(adoption=92, engagement=90, satisfaction=88, risk=12)
     return rows
 
 
@@ -203,7 +208,13 @@ def test_an_edited_qbr_keeps_every_edit_and_shows_the_new_numbers(
     fresh = bound(qbr(after))
     old = bound(built)
     # the workbook change is visible: the test would pass on a refresh that did nothing if not
-    for key in ("scorecard.tile.revenue.value", "pipeline.table", "trajectory.chart"):
+    for key in (
+        "scorecard.tile.revenue.value",
+        "pipeline.table",
+        "trajectory.chart",
+        "scorecard.tile.health.accent",
+        "scorecard.tile.health.detail",
+    ):
         assert old[key] != fresh[key], key
     assert len(fresh["pipeline.table"]) == len(old["pipeline.table"]) + 1
 
@@ -237,6 +248,17 @@ def test_an_edited_qbr_keeps_every_edit_and_shows_the_new_numbers(
     assert prs.slides[-1].shapes[-1].text_frame.text == "Customer visit: photos"
     notes = slide_of(prs, "scorecard.kicker").notes_slide.notes_text_frame.text
     assert notes == "Ask about the renewal."
+    # the status colour follows the status: the health detail was red, it is green now
+    fresh_prs = Presentation(io.BytesIO(qbr(after)))
+    colours = [
+        {
+            r.font.color.rgb
+            for p in shape(deck, "scorecard.tile.health.detail").text_frame.paragraphs
+            for r in p.runs
+        }
+        for deck in (prs, fresh_prs)
+    ]
+    assert colours[0] == colours[1] == {RGBColor(0x2E, 0x7D, 0x32)}
 
     again, second = refresh_deck(refreshed, read_workbook(after))
     assert second.refreshed == [] and second.kept == ["slide 9: pipeline.title"]
@@ -620,3 +642,20 @@ def test_a_deck_of_an_account_id_with_a_bar_refreshes(
     refreshed, report = refresh_deck(built, book)
     assert report.decks == ["qbr A|1 (internal, en)"] and report.unbound == []
     assert bound(refreshed) == bound(built)
+
+
+def test_a_table_that_now_needs_a_slide_more_is_reported(
+    books: tuple[Path, Path], make_book: Callable[..., Path]
+) -> None:
+    before, _ = books
+    rows = sample_portfolio()
+    model = next(r for r in rows["Actions"] if r["account_id"] == ACCOUNT)
+    for n in range(30):
+        rows["Actions"].append({**model, "action": f"Site walk-through number {n + 1}"})
+    many = make_book(rows, "many.xlsx")
+    fresh = bound(qbr(many))
+    assert "actions.p2.table" in fresh
+    refreshed, report = refresh_deck(qbr(before), read_workbook(many))
+    assert "actions.p2 (a slide more)" in report.new
+    assert bound(refreshed)["actions.table"] == fresh["actions.table"]
+    assert "actions.p2.table" not in bound(refreshed)

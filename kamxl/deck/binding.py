@@ -191,7 +191,8 @@ def chart_text(chart_space: Any) -> str:
 
 def shape_content(element: Any, chart_space: Any = None) -> str:
     """What a bound shape shows, as text: its text, its table's cells (a tab between cells,
-    a line feed between rows), or (given its chart part's XML) its chart's data."""
+    a line feed between rows), (given its chart part's XML) its chart's data, or for a shape
+    without text (a tile's status bar) its fill colour, ``fill:C0392B``."""
     if chart_space is not None:
         return chart_text(chart_space)
     table = next(element.iter(_A_TBL), None)
@@ -201,7 +202,11 @@ def shape_content(element: Any, chart_space: Any = None) -> str:
             rows.append("\t".join(text_of(cell) for cell in row.iter(_A_TC)))
         return "\n".join(rows)
     body = element.find(qn("p:txBody"))
-    return "" if body is None else text_of(body)
+    text = "" if body is None else text_of(body)
+    if text:
+        return text
+    colour = element.find(f"{qn('p:spPr')}/{qn('a:solidFill')}/{qn('a:srgbClr')}")
+    return "" if colour is None else f"fill:{colour.get('val', '').upper()}"
 
 
 def fingerprint(content: str) -> str:

@@ -522,6 +522,8 @@ class Deck:
                 accent = RAG.get(tile.rag or "", BRAND)
                 bar = Box(tile_box.left, tile_box.top, Inches(0.06), tile_box.height)
                 _add_panel(slide, bar, accent)
+                # its colour says the tile's status: bound, so that a refresh recolours it
+                self._bind(slide, slide.shapes._spTree[-1], f"tile.{slug(tile.label)}.accent")
                 inner = Box(
                     tile_box.left + Inches(0.2),
                     tile_box.top + Inches(0.12),

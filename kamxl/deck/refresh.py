@@ -93,6 +93,9 @@ _SERIES_DATA = tuple(qn(f"c:{t}") for t in ("tx", "cat", "val", "xVal", "yVal", 
 #: colours that say a status (red, amber, green; grey for "and N more"): a table cell takes
 #: the fresh one, since the status may have changed
 _STATUS_COLOURS = frozenset(str(c).upper() for c in (*RAG.values(), GREY))
+#: the colours of red, amber and green: a text in one of them takes the fresh colour
+_RAG = frozenset(str(c).upper() for c in RAG.values())
+_P_SP_PR = qn("p:spPr")
 
 
 class NotADeckError(FileProblemError):
@@ -262,6 +265,8 @@ def _refresh_shape(
         return shape.binding.fingerprint
     if user_chart is not None:
         _write_chart(shape, source, user_chart, fresh_chart)
+    elif new.startswith("fill:"):
+        _write_fill(shape.element, source.element)
     elif next(shape.element.iter(_A_TBL), None) is not None:
         _write_table(shape.element, source.element)
     else:
@@ -288,17 +293,24 @@ def _rename(shapes: Sequence[_Shape], final: dict[Any, str]) -> None:
 
 def _new_elements(shapes: Sequence[_Shape], fresh: dict[DeckId, _Fresh | str]) -> list[str]:
     """The fresh elements on the deck's slides (by their section and page) that the deck
-    does not hold: a tile that now has a value, a bullet list that now has items."""
+    does not hold (a tile that now has a value), and the slides more of a section the deck
+    holds (a table that now continues on a second slide)."""
     held = {(s.binding.deck, s.binding.key) for s in shapes}
     pages = {(s.binding.deck, _page(s.binding.key)) for s in shapes}
-    new = []
+    sections = {(s.binding.deck, s.binding.key.split(".", 1)[0]) for s in shapes}
+    new: dict[str, None] = {}
     for deck_id, built in fresh.items():
         if isinstance(built, str):
             continue
         for key in built.shapes:
-            if (deck_id, key) not in held and (deck_id, _page(key)) in pages:
-                new.append(key)
-    return new
+            page = _page(key)
+            if (deck_id, key) in held:
+                continue
+            if (deck_id, page) in pages:
+                new[key] = None
+            elif (deck_id, key.split(".", 1)[0]) in sections:
+                new[f"{page} (a slide more)"] = None
+    return list(new)
 
 
 def _page(key: str) -> str:
@@ -343,7 +355,25 @@ def _write_text(element: Any, source: Bound) -> None:
         )
         paragraphs = [list(fitted.lines)]
         size = fitted.size if fitted.size != largest else None
+    user_colour, fresh_colour = _colour(body), _colour(fresh_body)
     _fill_body(body, paragraphs, size)
+    if fresh_colour != user_colour and (fresh_colour in _RAG or user_colour in _RAG):
+        _set_colour(body, fresh_body)  # a status colour follows the status
+
+
+def _write_fill(element: Any, fresh_element: Any) -> None:
+    """The fresh fill of a shape whose colour says a status (a tile's bar)."""
+    sp_pr, fresh_sp_pr = element.find(_P_SP_PR), fresh_element.find(_P_SP_PR)
+    fresh = None if fresh_sp_pr is None else fresh_sp_pr.find(_A_SOLID)
+    if sp_pr is None or fresh is None:
+        return
+    old = sp_pr.find(_A_SOLID)
+    if old is not None:
+        sp_pr.replace(old, copy.deepcopy(fresh))
+        return
+    geometry = sp_pr.find(qn("a:prstGeom"))
+    if geometry is not None:
+        geometry.addnext(copy.deepcopy(fresh))
 
 
 def _extent(element: Any) -> tuple[int, int] | None:
