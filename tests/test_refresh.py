@@ -659,3 +659,46 @@ def test_a_table_that_now_needs_a_slide_more_is_reported(
     assert "actions.p2 (a slide more)" in report.new
     assert bound(refreshed)["actions.table"] == fresh["actions.table"]
     assert "actions.p2.table" not in bound(refreshed)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_deck_of_the_stress_workbook_refreshes_to_itself(
+    language: str, tmp_path: Path
+) -> None:
+    """A deck refreshed from the workbook it was built from changes nothing: the stress
+    workbook's decks (a 117-character name, 25 stakeholders, 30 open opportunities, long
+    handshake texts), in English and in French, QBR internal and client, handshake and
+    portfolio review."""
+    from kamxl.deck.build import build_handshake
+    from kamxl.deck.context import handshake_context
+    from tests.stress import _LONG, build_stress_workbook
+
+    book = read_workbook(build_stress_workbook(tmp_path / "stress.xlsx", language))
+    decks = {
+        "qbr": build_qbr(qbr_context(book, _LONG)),
+        "client": build_qbr(qbr_context(book, _LONG, audience=Audience.CLIENT)),
+        "handshake": build_handshake(handshake_context(book, _LONG)),
+        "portfolio": build_portfolio(portfolio_context(book)),
+    }
+    for what, deck in decks.items():
+        data = deck.to_bytes()
+        refreshed, report = refresh_deck(data, book)
+        assert report.refreshed == [] and report.kept == [], what
+        assert report.unbound == [] and report.new == [], what
+        assert report.unchanged == len(deck.bound), what
+        assert bound(refreshed) == bound(data), what
+
+
+def test_a_handshake_slide_is_refreshed_with_its_new_value_trajectory(
+    books: tuple[Path, Path],
+) -> None:
+    from kamxl.deck.build import build_handshake
+    from kamxl.deck.context import handshake_context
+
+    before, after = books
+    built = build_handshake(handshake_context(read_workbook(before), ACCOUNT)).to_bytes()
+    fresh = bound(build_handshake(handshake_context(read_workbook(after), ACCOUNT)).to_bytes())
+    assert bound(built) != fresh  # the revenue of the last twelve months changed
+    refreshed, report = refresh_deck(built, read_workbook(after))
+    assert report.decks == ["handshake ACC-004 (client, en)"]
+    assert bound(refreshed) == fresh and report.refreshed
