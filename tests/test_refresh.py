@@ -702,3 +702,30 @@ def test_a_handshake_slide_is_refreshed_with_its_new_value_trajectory(
     refreshed, report = refresh_deck(built, read_workbook(after))
     assert report.decks == ["handshake ACC-004 (client, en)"]
     assert bound(refreshed) == fresh and report.refreshed
+
+
+def test_a_chart_whose_kinds_of_plot_changed_is_kamxls_chart_whole(
+    books: tuple[Path, Path],
+) -> None:
+    """The revenue chart had its forecast line taken out (a plot gone): no stale series can
+    stay, the chart is the fresh one, its embedded workbook the user's with the new data."""
+    before, after = books
+    prs = Presentation(io.BytesIO(qbr(before)))
+    chart = shape(prs, "trajectory.chart").chart
+    area = chart._chartSpace.chart.plotArea
+    line = area.find("{http://schemas.openxmlformats.org/drawingml/2006/chart}lineChart")
+    assert line is not None
+    area.remove(line)
+    out = io.BytesIO()
+    prs.save(out)
+    refreshed, report = refresh_deck(out.getvalue(), read_workbook(after))
+    assert "slide 5: trajectory.chart" in report.refreshed
+    assert bound(refreshed)["trajectory.chart"] == bound(qbr(after))["trajectory.chart"]
+    chart = shape(Presentation(io.BytesIO(refreshed)), "trajectory.chart").chart
+    assert chart.part.chart_workbook.xlsx_part is not None
+    indexes = [s.get("val") for s in chart._chartSpace.iter(qn_c("idx"))]
+    assert len(indexes) == len(set(indexes))
+
+
+def qn_c(tag: str) -> str:
+    return f"{{http://schemas.openxmlformats.org/drawingml/2006/chart}}{tag}"

@@ -88,6 +88,9 @@ _A_SRGB = qn("a:srgbClr")
 _P_XFRM = qn("p:xfrm")
 _C_PLOT_AREA = qn("c:plotArea")
 _C_SER = qn("c:ser")
+_C_IDX = qn("c:idx")
+_C_EXTERNAL_DATA = qn("c:externalData")
+_C_ORDER = qn("c:order")
 #: the parts of a chart series that hold its data (the rest is its formatting)
 _SERIES_DATA = tuple(qn(f"c:{t}") for t in ("tx", "cat", "val", "xVal", "yVal", "bubbleSize"))
 #: colours that say a status (red, amber, green; grey for "and N more"): a table cell takes
@@ -537,8 +540,11 @@ def _fill_index(properties: Any) -> int:
 def _write_chart(shape: _Shape, source: Bound, chart: Any, fresh_chart: Any) -> None:
     """The fresh series data in the user's chart (its formatting kept), the fresh data in the
     data sheet of its embedded workbook (its other sheets kept)."""
-    plots = _plots(chart)
-    for plot, fresh_plot in zip(plots, _plots(fresh_chart), strict=False):
+    plots, fresh_plots = _plots(chart), _plots(fresh_chart)
+    if [p.tag for p in plots] != [p.tag for p in fresh_plots]:
+        _replace_chart(chart, fresh_chart)  # its kind of plots changed: kamxl's chart whole
+        plots = fresh_plots = []
+    for plot, fresh_plot in zip(plots, fresh_plots, strict=True):
         series, fresh_series = plot.findall(_C_SER), fresh_plot.findall(_C_SER)
         for i, fresh_one in enumerate(fresh_series):
             if i < len(series):
@@ -578,6 +584,26 @@ def _sheet_count(xlsx: bytes) -> int:
     return sum(n.startswith("xl/worksheets/") and n.endswith(".xml") for n in names)
 
 
+def _replace_chart(chart: Any, fresh_chart: Any) -> None:
+    """The fresh chart's XML in the user's chart part, but its link to the user's embedded
+    workbook (which then gets the fresh data): a chart whose plots are no longer the same
+    kinds (a forecast line now gone) cannot keep a stale series."""
+    link = chart.find(_C_EXTERNAL_DATA)
+    for child in list(chart):
+        chart.remove(child)
+    for child in fresh_chart:
+        if child.tag != _C_EXTERNAL_DATA:
+            chart.append(copy.deepcopy(child))
+    if link is None:
+        return
+    after = [qn(t) for t in ("c:printSettings", "c:userShapes", "c:extLst")]
+    follower = next((c for c in chart if c.tag in after), None)  # the schema's order
+    if follower is None:
+        chart.append(link)
+    else:
+        follower.addprevious(link)
+
+
 def _plots(chart: Any) -> list[Any]:
     area = next(chart.iter(_C_PLOT_AREA), None)
     if area is None:
@@ -591,7 +617,13 @@ def _chart_part(slide_part: Any, element: Any) -> Any:
 
 
 def _copy_series(series: Any, fresh: Any) -> None:
-    """The fresh name, categories and values in ``series``; its formatting stays."""
+    """The fresh name, categories and values in ``series``; its formatting stays. Its
+    index and order become the fresh series' (unique across the chart's plots, as a
+    series more in one plot would otherwise repeat another plot's index)."""
+    for tag in (_C_IDX, _C_ORDER):
+        number, fresh_number = series.find(tag), fresh.find(tag)
+        if number is not None and fresh_number is not None:
+            number.set("val", fresh_number.get("val"))
     for tag in _SERIES_DATA:
         new, old = fresh.find(tag), series.find(tag)
         if new is None:
