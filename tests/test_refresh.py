@@ -729,3 +729,36 @@ def test_a_chart_whose_kinds_of_plot_changed_is_kamxls_chart_whole(
 
 def qn_c(tag: str) -> str:
     return f"{{http://schemas.openxmlformats.org/drawingml/2006/chart}}{tag}"
+
+
+def test_columns_the_user_resized_get_their_cells_fitted_again(
+    books: tuple[Path, Path],
+) -> None:
+    """The action column of the joint action plan made half as wide (the responsible one
+    wider): each refreshed cell's lines fit its column, its words are the fresh ones."""
+    from kamxl.deck.fit import text_width
+
+    before, after = books
+    prs = Presentation(io.BytesIO(qbr(before)))
+    table = shape(prs, "actions.table").table
+    first, second = table.columns[0], table.columns[1]
+    half = first.width // 2
+    first.width, second.width = first.width - half, second.width + half
+    widths = [c.width for c in table.columns]
+    out = io.BytesIO()
+    prs.save(out)
+    refreshed, _ = refresh_deck(out.getvalue(), read_workbook(after))
+    fresh = bound(qbr(after))["actions.table"]
+    table = shape(Presentation(io.BytesIO(refreshed)), "actions.table").table
+    assert [c.width for c in table.columns] == widths
+    wrapped = 0
+    for i, (row, fresh_row) in enumerate(zip(table.rows, fresh, strict=True)):
+        for j, (cell, fresh_text) in enumerate(zip(row.cells, fresh_row, strict=True)):
+            lines = cell.text.split("\v")
+            wrapped += len(lines) > len(fresh_text.split("\v"))
+            assert " ".join(lines).split() == " ".join(fresh_text.split("\v")).split()
+            room = (widths[j] - 2 * 54864) / 12700  # the cell's margins (0.06 in)
+            for line in lines:
+                size = cell.text_frame.paragraphs[0].runs[0].font.size.pt
+                assert text_width(line, size, bold=i == 0) <= room, line
+    assert wrapped  # the narrower column did wrap some actions on more lines

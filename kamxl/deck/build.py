@@ -135,6 +135,9 @@ class Bound:
     one_line: bool = False
     #: the fingerprint written into the shape's name when the deck was sealed
     fingerprint: str = ""
+    #: a table's cell texts before wrapping, header first (to fit them again to the
+    #: columns of a table the user resized)
+    cells: list[list[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +214,7 @@ class Deck:
         size: TypeSize | None = None,
         bold: bool = False,
         one_line: bool = False,
-    ) -> None:
+    ) -> Bound:
         """Bind ``element`` of ``slide`` to ``key`` (made unique on the slide with ``.2``,
         ``.3``...; its section and page in front)."""
         part = slide.part
@@ -223,7 +226,9 @@ class Deck:
             n += 1
             full = f"{self._prefixes[part]}.{key}.{n}"
         used.add(full)
-        self.bound.append(Bound(part, element, full, text, size, bold, one_line))
+        bound = Bound(part, element, full, text, size, bold, one_line)
+        self.bound.append(bound)
+        return bound
 
     def seal(self) -> None:
         """Write each bound shape's binding into its name, with the fingerprint of what it
@@ -644,7 +649,8 @@ class Deck:
         shape = slide.shapes.add_table(
             len(rows) + 1, len(columns), box.left, box.top, sum(widths), total
         )
-        self._bind(slide, shape._element, "table")
+        bound = self._bind(slide, shape._element, "table")
+        bound.cells = [[c.header for c in columns]]
         table = shape.table
         table.first_row = True
         table.horz_banding = False
@@ -664,6 +670,7 @@ class Deck:
             )
         for i, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
             table.rows[i].height = height
+            bound.cells.append([])
             fill = LIGHT if i % 2 == 0 else white
             for j, (column, value, text) in enumerate(
                 zip(columns, row, _shown(columns, row), strict=True)
@@ -674,6 +681,7 @@ class Deck:
                 if rag in RAG:
                     text = f"{RAG_SYMBOL[rag]} {text}"
                     color = RAG[rag]
+                bound.cells[-1].append(text)
                 _cell(
                     table.cell(i, j)._tc,
                     text,

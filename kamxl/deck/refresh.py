@@ -51,7 +51,7 @@ from kamxl.deck.binding import (
 from kamxl.deck.build import Bound, Deck, chart_space
 from kamxl.deck.context import Audience, DeckError
 from kamxl.deck.fit import MARGIN_X, MARGIN_Y, WIDTH_SAFETY, fit
-from kamxl.deck.style import GREY, RAG, TypeSize
+from kamxl.deck.style import GREY, RAG, TABLE, TypeSize
 from kamxl.errors import FileProblemError, KamxlError
 from kamxl.workbook.model import KamWorkbook
 
@@ -271,7 +271,7 @@ def _refresh_shape(
     elif new.startswith("fill:"):
         _write_fill(shape.element, source.element)
     elif next(shape.element.iter(_A_TBL), None) is not None:
-        _write_table(shape.element, source.element)
+        _write_table(shape.element, source)
     else:
         _write_text(shape.element, source)
     report.refreshed.append(shape.where)
@@ -456,11 +456,12 @@ def _before_end(paragraph: Any, element: Any) -> None:
 # --- tables -----------------------------------------------------------------------------------
 
 
-def _write_table(element: Any, fresh_element: Any) -> None:
+def _write_table(element: Any, source: Bound) -> None:
     """The fresh cells in the user's table: header and formatting kept, rows grown (a data
-    row cloned, two back so the banding goes on) or shrunk, the frame as high as its rows."""
+    row cloned, two back so the banding goes on) or shrunk, the frame as high as its rows.
+    Columns the user resized get their cells fitted again to their widths."""
     table = next(element.iter(_A_TBL))
-    fresh = next(fresh_element.iter(_A_TBL))
+    fresh = next(source.element.iter(_A_TBL))
     columns = table.findall(f"{qn('a:tblGrid')}/{_A_GRID_COL}")
     fresh_columns = fresh.findall(f"{qn('a:tblGrid')}/{_A_GRID_COL}")
     rows, fresh_rows = table.findall(_A_TR), fresh.findall(_A_TR)
@@ -476,10 +477,30 @@ def _write_table(element: Any, fresh_element: Any) -> None:
             _fill_row(rows[i], fresh_row)
         for extra in rows[len(fresh_rows) :]:
             table.remove(extra)
+        widths = [int(c.get("w", "0")) for c in columns]
+        if source.cells is not None and widths != [int(c.get("w", "0")) for c in fresh_columns]:
+            _fit_cells(table.findall(_A_TR), source.cells, widths)
     height = sum(int(r.get("h", "0")) for r in table.findall(_A_TR))
     ext = element.find(f"{_P_XFRM}/{_A_EXT}")
     if ext is not None and height:
         ext.set("cy", str(height))
+
+
+def _fit_cells(rows: Sequence[Any], cells: Sequence[Sequence[str]], widths: list[int]) -> None:
+    """Each cell's text fitted again to the user's column widths as kamxl fits a table (the
+    header bold), each row as high as its cells' lines need."""
+    from kamxl.deck.build import _cell_fit, _row_height
+
+    for i, (row, texts) in enumerate(zip(rows, cells, strict=False)):
+        header = i == 0
+        for cell, text, width in zip(row.findall(_A_TC), texts, widths, strict=False):
+            body = cell.find(_A_TX_BODY)
+            if body is None:
+                continue
+            fitted = _cell_fit(text, width, bold=header)
+            size = fitted.size if fitted.size < Emu(TABLE.size).pt else None
+            _fill_body(body, [list(fitted.lines)], size)
+        row.set("h", str(_row_height(texts, widths, bold=header)))
 
 
 def _replace_table(table: Any, fresh: Any, columns: Sequence[Any]) -> None:
