@@ -335,6 +335,55 @@ def deck(
         )
 
 
+@main.command()
+@click.argument("deck_file", metavar="DECK", type=_EXISTING)
+@click.option("--book", type=_EXISTING, required=True, help="The workbook to refresh from.")
+@click.option("-o", "--output", type=_OUTPUT, help="The refreshed copy (default: DECK itself).")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists; without -o, DECK.")
+@click.option(
+    "--overwrite-edits", is_flag=True, help="Replace the texts you edited too (else kept)."
+)
+@_reports_errors
+def refresh(
+    deck_file: Path, book: Path, output: Path | None, force: bool, overwrite_edits: bool
+) -> None:
+    """Bring every number, table, chart and title of DECK up to date from BOOK.
+
+    Your edits stay: positions, sizes, fonts, colours, your slides, shapes and notes; a
+    text you rewrote is kept and listed (unless --overwrite-edits). Without -o, DECK is
+    refreshed in place, only with --force (atomically). BOOK is never written.
+    """
+    from kamxl.deck.refresh import refresh_file
+    from kamxl.errors import OutputError
+    from kamxl.files import check_output
+    from kamxl.workbook.reader import read_workbook
+
+    target = output if output is not None else deck_file
+    if not force and target.exists() and target.resolve() == deck_file.resolve():
+        raise OutputError(target, "is the deck itself: refresh it in place with --force")
+    check_output(target, overwrite=force, inputs=(book,))
+    workbook = read_workbook(book)
+    _valid(workbook, keep_going=False)
+    report = refresh_file(deck_file, workbook, target, overwrite_edits=overwrite_edits)
+    click.echo(
+        printable(
+            f"Refreshed {deck_file.name} into {target}: {len(report.refreshed)} element(s) "
+            f"refreshed, {report.unchanged} unchanged ({'; '.join(report.decks) or 'no deck'})"
+        )
+    )
+    sections = (
+        ("Refreshed", report.refreshed),
+        ("Kept as you edited them (--overwrite-edits replaces them)", report.kept),
+        ("Could not refresh (left as they are)", report.unbound),
+        ("In the workbook now, not in this deck (build the deck again to add them)", report.new),
+    )
+    for heading, items in sections:
+        if items:
+            click.echo(printable(f"{heading}: {len(items)}"))
+            for item in items:
+                click.echo(printable(f"  {item}"))
+
+
 def _warn(message: str) -> None:
     """A deck or a section not built, and why (on stderr)."""
     click.echo(printable(f"kamxl: warning: {message}"), err=True)
@@ -400,6 +449,15 @@ def _say_written(item: Any) -> None:
     type=_EXISTING,
     help="Exchange rates for a portfolio across currencies (CSV: currency,<report currency>).",
 )
+@click.option(
+    "--refresh",
+    "refresh_decks",
+    is_flag=True,
+    help="Refresh the decks in the -o folder (recursive) from the workbooks PATHS, in place.",
+)
+@click.option(
+    "--overwrite-edits", is_flag=True, help="With --refresh: replace the texts users edited too."
+)
 @_keep_going
 @_reports_errors
 def batch(
@@ -416,6 +474,8 @@ def batch(
     scheduler: str | None,
     exclude: tuple[str, ...],
     rates: Path | None,
+    refresh_decks: bool,
+    overwrite_edits: bool,
     keep_going: bool,
 ) -> None:
     """Build the decks of many workbooks: PATHS are files, folders (recursive) and globs.
@@ -424,7 +484,14 @@ def batch(
     that fails is reported and skipped; the others are built. Workbooks that did not change
     since the last run into the same folder are not rebuilt (--force rebuilds). Exits 1 if
     anything failed, 130 on Ctrl-C, 143 on SIGTERM.
+
+    With --refresh, every deck in the -o folder is refreshed in place from the workbook of
+    PATHS that holds its accounts (as kamxl refresh does); a deck that cannot be refreshed is
+    reported and the others go on.
     """
+    if refresh_decks:
+        _refresh_batch(paths, output, exclude, overwrite_edits)
+        return
     from kamxl.batch import (
         SIGTERM_EXIT,
         BatchUsageError,
@@ -466,6 +533,46 @@ def batch(
     if result.files:
         click.echo(f"Report: {' and '.join(result.files)}")
     if not result.ok:
+        sys.exit(1)
+
+
+def _refresh_batch(
+    paths: tuple[str, ...], folder: Path, exclude: tuple[str, ...], overwrite_edits: bool
+) -> None:
+    """``batch --refresh``: every deck of ``folder`` refreshed from the workbooks of
+    ``paths``, one line per deck; exit 1 if one could not be refreshed."""
+    from kamxl.batch import BatchUsageError, find_workbooks
+    from kamxl.deck.refresh import FolderResult, refresh_folder
+    from kamxl.workbook.reader import read_workbook
+
+    if not folder.is_dir():
+        raise click.UsageError(f"{folder}: no such folder of decks (-o, with --refresh)")
+    try:
+        books = [read_workbook(p) for p in find_workbooks(paths, exclude)]
+    except BatchUsageError as error:
+        raise click.UsageError(str(error)) from None
+    if not books:
+        raise click.UsageError("no workbook in PATHS to refresh the decks from")
+
+    def say(result: FolderResult) -> None:
+        name = result.path.relative_to(folder)
+        if result.report is None:
+            click.echo(
+                printable(f"kamxl: not refreshed: {result.error}", keep_newlines=True), err=True
+            )
+            return
+        r = result.report
+        click.echo(
+            printable(
+                f"Refreshed {name}: {len(r.refreshed)} refreshed, {r.unchanged} unchanged, "
+                f"{len(r.kept)} kept as edited, {len(r.unbound)} not refreshed"
+            )
+        )
+
+    results = refresh_folder(folder, books, overwrite_edits=overwrite_edits, done=say)
+    failed = sum(r.report is None for r in results)
+    click.echo(f"{len(results) - failed} deck(s) refreshed, {failed} not refreshed, in {folder}")
+    if failed:
         sys.exit(1)
 
 

@@ -236,6 +236,7 @@ def test_every_action_runs_headless_on_the_sample(control_id: str, tmp_path: Pat
         "kam_client_qbr": ["ACC-004 Nordfjell Logistics - QBR 2026-Q3 (client).pptx"],
         "kam_handshake": ["ACC-004 Nordfjell Logistics - Handshake 2026-Q3.pptx"],
         "kam_portfolio": ["Norvalis Industrial Systems - Portfolio review 2026-Q3.pptx"],
+        "kam_refresh": [],
         "kam_open_folder": [],
         "kam_about": [],
     }[control_id]
@@ -244,6 +245,8 @@ def test_every_action_runs_headless_on_the_sample(control_id: str, tmp_path: Pat
         assert read_workbook(tmp_path / expected[0]).problems == []
     if control_id == "kam_open_folder":
         assert book.opened == [tmp_path]
+    if control_id == "kam_refresh":
+        assert message == f"No deck to refresh in {tmp_path}: build one with the deck buttons first"
     if control_id == "kam_about":
         import kamxl
 

@@ -41,6 +41,16 @@ from pptx.util import Emu, Inches, Pt
 
 from kamxl.characters import clean_text
 from kamxl.deck import charts, style
+from kamxl.deck.binding import (
+    CARRIED,
+    Binding,
+    DeckId,
+    binding_name,
+    fingerprint,
+    placeholder_type,
+    shape_content,
+    slug,
+)
 from kamxl.deck.context import (
     OPEN_STATES,
     PLAN_RAG,
@@ -112,6 +122,27 @@ class Column:
     tone: Callable[[Any], str | None] | None = None
 
 
+@dataclass(slots=True)
+class Bound:
+    """A shape kamxl wrote with content computed from the workbook, and its key
+    (:mod:`kamxl.deck.binding`). A text keeps what was given to the fitter (the text before
+    wrapping, its size range, bold, one line), so that a refresh can fit it again to a box
+    the user resized."""
+
+    slide_part: Any
+    element: Any
+    key: str
+    text: str | None = None
+    size: TypeSize | None = None
+    bold: bool = False
+    one_line: bool = False
+    #: the fingerprint written into the shape's name when the deck was sealed
+    fingerprint: str = ""
+    #: a table's cell texts before wrapping, header first (to fit them again to the
+    #: columns of a table the user resized)
+    cells: list[list[str]] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Tile:
     """A KPI tile: label, value, and a line of context under it."""
@@ -146,6 +177,15 @@ class Deck:
         self._placeholders: dict[str, list[Any]] = {}
         self._title_box: tuple[int, int] | None = None
         self._footer_shapes: tuple[str, list[Any]] | None = None
+        #: what the deck is (kind, account, audience, language), written into each binding
+        self.deck_id: DeckId | None = None
+        #: every bound shape, in the order drawn (:meth:`seal` writes their names)
+        self.bound: list[Bound] = []
+        self._section = "deck"
+        self._pages: dict[str, int] = {}
+        #: per slide part: the key prefix of its slide and the keys used on it
+        self._prefixes: dict[Any, str] = {}
+        self._used: dict[Any, set[str]] = {}
         properties = self.prs.core_properties
         properties.author = "kamxl"
         properties.last_modified_by = "kamxl"
@@ -153,20 +193,99 @@ class Deck:
         properties.created = properties.modified = stamp
         properties.revision = 1
 
+    # --- bindings -------------------------------------------------------------------------
+
+    def section(self, name: str) -> None:
+        """Start a section of the deck: the slides drawn next have keys ``name``,
+        ``name.p2``... (:mod:`kamxl.deck.binding`)."""
+        self._section = name
+
+    def _start_keys(self, slide: Slide) -> None:
+        """Give a new slide its key prefix: its section, and its page from the second."""
+        page = self._pages[self._section] = self._pages.get(self._section, 0) + 1
+        prefix = self._section if page == 1 else f"{self._section}.p{page}"
+        self._prefixes[slide.part] = prefix
+        self._used[slide.part] = set()
+
+    def _bind(
+        self,
+        slide: Slide,
+        element: Any,
+        key: str,
+        *,
+        text: str | None = None,
+        size: TypeSize | None = None,
+        bold: bool = False,
+        one_line: bool = False,
+    ) -> Bound:
+        """Bind ``element`` of ``slide`` to ``key`` (made unique on the slide with ``.2``,
+        ``.3``...; its section and page in front)."""
+        part = slide.part
+        if part not in self._prefixes:
+            self._start_keys(slide)
+        used = self._used[part]
+        full, n = f"{self._prefixes[part]}.{key}", 1
+        while full in used:
+            n += 1
+            full = f"{self._prefixes[part]}.{key}.{n}"
+        used.add(full)
+        bound = Bound(part, element, full, text, size, bold, one_line)
+        self.bound.append(bound)
+        return bound
+
+    def seal(self) -> None:
+        """Write each bound shape's binding into its name, with the fingerprint of what it
+        now shows; a slide's placeholders' bindings are also carried by its first bound
+        shape that is no placeholder (LibreOffice drops placeholder names)."""
+        if self.deck_id is None:
+            return
+        carriers: dict[Any, Bound] = {}
+        carried: dict[Any, list[tuple[str, str, str]]] = {}
+        for bound in self.bound:
+            bound.fingerprint = fingerprint(shape_content(bound.element, _chart_of(bound)))
+            kind = placeholder_type(bound.element)
+            if kind is None:
+                carriers.setdefault(bound.slide_part, bound)
+            elif kind in CARRIED:
+                carried.setdefault(bound.slide_part, []).append(
+                    (kind, bound.key, bound.fingerprint)
+                )
+        for bound in self.bound:
+            extra = (
+                carried.get(bound.slide_part, []) if carriers.get(bound.slide_part) is bound else []
+            )
+            name = binding_name(Binding(self.deck_id, bound.key, bound.fingerprint, tuple(extra)))
+            bound.element.xpath("./*[1]/p:cNvPr")[0].set("name", name)
+
     # --- slides ---------------------------------------------------------------------------
 
     def title_slide(self, title: str, subtitle: str, lines: Sequence[str], notes: str) -> Slide:
         slide = self._add_slide(self._title_slide)
+        self._start_keys(slide)
         for placeholder in slide.placeholders:
             kind = placeholder.placeholder_format.type
             if placeholder.placeholder_format.idx == 0:
-                _fit_placeholder(placeholder, title, TypeSize(Pt(36), Pt(24)), bold=True)
+                size = TypeSize(Pt(36), Pt(24))
+                _fit_placeholder(placeholder, title, size, bold=True)
+                self._bind(
+                    slide,
+                    placeholder._element,
+                    "title",
+                    text=title,
+                    size=size,
+                    bold=True,
+                    one_line=True,
+                )
             elif kind is not None and "SUBTITLE" in str(kind):
-                _fit_placeholder(placeholder, subtitle, TypeSize(Pt(18), Pt(12)))
+                size = TypeSize(Pt(18), Pt(12))
+                _fit_placeholder(placeholder, subtitle, size)
+                self._bind(
+                    slide, placeholder._element, "subtitle", text=subtitle, size=size, one_line=True
+                )
         lines = [line for line in lines if line]  # a cover line with nothing to say: none
         if lines:
             box = Box.inches(0.9, 5.6, 11.5, 1.0)
-            self._text(slide, box, _lines(lines), BODY, color=GREY)
+            self._text(slide, box, _lines(lines), BODY, color=GREY, key="lines")
         self._notes(slide, notes)
         return slide
 
@@ -177,15 +296,43 @@ class Deck:
         long is shortened at a word boundary (:func:`~kamxl.deck.fit.shorten`), and ``tail``
         (a page counter "(2/3)") is kept whole after it."""
         slide = self._add_slide(self._title_only)
-        self._text(slide, KICKER_BOX, kicker.upper(), KICKER, bold=True, color=BRAND, one_line=True)
+        self._start_keys(slide)
+        self._text(
+            slide,
+            KICKER_BOX,
+            kicker.upper(),
+            KICKER,
+            bold=True,
+            color=BRAND,
+            one_line=True,
+            key="kicker",
+        )
         title_shape = slide.shapes.title
         size = self._title_size(title_shape)
         width = size[0] if size is not None else style.TITLE_BOX.width
         title = shorten(title, _line_width(width), TITLE.size.pt, bold=True, tail=tail)
         if title_shape is not None and size is not None:
             fit_in_shape(title_shape.text_frame, title, *size, TITLE, bold=True, one_line=True)
+            self._bind(
+                slide,
+                title_shape._element,
+                "title",
+                text=title,
+                size=TITLE,
+                bold=True,
+                one_line=True,
+            )
         else:
-            self._text(slide, style.TITLE_BOX, title, TITLE, bold=True, color=BRAND, one_line=True)
+            self._text(
+                slide,
+                style.TITLE_BOX,
+                title,
+                TITLE,
+                bold=True,
+                color=BRAND,
+                one_line=True,
+                key="title",
+            )
         self._footer(slide)
         self._notes(slide, notes)
         return slide
@@ -233,7 +380,7 @@ class Deck:
             self._draw_footer(slide)
             self._footer_shapes = (self.footer, [copy.deepcopy(e) for e in tree[before:]])
             return
-        for element in self._footer_shapes[1]:
+        for i, element in enumerate(self._footer_shapes[1]):
             shape = copy.deepcopy(element)
             shape_id = slide.shapes._next_shape_id
             properties = shape.find(f"{_P_NV_SP_PR}/{_P_C_NV_PR}")
@@ -242,10 +389,12 @@ class Deck:
             for number in shape.iter(_A_FLD):
                 number.find(_A["t"]).text = str(len(self.prs.slides))
             tree.append(shape)
+            if i == 0:  # the footer line (the slide number is a field PowerPoint updates)
+                self._bind(slide, shape, "footer", text=self.footer, size=FOOTER, one_line=True)
 
     def _draw_footer(self, slide: Slide) -> None:
         left, right = _footer_boxes()
-        self._text(slide, left, self.footer, FOOTER, color=GREY, one_line=True)
+        self._text(slide, left, self.footer, FOOTER, color=GREY, one_line=True, key="footer")
         number = slide.shapes.add_textbox(right.left, right.top, right.width, right.height)
         frame = number.text_frame
         frame.margin_left = frame.margin_right = Inches(0.05)
@@ -275,7 +424,10 @@ class Deck:
         align: PP_ALIGN | None = None,
         anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
         one_line: bool = False,
+        key: str = "text",
     ) -> Any:
+        """A text box in ``box`` with ``text`` fitted to it, bound to ``key`` (a text
+        drawn with no key of its own is ``text``, ``text.2``... in the order drawn)."""
         shape = _add_textbox(slide, box)
         fit_in_shape(
             shape.text_frame,
@@ -289,6 +441,7 @@ class Deck:
             one_line=one_line,
         )
         shape._element.txBody.bodyPr.set("anchor", anchor.xml_value)  # vertical_anchor
+        self._bind(slide, shape._element, key, text=text, size=size, bold=bold, one_line=one_line)
         return shape
 
     def chart(
@@ -304,19 +457,39 @@ class Deck:
         that no data is recorded, or (``left_out``) that it rests on cells failing the
         check."""
         if has_data:
+            tree = slide.shapes._spTree
+            before = len(tree)
             draw()
+            self._bind_drawn(slide, list(tree)[before:])
             return
         message = self.text.label("left_out_chart" if left_out else "no_data")
         self._text(
-            slide, box, message, BODY, color=GREY, align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE
+            slide,
+            box,
+            message,
+            BODY,
+            color=GREY,
+            align=PP_ALIGN.CENTER,
+            anchor=MSO_ANCHOR.MIDDLE,
+            key="chart.message",
         )
         self._notes(slide, f"{slide.notes_slide.notes_text_frame.text} {message}".strip())
+
+    def _bind_drawn(self, slide: Slide, elements: Sequence[Any]) -> None:
+        """Bind what a chart function drew: its chart (``chart``) and its texts (labels,
+        captions: ``chart.text``...); its other shapes (size key circles) show no figure."""
+        for element in elements:
+            if next(element.iter(_C_CHART), None) is not None:
+                self._bind(slide, element, "chart")
+            elif element.find(_P_TX_BODY) is not None and shape_content(element):
+                self._bind(slide, element, "chart.text")
 
     def bullets(
         self, slide: Slide, box: Box, heading: str | None, items: Sequence[str], *, empty: str
     ) -> None:
         """A heading and a list of items, fitted together in ``box``."""
         top = box.top
+        name = slug(heading) if heading else "list"
         if heading:
             self._text(
                 slide,
@@ -326,6 +499,7 @@ class Deck:
                 bold=True,
                 color=BRAND,
                 one_line=True,
+                key=f"{name}.heading",
             )
             rule = slide.shapes.add_connector(
                 1, box.left, top + Inches(0.42), box.right, top + Inches(0.42)
@@ -340,6 +514,7 @@ class Deck:
             text,
             BODY,
             color=TEXT if items else GREY,
+            key=f"{name}.items",
         )
 
     def tiles(self, slide: Slide, box: Box, tiles: Sequence[Tile], per_row: int = 4) -> None:
@@ -355,6 +530,8 @@ class Deck:
                 accent = RAG.get(tile.rag or "", BRAND)
                 bar = Box(tile_box.left, tile_box.top, Inches(0.06), tile_box.height)
                 _add_panel(slide, bar, accent)
+                # its colour says the tile's status: bound, so that a refresh recolours it
+                self._bind(slide, slide.shapes._spTree[-1], f"tile.{slug(tile.label)}.accent")
                 inner = Box(
                     tile_box.left + Inches(0.2),
                     tile_box.top + Inches(0.12),
@@ -362,8 +539,15 @@ class Deck:
                     tile_box.height - Inches(0.2),
                 )
                 label, value, detail = inner.rows((0.28, 0.42, 0.30), gap=Inches(0.02))
+                name = f"tile.{slug(tile.label)}"  # keyed by what it shows, not where
                 self._text(
-                    slide, label, tile.label, TypeSize(Pt(12), Pt(9)), color=GREY, one_line=True
+                    slide,
+                    label,
+                    tile.label,
+                    TypeSize(Pt(12), Pt(9)),
+                    color=GREY,
+                    one_line=True,
+                    key=f"{name}.label",
                 )
                 self._text(
                     slide,
@@ -373,6 +557,7 @@ class Deck:
                     bold=True,
                     color=TEXT,
                     one_line=True,
+                    key=f"{name}.value",
                 )
                 if tile.detail:
                     self._text(
@@ -382,6 +567,7 @@ class Deck:
                         TypeSize(Pt(11), Pt(9)),
                         color=accent if tile.rag else GREY,
                         one_line=True,
+                        key=f"{name}.detail",
                     )
 
     def table(
@@ -438,7 +624,7 @@ class Deck:
             if before is not None and number == 1:
                 before(slide)
             if not indexes:
-                self._text(slide, box, empty, BODY, color=GREY)
+                self._text(slide, box, empty, BODY, color=GREY, key="table.empty")
             else:
                 self._draw_table(
                     slide,
@@ -466,6 +652,8 @@ class Deck:
         shape = slide.shapes.add_table(
             len(rows) + 1, len(columns), box.left, box.top, sum(widths), total
         )
+        bound = self._bind(slide, shape._element, "table")
+        bound.cells = [[c.header for c in columns]]
         table = shape.table
         table.first_row = True
         table.horz_banding = False
@@ -485,6 +673,7 @@ class Deck:
             )
         for i, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
             table.rows[i].height = height
+            bound.cells.append([])
             fill = LIGHT if i % 2 == 0 else white
             for j, (column, value, text) in enumerate(
                 zip(columns, row, _shown(columns, row), strict=True)
@@ -495,6 +684,7 @@ class Deck:
                 if rag in RAG:
                     text = f"{RAG_SYMBOL[rag]} {text}"
                     color = RAG[rag]
+                bound.cells[-1].append(text)
                 _cell(
                     table.cell(i, j)._tc,
                     text,
@@ -542,6 +732,7 @@ class Deck:
         same deck twice gives the same file (caches and reviews can compare files).
         """
         stamp = self.prs.core_properties.created or datetime(2026, 1, 1)
+        self.seal()
         for slide in self.prs.slides:
             # each chart of the slide, by the slide's relationships (not by building a proxy
             # for every shape)
@@ -782,6 +973,22 @@ _A_FLD = qn("a:fld")
 _P_C_SLD = qn("p:cSld")
 _P_SP_TREE = qn("p:spTree")
 _P_TX_BODY = qn("p:txBody")
+_C_CHART = qn("c:chart")
+
+
+def _chart_of(bound: Bound) -> Any:
+    """The chart XML (``c:chartSpace``) of a bound chart's graphic frame, None for any
+    other shape."""
+    return chart_space(bound.slide_part, bound.element)
+
+
+def chart_space(slide_part: Any, element: Any) -> Any:
+    """The chart XML of a graphic frame holding a chart (by the slide's relationship),
+    None for any other shape."""
+    reference = next(element.iter(_C_CHART), None)
+    if reference is None:
+        return None
+    return slide_part.related_part(reference.get(qn("r:id")))._element
 
 
 def _cell(
@@ -1113,6 +1320,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         ),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
+    deck.deck_id = DeckId("qbr", ctx.account.account_id, meta.audience.value, meta.language)
     missing = " ".join(t("missing_note", what=w) for w in ctx.notes)
     q = _Qbr(ctx, deck, text, client, missing)
     named = client_visible(ctx.left_out) if client else ctx.left_out  # what the notes may name
@@ -1121,6 +1329,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
     deck.omitted = [(t.label(s.label), s.reason) for s in sections if not s.shown and s.reason]
 
     # Title: the account, the period, who prepared it, both teams.
+    deck.section("cover")
     deck.title_slide(
         name,
         t("qbr_subtitle", period=meta.period),
@@ -1143,6 +1352,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         + _left_out_note(t, named),
     )
     # Agenda: the sections that follow, by their kickers.
+    deck.section("agenda")
     slide = deck.slide(t.label("agenda"), t("agenda_title"), t("notes_agenda"))
     deck._text(
         slide,
@@ -1152,6 +1362,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         color=TEXT,
     )
     for section in shown:
+        deck.section(section.label)
         section.draw(q)
     return deck
 
@@ -1845,6 +2056,8 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
         ),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
+    deck.deck_id = DeckId("handshake", ctx.account.account_id, "client", meta.language)
+    deck.section("handshake")
     slide = deck.slide(
         t.label("handshake"),
         t("handshake_title", account=ctx.account.name, company=company),
@@ -2419,7 +2632,15 @@ def build_portfolio(ctx: PortfolioContext, *, template: Path | str | None = None
         _footer_line(text, account=company, period=meta.period, audience="internal", company=None),
         created=datetime(meta.as_of.year, meta.as_of.month, meta.as_of.day),
     )
+    deck.deck_id = DeckId("portfolio", None, "internal", meta.language)
     portfolio = _Portfolio(ctx, deck, text)
     for slide in PORTFOLIO_SLIDES:
+        deck.section(_section_key(slide))
         slide(portfolio)
     return deck
+
+
+def _section_key(draw: Callable[..., None]) -> str:
+    """The binding key of the slides a slide function draws, from its name
+    (``_matrix_slide`` -> ``matrix``): stable whatever slides come before it."""
+    return draw.__name__.strip("_").removesuffix("_slide")

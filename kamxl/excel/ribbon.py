@@ -343,6 +343,36 @@ def portfolio(book: KamBook) -> str:
     return _decks(book, "portfolio", account=False)
 
 
+def refresh_decks(book: KamBook) -> str:
+    """Refresh every deck in the workbook's output folder (those its buttons wrote, edited
+    since or not) from the workbook: the numbers, tables, charts and titles up to date, the
+    user's edits kept (:mod:`kamxl.deck.refresh`); not from a workbook that fails the check."""
+    from kamxl.deck.refresh import refresh_folder
+
+    workbook = book.read()
+    if workbook.errors:
+        raise ActionError("No deck was refreshed: " + check(book))
+    folder = book.output_dir()
+    results = refresh_folder(folder, [workbook])
+    if not results:
+        return f"No deck to refresh in {folder}: build one with the deck buttons first"
+    done = [r for r in results if r.report is not None]
+    lines = [
+        f"Refreshed {len(done)} of {len(results)} deck(s) in {folder}: "
+        f"{sum(len(r.report.refreshed) for r in done if r.report)} element(s) brought up to "
+        "date"
+    ]
+    for result in done:
+        report = result.report
+        if report is not None and (report.kept or report.unbound):
+            lines.append(
+                f"{result.path.name}: {len(report.kept)} kept as you edited them, "
+                f"{len(report.unbound)} not refreshed"
+            )
+    lines += [f"Not refreshed: {r.error}" for r in results if r.report is None]
+    return "\n".join(lines)
+
+
 def open_output_folder(book: KamBook) -> str:
     folder = book.output_dir()
     book.open_folder(folder)
@@ -432,6 +462,15 @@ ACTIONS: dict[str, Action] = {
             "Decks",
             "The portfolio review of the whole workbook.",
             portfolio,
+        ),
+        Action(
+            "kam_refresh",
+            "Refresh decks",
+            "RefreshAll",
+            "Decks",
+            "Bring the decks in the output folder up to date from this workbook, keeping "
+            "your edits.",
+            refresh_decks,
         ),
         Action(
             "kam_open_folder",
