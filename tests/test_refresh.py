@@ -357,6 +357,68 @@ def test_an_edited_portfolio_review_is_refreshed(books: tuple[Path, Path]) -> No
     assert runs and all(r.font.color.rgb == RED for r in runs)
 
 
+def whitespace_fills(data: bytes) -> list[list[str | None]]:
+    """The fill colour of each cell of the whitespace grid (None: no fill)."""
+    table = shape(Presentation(io.BytesIO(data)), "whitespace.table").table
+    return [
+        [str(c.fill.fore_color.rgb) if c.fill.type is not None else None for c in row.cells]
+        for row in table.rows
+    ]
+
+
+def test_the_revenue_bridge_and_the_whitespace_grid_follow_the_workbook(
+    make_book: Callable[..., Path],
+) -> None:
+    """A proposal on a product line a key account does not buy turns its open cell into a
+    proposed one (symbol and fill), and a revenue change moves the bridge's steps."""
+    rows = sample_portfolio()
+    before = make_book(rows, "before.xlsx")
+    built = build_portfolio(portfolio_context(read_workbook(before))).to_bytes()
+    grid = bound(built)["whitespace.table"]
+    header = grid[0]
+    row, column = next(
+        (i, j) for i, r in enumerate(grid[1:], 1) for j, c in enumerate(r) if c == "○"
+    )
+    account = next(a for a in rows["Accounts"] if a["name"] == grid[row][0])
+    later = copy.deepcopy(rows)
+    later["Opportunities"].append(
+        {
+            "account_id": account["account_id"],
+            "opportunity": "Line extension",
+            "type": "cross-sell",
+            "amount": 250000,
+            "created": date(2026, 9, 1),
+            "outcome": "open",
+            "stage": "proposal",
+            "probability": 0.3,
+            "closed": None,
+            "product_line": header[column],
+        }
+    )
+    for line in later["Revenue"]:  # the account's current revenue up by a half
+        if line["account_id"] == account["account_id"] and line["period"] == "2026-Q3":
+            line["revenue"] = round(line["revenue"] * 1.5)
+    for other in later["Accounts"]:
+        if other["account_id"] == account["account_id"]:
+            other["revenue_curr"] = sum(
+                r["revenue"]
+                for r in later["Revenue"]
+                if r["account_id"] == account["account_id"] and r["period"] == "2026-Q3"
+            )
+    after = read_workbook(make_book(later, "after.xlsx"))
+    fresh_bytes = build_portfolio(portfolio_context(after)).to_bytes()
+    fresh = bound(fresh_bytes)
+    assert fresh["whitespace.table"][row][column] == "◐"
+    assert fresh["portfolio_bridge.chart"] != bound(built)["portfolio_bridge.chart"]
+    refreshed, report = refresh_deck(built, after)
+    values = bound(refreshed)
+    assert values["whitespace.table"] == fresh["whitespace.table"]
+    assert values["portfolio_bridge.chart"] == fresh["portfolio_bridge.chart"]
+    assert whitespace_fills(refreshed) == whitespace_fills(fresh_bytes)
+    assert whitespace_fills(refreshed)[row][column] != whitespace_fills(built)[row][column]
+    assert report.unbound == []
+
+
 def test_a_deck_of_another_tool_gets_a_clear_message() -> None:
     prs = Presentation()
     prs.slides.add_slide(prs.slide_layouts[5]).shapes.title.text = "Quarterly review"

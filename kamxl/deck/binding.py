@@ -44,6 +44,7 @@ __all__ = [
     "placeholder_type",
     "shape_content",
     "slug",
+    "text_of",
 ]
 
 #: The first field of every kamxl binding.

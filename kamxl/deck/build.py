@@ -1623,15 +1623,20 @@ def _bridge_slide_of(
     ]
     bases = [c / 100 for c in b.bases()]
     steps = [c / 100 for c in b.cents]
-    charts.add_bridge_chart(
+    deck.chart(
         slide,
         chart_box,
-        categories,
-        bases,
-        steps,
-        names=(t.label("bridge_total"), t.label("bridge_down"), t.label("bridge_up")),
-        value_axis_title=t("revenue_axis", symbol=f.symbol),
-        number_format=charts.chart_formats(f.language).integer,
+        True,
+        lambda: charts.add_bridge_chart(
+            slide,
+            chart_box,
+            categories,
+            bases,
+            steps,
+            names=(t.label("bridge_total"), t.label("bridge_down"), t.label("bridge_up")),
+            value_axis_title=t("revenue_axis", symbol=f.symbol),
+            number_format=charts.chart_formats(f.language).integer,
+        ),
     )
     floor = charts.bridge_axis_floor([v / 1000 for v in bases], [v / 1000 for v in steps])
     if floor > 0:
@@ -1642,6 +1647,7 @@ def _bridge_slide_of(
             TypeSize(Pt(10), Pt(9)),
             color=GREY,
             one_line=True,
+            key="chart.floor",
         )
 
 
@@ -2520,6 +2526,7 @@ def _whitespace_slide(p: _Portfolio) -> None:
         CONTENT.left, CONTENT.top, CONTENT.width, CONTENT.height - _WS_LEGEND_HEIGHT - Inches(0.1)
     )
     more, height = _whitespace_grid(slide, grid_box, t, shown_lines, ws)
+    deck._bind(slide, slide.shapes[-1]._element, "table")
     symbols = style.WHITESPACE_SYMBOL
     legend_top = grid_box.top + height + Inches(0.1)  # right under the grid, however short
     deck._text(
@@ -2535,6 +2542,7 @@ def _whitespace_slide(p: _Portfolio) -> None:
         TypeSize(Pt(11), Pt(9)),
         color=GREY,
         one_line=True,
+        key="legend",
     )
     if more:
         notes = slide.notes_slide.notes_text_frame.text

@@ -47,11 +47,12 @@ from kamxl.deck.binding import (
     parse_name,
     placeholder_type,
     shape_content,
+    text_of,
 )
 from kamxl.deck.build import Bound, Deck, chart_space
 from kamxl.deck.context import Audience, DeckError
 from kamxl.deck.fit import MARGIN_X, MARGIN_Y, WIDTH_SAFETY, fit
-from kamxl.deck.style import GREY, RAG, TABLE, TypeSize
+from kamxl.deck.style import GREY, RAG, TABLE, WHITESPACE_SYMBOL, TypeSize
 from kamxl.errors import FileProblemError, KamxlError
 from kamxl.workbook.model import KamWorkbook
 
@@ -81,6 +82,7 @@ _A_TBL = qn("a:tbl")
 _A_TR = qn("a:tr")
 _A_TC = qn("a:tc")
 _A_GRID_COL = qn("a:gridCol")
+_A_TC_PR = qn("a:tcPr")
 _A_XFRM = qn("a:xfrm")
 _A_EXT = qn("a:ext")
 _A_SOLID = qn("a:solidFill")
@@ -98,6 +100,9 @@ _SERIES_DATA = tuple(qn(f"c:{t}") for t in ("tx", "cat", "val", "xVal", "yVal", 
 _STATUS_COLOURS = frozenset(str(c).upper() for c in (*RAG.values(), GREY))
 #: the colours of red, amber and green: a text in one of them takes the fresh colour
 _RAG = frozenset(str(c).upper() for c in RAG.values())
+#: the symbols of a whitespace cell's state (bought, proposed, open ground): a cell showing
+#: one takes the fresh cell's fill and colour, since they say the state too
+_STATE_SYMBOLS = frozenset(WHITESPACE_SYMBOL[s] for s in ("bought", "proposed", "open"))
 _P_SP_PR = qn("p:spPr")
 
 
@@ -522,11 +527,23 @@ def _fill_row(row: Any, fresh_row: Any) -> None:
             cell.getparent().replace(cell, copy.deepcopy(fresh_cell))
             continue
         user_colour, fresh_colour = _colour(body), _colour(fresh_body)
+        state = {text_of(body), text_of(fresh_body)} & _STATE_SYMBOLS
         _fill_body(body, [list(paragraph_lines(p)) for p in fresh_body.findall(_A_P)], None)
+        if state:
+            _set_cell_fill(cell, fresh_cell)
         if fresh_colour != user_colour and (
-            fresh_colour in _STATUS_COLOURS or user_colour in _STATUS_COLOURS
+            state or fresh_colour in _STATUS_COLOURS or user_colour in _STATUS_COLOURS
         ):
             _set_colour(body, fresh_body)
+
+
+def _set_cell_fill(cell: Any, fresh_cell: Any) -> None:
+    """The fresh cell's fill (``a:tcPr``) on ``cell``: a whitespace cell's state."""
+    properties, fresh = cell.find(_A_TC_PR), fresh_cell.find(_A_TC_PR)
+    if properties is not None:
+        cell.remove(properties)
+    if fresh is not None:
+        cell.find(_A_TX_BODY).addnext(copy.deepcopy(fresh))  # a:tcPr follows a:txBody
 
 
 def _colour(body: Any) -> str | None:
