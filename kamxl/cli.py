@@ -392,7 +392,8 @@ def _warn(message: str) -> None:
 def _say_written(item: Any) -> None:
     """One line per deck written (and what it left out, on stderr)."""
     extra = f" + {item.pdf.name}" if item.pdf else ""
-    click.echo(f"Wrote {printable(item.path)} ({item.slides} slides){extra}")
+    slides = "1 slide" if item.slides == 1 else f"{item.slides} slides"
+    click.echo(f"Wrote {printable(item.path)} ({slides}){extra}")
     for section, why in item.omitted:
         _warn(f"{item.path.name}: left out the section {section!r}: {why}")
     if item.left_out:

@@ -359,7 +359,7 @@ def test_deck_command_and_existing_files(tmp_path: Path) -> None:
         ["deck", str(SAMPLE), "--kind", "handshake", "--account", "ACC-001", "-o", str(tmp_path)],
     )
     assert result.exit_code == 0, result.output
-    assert "ACC-001 Brennholt Automotive Parts - Handshake 2026-Q3.pptx (1 slides)" in result.output
+    assert "ACC-001 Brennholt Automotive Parts - Handshake 2026-Q3.pptx (1 slide)" in result.output
     again = runner.invoke(
         main,
         ["deck", str(SAMPLE), "--kind", "handshake", "--account", "ACC-001", "-o", str(tmp_path)],
