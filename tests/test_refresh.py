@@ -53,13 +53,35 @@ def shown(shape: Any) -> Any:
         plots = []
         for plot in shape.chart.plots:
             categories = list(plot.categories) if plot.categories else []
-            plots.append((categories, [(s.name, [v for v in s.values]) for s in plot.series]))
-        return plots
+            series = [(s.name, list(s.values), point_labels(s)) for s in plot.series]
+            plots.append((categories, series))
+        return plots, axis_ranges(shape.chart)
     if shape.has_table:
         return [[cell.text for cell in row.cells] for row in shape.table.rows]
     if not shape.text_frame.text and shape.fill.type is not None:  # a tile's status bar
         return f"fill:{shape.fill.fore_color.rgb}"
     return shape.text_frame.text
+
+
+def point_labels(series: Any) -> list[tuple[str, str]]:
+    """The labels a series gives its points one by one: (point index, text or "value")."""
+    labels = []
+    for label in series._element.iter(qn_c("dLbl")):
+        texts = [
+            t.text or ""
+            for t in label.iter("{http://schemas.openxmlformats.org/drawingml/2006/main}t")
+        ]
+        labels.append((label.find(qn_c("idx")).get("val"), "".join(texts) or "value"))
+    return labels
+
+
+def axis_ranges(chart: Any) -> list[tuple[str | None, str | None]]:
+    """The minimum and maximum of each axis (None: automatic)."""
+    ranges = []
+    for scaling in chart._chartSpace.iter(qn_c("scaling")):
+        bounds = [scaling.find(qn_c(t)) for t in ("min", "max")]
+        ranges.append(tuple(None if b is None else b.get("val") for b in bounds))
+    return ranges
 
 
 def bound(data: bytes) -> dict[str, Any]:

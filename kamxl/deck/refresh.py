@@ -93,6 +93,28 @@ _C_SER = qn("c:ser")
 _C_IDX = qn("c:idx")
 _C_EXTERNAL_DATA = qn("c:externalData")
 _C_ORDER = qn("c:order")
+_C_DLBLS = qn("c:dLbls")
+_C_DLBL = qn("c:dLbl")
+_C_SCALING = qn("c:scaling")
+_AXES = tuple(qn(f"c:{t}") for t in ("valAx", "catAx", "dateAx", "serAx"))
+_RANGE = (qn("c:min"), qn("c:max"))
+#: what comes after ``c:dLbls`` in a series of any chart kind
+_AFTER_DLBLS = frozenset(
+    qn(f"c:{t}")
+    for t in (
+        "trendline",
+        "errBars",
+        "cat",
+        "val",
+        "xVal",
+        "yVal",
+        "bubbleSize",
+        "bubble3D",
+        "smooth",
+        "shape",
+        "extLst",
+    )
+)
 #: the parts of a chart series that hold its data (the rest is its formatting)
 _SERIES_DATA = tuple(qn(f"c:{t}") for t in ("tx", "cat", "val", "xVal", "yVal", "bubbleSize"))
 #: colours that say a status (red, amber, green; grey for "and N more"): a table cell takes
@@ -596,6 +618,7 @@ def _write_chart(shape: _Shape, source: Bound, chart: Any, fresh_chart: Any) -> 
             series.append(new)
         for extra in series[len(fresh_series) :]:
             plot.remove(extra)
+    _copy_axis_ranges(chart, fresh_chart)
     user_part = _chart_part(shape.part, shape.element)
     fresh_part = _chart_part(source.slide_part, source.element)
     fresh_xlsx = fresh_part.chart_workbook.xlsx_part
@@ -654,10 +677,43 @@ def _chart_part(slide_part: Any, element: Any) -> Any:
     return slide_part.related_part(reference.get(qn("r:id")))
 
 
+def _copy_axis_ranges(chart: Any, fresh_chart: Any) -> None:
+    """Each axis' range (``c:scaling`` ``c:min``/``c:max``) as the fresh build computed it
+    from the data (a bridge's value axis starts above zero when its steps are small; a
+    stale minimum would hide a column that grew or fell): the axes are matched by kind, in
+    order; their other formatting stays the user's."""
+    for tag in _AXES:
+        axes, fresh_axes = list(chart.iter(tag)), list(fresh_chart.iter(tag))
+        for axis, fresh_axis in zip(axes, fresh_axes, strict=False):
+            scaling, fresh_scaling = axis.find(_C_SCALING), fresh_axis.find(_C_SCALING)
+            if scaling is None or fresh_scaling is None:
+                continue
+            for bound in _RANGE:
+                old, new = scaling.find(bound), fresh_scaling.find(bound)
+                if old is not None:
+                    scaling.remove(old)
+                if new is not None:
+                    _scaling_insert(scaling, copy.deepcopy(new))
+
+
+def _scaling_insert(scaling: Any, element: Any) -> None:
+    """Put ``c:min`` or ``c:max`` at its place in ``c:scaling`` (logBase, orientation,
+    max, min, extLst: the schema's order)."""
+    order = [qn(f"c:{t}") for t in ("logBase", "orientation", "max", "min", "extLst")]
+    rank = order.index(element.tag)
+    follower = next((c for c in scaling if c.tag in order[rank + 1 :]), None)
+    if follower is None:
+        scaling.append(element)
+    else:
+        follower.addprevious(element)
+
+
 def _copy_series(series: Any, fresh: Any) -> None:
     """The fresh name, categories and values in ``series``; its formatting stays. Its
     index and order become the fresh series' (unique across the chart's plots, as a
-    series more in one plot would otherwise repeat another plot's index)."""
+    series more in one plot would otherwise repeat another plot's index). Labels kamxl
+    placed point by point (a bubble's account, a stakeholder's name) belong to their
+    points: when the fresh series has such labels, its labels replace the user's."""
     for tag in (_C_IDX, _C_ORDER):
         number, fresh_number = series.find(tag), fresh.find(tag)
         if number is not None and fresh_number is not None:
@@ -677,6 +733,29 @@ def _copy_series(series: Any, fresh: Any) -> None:
             anchor.addnext(copy.deepcopy(new))
         else:
             series.append(copy.deepcopy(new))
+    _copy_point_labels(series, fresh)
+
+
+def _copy_point_labels(series: Any, fresh: Any) -> None:
+    """The fresh series' labels (``c:dLbls``) in ``series`` when they name points one by one
+    (a ``c:dLbl``) or the user's do: which point is labelled, and with what, follows the
+    data. Labels set for the whole series (a number format, a font) stay the user's."""
+    labels, fresh_labels = series.find(_C_DLBLS), fresh.find(_C_DLBLS)
+    per_point = any(
+        found is not None and found.find(_C_DLBL) is not None for found in (labels, fresh_labels)
+    )
+    if not per_point:
+        return
+    if labels is not None and fresh_labels is not None:
+        series.replace(labels, copy.deepcopy(fresh_labels))
+    elif labels is not None:
+        series.remove(labels)
+    else:  # before what follows labels in a series (the schema's order)
+        follower = next((c for c in series if c.tag in _AFTER_DLBLS), None)
+        if follower is None:
+            series.append(copy.deepcopy(fresh_labels))
+        else:
+            follower.addprevious(copy.deepcopy(fresh_labels))
 
 
 def _merged_workbook(user: bytes, fresh: bytes) -> bytes:
