@@ -52,6 +52,7 @@ from kamxl.deck.context import (
     client_visible,
 )
 from kamxl.deck.fit import (
+    ELLIPSIS,
     MARGIN_X,
     WIDTH_SAFETY,
     Fitted,
@@ -186,6 +187,31 @@ class Deck:
         self._footer(slide)
         self._notes(slide, notes)
         return slide
+
+    def fitting_title(self, *wordings: str, tail: str = "") -> str:
+        """The first of ``wordings`` (the most telling first, each shorter than the one
+        before) that fits the title line whole, with room for ``tail``; the last one if none
+        does (:meth:`slide` then shortens it).
+
+        A title cut with "…" loses its finding ("… health at 48…"), so a title whose words
+        depend on the data (a risk's text, KAM names, large amounts) comes in several
+        wordings, the last one short whatever the data."""
+        width = self._title_width()
+        for wording in wordings[:-1]:
+            shown = shorten(wording, _line_width(width), TITLE.size.pt, bold=True, tail=tail)
+            if not shown.removesuffix(tail).rstrip().endswith(ELLIPSIS):
+                return wording
+        return wordings[-1]
+
+    def _title_width(self) -> int:
+        """The width of a content slide's title: its layout's title placeholder, or the
+        style's title box when the layout has none."""
+        if self._title_box is not None:
+            return self._title_box[0]
+        for placeholder in self._title_only.placeholders:
+            if placeholder.placeholder_format.idx == 0 and placeholder.width:
+                return int(placeholder.width)
+        return int(style.TITLE_BOX.width)
 
     def _add_slide(self, slide_layout: Any) -> Slide:
         """A new slide on ``slide_layout``, as python-pptx's ``add_slide`` makes it, cheaper.
@@ -687,6 +713,12 @@ def _line_width(box_width_emu: int) -> float:
     return Emu(max(box_width_emu - 2 * MARGIN_X, 0)).pt * WIDTH_SAFETY
 
 
+def _title(deck: Deck, t: DeckText, name: str, wordings: int, **facts: Any) -> str:
+    """The title macro ``name`` in the first of its ``wordings`` (``brief`` 0, 1, …, the
+    shortest last) that fits the title line whole (:meth:`Deck.fitting_title`)."""
+    return deck.fitting_title(*(t(name, brief=brief, **facts) for brief in range(wordings)))
+
+
 def _fit_placeholder(placeholder: Any, text: str, size: TypeSize, *, bold: bool = False) -> None:
     """A title or subtitle placeholder: one field, fitted (line breaks in it are spaces)."""
     fit_in_shape(
@@ -1156,8 +1188,11 @@ def _summary_slide(q: _Qbr) -> None:
     """Executive summary: wins (delivered, for the client), watch points, asks."""
     ctx, t, meta = q.ctx, q.t, q.ctx.meta
     if q.client:
-        title = t(
+        title = _title(
+            q.deck,
+            t,
             "client_summary_title",
+            3,
             period=meta.period,
             growth=ctx.growth,
             previous_period=meta.previous_period,
@@ -1165,8 +1200,11 @@ def _summary_slide(q: _Qbr) -> None:
             nps_n=ctx.nps_answers,
         )
     else:
-        title = t(
+        title = _title(
+            q.deck,
+            t,
             "summary_title",
+            3,
             period=meta.period,
             growth=ctx.growth,
             previous_period=meta.previous_period,
@@ -1397,8 +1435,11 @@ def _relationship_slide(q: _Qbr) -> None:
     stale_count = None if "stale_contacts" in q.left_out else len(ctx.stale_contacts)
     slide = deck.slide(
         t.label("relationships"),
-        t(
+        _title(
+            deck,
+            t,
             "relationships_title",
+            4,
             covered=covered,
             required=required,
             missing=[t.status(r) for r in ctx.missing_roles],
@@ -1533,8 +1574,11 @@ def _pipeline_slide(q: _Qbr) -> None:
     )
     deck.table(
         t.label("pipeline"),
-        t(
+        _title(
+            q.deck,
+            t,
             "pipeline_title",
+            3,
             value=ctx.pipeline_value,
             weighted=ctx.weighted_pipeline,
             count=count,
@@ -1572,9 +1616,10 @@ def _risks_slide(q: _Qbr) -> None:
     """Risks and mitigations (internal), the most severe first."""
     ctx, t, show = q.ctx, q.t, q.show
     risks = ctx.risks or []
+    top = risks[0]["risk"] if risks else ""
     q.deck.table(
         t.label("risks"),
-        t("risks_title", count=len(risks), top=risks[0]["risk"] if risks else ""),
+        _title(q.deck, t, "risks_title", 2, count=len(risks), top=top),
         t("notes_risks", count=len(risks)),
         [
             Column(t.label("col_risk"), 3.5, show["text"]),
@@ -1740,7 +1785,6 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     meta = ctx.meta
     text = DeckText(meta.language, meta.currency)
     t, f = text, text.formats
-    company = meta.company or DASH
     deck = Deck(
         template,
         text,
@@ -1755,7 +1799,7 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     )
     slide = deck.slide(
         t.label("handshake"),
-        t("handshake_title", account=ctx.account.name, company=company),
+        _title(deck, t, "handshake_title", 2, company=meta.company or ""),
         t(
             "notes_handshake",
             account=ctx.account.name,
@@ -2104,7 +2148,7 @@ def _kam_load_slide(p: _Portfolio) -> None:
     above = [name for name, count in ctx.kam_load if count > high]
     slide = deck.slide(
         t.label("kam_load"),
-        t("kam_load_title", below=below, above=above, low=low, high=high),
+        _title(deck, t, "kam_load_title", 2, below=below, above=above, low=low, high=high),
         t("notes_kam_load", low=low, high=high),
     )
     deck.chart(
