@@ -1049,8 +1049,8 @@ def _qbr_sections(q: _Qbr) -> list[_Section]:
     sections = [
         _Section(
             "summary",
-            bool(ctx.wins or ctx.watch or ctx.asks) or revenue_known or "wins" in left,
-            "no win, watch point or ask, and no revenue",
+            bool(_summary_columns(q)),
+            "no win, watch point or ask",
             _summary_slide,
         ),
         _Section(
@@ -1221,21 +1221,32 @@ def _summary_slide(q: _Qbr) -> None:
         title,
         t("notes_summary", **counts) + (" " + q.missing if q.missing else ""),
     )
-    headings = ("delivered", "attention", "asks") if q.client else ("wins", "watch", "asks")
-    for box, heading, key, items in zip(
-        CONTENT.split((1, 1, 1), gap=Inches(0.4)),
-        headings,
-        ("wins", "watch", "asks"),
-        (ctx.wins, ctx.watch, ctx.asks),
-        strict=True,
+    columns = _summary_columns(q)
+    for box, (heading, items) in zip(
+        CONTENT.split((1,) * len(columns), gap=Inches(0.4)), columns, strict=True
     ):
         q.deck.bullets(
             slide,
             box,
             t.label(heading),
             [t("item", kind=i.kind, facts=i.facts) for i in items],
-            empty=DASH if key in q.left_out else t.label("none"),
+            empty=DASH,  # a column with no item is shown only when its cells fail the check
         )
+
+
+def _summary_columns(q: _Qbr) -> list[tuple[str, Sequence[Any]]]:
+    """The summary's columns that have something to show, as (heading, items): a column
+    with no item is left out ("Nothing to report" three times says nothing) and the others
+    take its width; one whose cells fail the check stays, its "—" naming them in the notes."""
+    ctx = q.ctx
+    headings = ("delivered", "attention", "asks") if q.client else ("wins", "watch", "asks")
+    return [
+        (heading, items)
+        for heading, key, items in zip(
+            headings, ("wins", "watch", "asks"), (ctx.wins, ctx.watch, ctx.asks), strict=True
+        )
+        if items or key in q.left_out
+    ]
 
 
 def _scorecard_slide(q: _Qbr) -> None:
@@ -1871,20 +1882,18 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     gov = [t("meeting", kind=m["type"], when=m["date"]) for m in ctx.meetings[:4]]
     gov.append(t("sponsors_line", client=ctx.sponsors[0], ours=ctx.sponsors[1]))
     deck.bullets(slide, governance, t.label("governance"), gov, empty=t.label("none"))
-    ours, theirs, asks = right.rows((1, 1, 0.8), gap=Inches(0.15))
+    # The asks block only when there is an ask (or its cells fail the check: "—"); without
+    # one, the commitments take its height ("Asks: Nothing to report" says nothing).
+    has_asks = bool(ctx.asks) or "asks" in ctx.left_out
+    ours, theirs, *asks = right.rows((1, 1, 0.8) if has_asks else (1, 1), gap=Inches(0.15))
     deck.bullets(
         slide, ours, t.label("our_commitments"), ctx.our_commitments, empty=t.label("none")
     )
     deck.bullets(
         slide, theirs, t.label("client_commitments"), ctx.client_commitments, empty=t.label("none")
     )
-    deck.bullets(
-        slide,
-        asks,
-        t.label("asks"),
-        ctx.asks,
-        empty=DASH if "asks" in ctx.left_out else t.label("none"),
-    )
+    if has_asks:
+        deck.bullets(slide, asks[0], t.label("asks"), ctx.asks, empty=DASH)
     line = Box(CONTENT.left, CONTENT.bottom - Inches(0.35), CONTENT.width, Inches(0.35))
     deck._text(
         slide,
