@@ -32,6 +32,7 @@ from kamxl.deck.text import DeckText
 from kamxl.workbook.reader import read_workbook
 from tests.conftest import SAMPLE, mini_rows
 from tests.deckcheck import check_deck, everything, kickers_and_titles, plain, shapes
+from tests.stress import build_stress_workbook
 
 AS_OF = date(2026, 10, 15)  # mini_rows' as-of date
 
@@ -587,3 +588,24 @@ def test_the_handshake_shows_asks_only_when_there_is_one() -> None:
         texts = _texts(build_handshake(replace(ctx, asks=asks)).prs.slides[0])
         assert ("Asks" in texts) is bool(asks), texts
         assert all(any(ask in text for text in texts) for ask in asks)
+
+
+@pytest.mark.parametrize("audience", [Audience.INTERNAL, Audience.CLIENT])
+def test_a_tile_with_nothing_to_say_is_left_out_and_the_notes_say_why(
+    tmp_path: Path, audience: Audience
+) -> None:
+    """The near-empty stress account: revenue this quarter only, no survey, no health. Its
+    scorecard is the revenue tile alone, not compared with a quarter of no revenue ("— vs Q2
+    2026 (€0)"), and no NPS tile "— · 0 answers": "—" stands for one missing value among
+    present ones. The notes say what is not shown and why."""
+    book = read_workbook(build_stress_workbook(tmp_path / "stress.xlsx", "en"))
+    ctx = qbr_context(book, "STR-003", audience=audience)
+    assert ctx.revenue and not ctx.revenue_previous and not ctx.nps_answers
+    scorecard = build_qbr(ctx).prs.slides[2]
+    texts = [text for text in _texts(scorecard) if text]
+    assert texts[1] in ("KPI SCORECARD", "YOUR SPEND AND SATISFACTION")
+    assert texts[3:] == ["3", "Revenue", "€185K"]  # slide number, then the one tile
+    notes = scorecard.notes_slide.notes_text_frame.text
+    assert "No revenue recorded for Q2 2026: revenue is not compared with it." in notes
+    assert "No survey answer in the last twelve months: no NPS is shown." in notes
+    assert "€0" not in notes and "—" not in notes

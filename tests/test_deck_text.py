@@ -423,6 +423,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "left_out_note": [{"count": 1}, {"count": 3}],
     "columns_left_out": [{"names": ["Santé"]}, {"names": ["Plan à jour", "Jours"]}],
     "left_out_item": [{"what": "revenue", "cells": "Accounts!I4"}],
+    "no_previous_revenue": [{"previous_period": "2026-Q2"}, {"previous_period": "2026"}],
     "notes_retention": [
         {"nrr": 1.04, "grr": 0.92, "logo": 0.95, "expansion": 0.12},
         {"nrr": None, "grr": None, "logo": None, "expansion": None},
@@ -559,7 +560,7 @@ def test_french_percent_takes_a_narrow_no_break_space() -> None:
             "missing_note",
             {"what": "nps"},
             f"Aucune réponse d’enquête sur les douze derniers mois{NNBSP}: "
-            f"le NPS affiche «{NNBSP}—{NNBSP}».",
+            "le NPS n’est pas affiché.",
         ),
     ],
 )

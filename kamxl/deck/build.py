@@ -1278,6 +1278,24 @@ def _scorecard_slide(q: _Qbr) -> None:
             nps_n=ctx.nps_answers,
             health=ctx.health.value if ctx.health is not None else None,
         )
+    # No comparison with a period that has no revenue ("— vs Q2 2026 (€0)" says nothing):
+    # the tile shows the revenue alone and the notes say why.
+    compared = ctx.growth is not None
+    if not compared and ctx.revenue is not None and not ctx.revenue_previous:
+        notes = _sentences(notes, t("no_previous_revenue", previous_period=meta.previous_period))
+    # An NPS tile only with survey answers (or answers whose cells fail the check: "—");
+    # without any, "— · 0 answers" says nothing: the notes say there is no survey.
+    nps = Tile(
+        t.label("nps"),
+        f.num(ctx.nps.value),
+        "" if ctx.nps_answers is None else t("nps_detail", count=ctx.nps_answers),
+    )
+    kpis = [] if q.client else _kpi_tiles(q, nps)
+    not_shown = [  # those the notes do not already explain ("no survey answer ...")
+        tile.label for key, tile, figure in kpis if not _has_value(figure) and key not in ctx.notes
+    ]
+    if not_shown:  # "—" stands for one missing value among present ones, not for a tile
+        notes = _sentences(notes, t("columns_left_out", names=not_shown))
     slide = q.deck.slide(
         t.label("spend" if q.client else "scorecard"),
         title,
@@ -1291,40 +1309,50 @@ def _scorecard_slide(q: _Qbr) -> None:
             growth=ctx.growth,
             previous_period=meta.previous_period,
             previous=ctx.revenue_previous,
-        ),
-    )
-    nps = Tile(
-        t.label("nps"),
-        f.num(ctx.nps.value),
-        "" if ctx.nps_answers is None else t("nps_detail", count=ctx.nps_answers),
+        )
+        if compared
+        else "",
     )
     if q.client:
         tiles = [revenue]
         if ctx.year_growth is not None:
             tiles.append(Tile(t.label("year_on_year"), f.signed_pct(ctx.year_growth)))
-        tiles.append(nps)
+        tiles += [nps] if _has_value(ctx.nps) else []
         q.deck.tiles(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(2.2)), tiles, 3)
         return
-    tiles = [revenue, Tile(t.label("nrr"), f.pct(ctx.nrr.value))]
-    tiles.append(Tile(t.label("grr"), f.pct(ctx.grr.value)))
-    if ctx.margin is not None and ctx.share_of_wallet is not None:
-        tiles += [
-            Tile(t.label("margin"), f.pct(ctx.margin.value)),
-            Tile(t.label("sow"), f.pct(ctx.share_of_wallet.value)),
-        ]
-    tiles.append(nps)
-    if ctx.health is not None:
-        tiles.append(
-            Tile(
-                t.label("health"),
-                f.num(ctx.health.value),
-                _rag_detail(q.text, ctx.health_rag, ctx.health_trend),
-                ctx.health_rag,
-            )
-        )
-    if ctx.forecast_accuracy is not None:
-        tiles.append(Tile(t.label("forecast_accuracy"), f.pct(ctx.forecast_accuracy.value)))
+    tiles = [revenue, *(tile for _, tile, figure in kpis if _has_value(figure))]
     q.deck.tiles(slide, CONTENT, tiles, per_row=4)
+
+
+def _kpi_tiles(q: _Qbr, nps: Tile) -> list[tuple[str, Tile, Figure]]:
+    """The internal scorecard's tiles after revenue, in order, as (key, tile, figure): the
+    key is the one of the context's missing notes ("nps", "health", "margin")."""
+    ctx, t, f = q.ctx, q.t, q.f
+    kpis = [
+        ("nrr", Tile(t.label("nrr"), f.pct(ctx.nrr.value)), ctx.nrr),
+        ("grr", Tile(t.label("grr"), f.pct(ctx.grr.value)), ctx.grr),
+    ]
+    for key, label, figure in (
+        ("margin", "margin", ctx.margin),
+        ("sow", "sow", ctx.share_of_wallet),
+    ):
+        if figure is not None:
+            kpis.append((key, Tile(t.label(label), f.pct(figure.value)), figure))
+    kpis.append(("nps", nps, ctx.nps))
+    if ctx.health is not None:
+        rag = _rag_detail(q.text, ctx.health_rag, ctx.health_trend)
+        health = Tile(t.label("health"), f.num(ctx.health.value), rag, ctx.health_rag)
+        kpis.append(("health", health, ctx.health))
+    if ctx.forecast_accuracy is not None:
+        accuracy = Tile(t.label("forecast_accuracy"), f.pct(ctx.forecast_accuracy.value))
+        kpis.append(("forecast_accuracy", accuracy, ctx.forecast_accuracy))
+    return kpis
+
+
+def _has_value(figure: Figure) -> bool:
+    """A tile is shown with a value, or with "—" when its value rests on cells that fail the
+    check (the notes name them); a KPI with no data to compute it from gets no tile."""
+    return figure.ok or figure.from_bad_input
 
 
 def _trajectory_slide(q: _Qbr) -> None:
