@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,16 @@ from kamxl.deck.fit import ELLIPSIS, NO_BREAK
 from kamxl.deck.make import DeckKind, make_decks
 from kamxl.deck.text import DeckText, Formats, money_unit
 from kamxl.workbook.reader import read_workbook
+from kamxl.workbook.template import build_workbook
 from tests.conftest import SAMPLE
 from tests.deckcheck import kickers_and_titles, notes
-from tests.stress import LONG_NAME, build_many_accounts_workbook, build_stress_workbook
+from tests.stress import (
+    AS_OF,
+    LONG_NAME,
+    build_many_accounts_workbook,
+    build_stress_workbook,
+    many_accounts_rows,
+)
 
 NB = "\u00a0"
 
@@ -234,39 +242,83 @@ def test_the_portfolio_of_500_accounts_summarises_its_long_lists(many_portfolio:
         kicker: slide
         for (kicker, _title), slide in zip(kickers_and_titles(many_portfolio), slides, strict=True)
     }
-    tiering, freshness = kickers["TIERING"], kickers["PLAN FRESHNESS"]
+    tiering = kickers["TIERING"]
     rows = _table_rows(tiering)
     assert len(rows) == 1 + 15 + 1 and rows[-1][0] == "and 485 more"
     assert "The table shows the first 15; 485 more are in the workbook." in notes(tiering)
+    revenue = [r[2] for r in rows[1:16]]
+    units = {value[-1] for value in revenue if value != "—"}
+    assert len(units) == 1, revenue  # one unit for the column
+
+
+def test_the_stale_plans_of_500_accounts_are_summarised(tmp_path: Path) -> None:
+    book = read_workbook(_many_with_some_plan_dates(tmp_path / "many.xlsx"))
+    (deck,) = make_decks(book, tmp_path, [DeckKind.PORTFOLIO])
+    _, freshness = _slide_of(deck.path, "PLAN FRESHNESS")
     stale = _table_rows(freshness)
     assert len(stale) == 1 + 10 + 1 and stale[-1][0].startswith("and ")
     more = int(stale[-1][0].split(" ")[1].replace(",", ""))
     assert f"The table shows the first 10; {more:,} more are in the workbook." in notes(freshness)
     assert stale[0][:3] == ["Account", "KAM", "Revenue"]
     assert {r[2][-1] for r in stale[1:11]} == {"M"}  # one unit for the column
-    revenue = [r[2] for r in rows[1:16]]
-    units = {value[-1] for value in revenue if value != "—"}
-    assert len(units) == 1, revenue  # one unit for the column
+    assert all(r[3] != "—" for r in stale[1:11])  # the dated plans first
 
 
-def test_stale_plans_are_ranked_missing_first_then_least_fresh_then_by_revenue(
+def _slide_of(path: Path, kicker: str) -> tuple[str, Any]:
+    """The title and the slide of the deck at ``path`` whose kicker is ``kicker``."""
+    slides = Presentation(str(path)).slides
+    return next(
+        (title, slide)
+        for (k, title), slide in zip(kickers_and_titles(path), slides, strict=True)
+        if k == kicker
+    )
+
+
+def _many_with_some_plan_dates(path: Path) -> Path:
+    """The 500 accounts, one in three with a plan date (from fresh to a year old)."""
+    rows = many_accounts_rows()
+    for i, account in enumerate(rows["Accounts"]):
+        if i % 3 == 0:
+            account["plan_updated"] = AS_OF - timedelta(days=(i * 7) % 400)
+    return build_workbook(path, rows=rows)
+
+
+def test_stale_plans_are_ranked_dated_first_least_fresh_first_then_by_revenue(
     tmp_path: Path,
 ) -> None:
-    book = read_workbook(build_many_accounts_workbook(tmp_path / "many.xlsx"))
+    """A stale plan with a date is a finding (it has aged); one with none says only that no
+    date was kept: the dated ones lead the table, the least fresh first, then the undated,
+    the biggest revenue first among equals."""
+    book = read_workbook(_many_with_some_plan_dates(tmp_path / "many.xlsx"))
     plans = portfolio_context(book).stale_plans
     accounts = book.accounts.set_index("account_id")
     fresh = [accounts.loc[p["account_id"], "freshness"] for p in plans]
     missing = [math.isnan(f) for f in fresh]
-    assert missing == sorted(missing, reverse=True)  # no plan at all: the most stale
+    assert 0 < missing.count(False) < len(missing)
+    assert missing == sorted(missing)  # the dated plans first
+    assert plans[0]["updated"] is not None
     for one, two in itertools.pairwise(plans):
         a, b = (accounts.loc[p["account_id"]] for p in (one, two))
         if math.isnan(a["freshness"]) == math.isnan(b["freshness"]) and (
             math.isnan(a["freshness"]) or a["freshness"] == b["freshness"]
         ):
             assert a["revenue_curr"] >= b["revenue_curr"]  # among equals, the biggest first
-        elif not math.isnan(a["freshness"]):
+        elif not math.isnan(b["freshness"]):
             assert a["freshness"] <= b["freshness"]
-    assert plans[0]["revenue"] == max(p["revenue"] for p in plans[: missing.count(True)])
+
+
+def test_a_portfolio_with_no_plan_date_says_so_in_one_line(many_portfolio: Path) -> None:
+    """No account of the 500 has a plan date: no table of 500 names "stale", one line."""
+    title, freshness = _slide_of(many_portfolio, "PLAN FRESHNESS")
+    assert title == "No plan date recorded in Accounts"
+    assert not any(
+        getattr(shape, "has_table", False) and shape.has_table for shape in freshness.shapes
+    )
+    texts = [shape.text_frame.text for shape in freshness.shapes if shape.has_text_frame]
+    assert (
+        "No account of the 500 has a date for its last plan update: record it in Accounts "
+        "to see which plans need refreshing." in [t.replace("\n", " ") for t in texts]
+    )
 
 
 def _unit(amount: str) -> str:

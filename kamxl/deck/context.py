@@ -275,6 +275,7 @@ class PortfolioContext:
     load_norm: tuple[int, int]
     stale_plans: list[dict[str, Any]]
     half_life_days: float
+    dated_plans: int  # the accounts with a plan date: none, and freshness is not measured
     movements: list[dict[str, Any]]  # largest revenue changes, churn and new accounts first
     tier_labels: tuple[str, ...] = ("A", "B", "C")
     left_out: dict[str, BadCells] = field(default_factory=dict)  # as QbrContext.left_out
@@ -1809,6 +1810,7 @@ def portfolio_context(
         load_norm=KAM_LOAD_NORM,
         stale_plans=stale,
         half_life_days=settings.freshness_half_life_days,
+        dated_plans=int(book.accounts["plan_updated"].notna().sum()),
         movements=movements,
         tier_labels=settings.tier_labels,
         left_out={**_figures_left_out(kpis), **p.left.items},
@@ -1932,13 +1934,19 @@ def _revenue_movements(p: _Portfolio) -> list[dict[str, Any]]:
 
 
 def _most_stale_first(stale: pd.DataFrame) -> pd.DataFrame:
-    """The stale plans in the order they matter: a missing plan first, then the least fresh,
-    and among equals the biggest revenue (the top of the list is what the slide shows)."""
+    """The stale plans in the order they matter: the dated ones first, the least fresh first
+    (a plan that has aged is a finding; a list led by names with no date says only that
+    dates were not kept), then those with no plan date; among equals the biggest revenue
+    (the top of the list is what the slide shows)."""
+    freshness = pd.to_numeric(stale["freshness"], errors="coerce")
     order = stale.assign(
-        _freshness=pd.to_numeric(stale["freshness"], errors="coerce").fillna(-np.inf),
+        _undated=freshness.isna(),
+        _freshness=freshness.fillna(-np.inf),
         _revenue=pd.to_numeric(stale["revenue_curr"], errors="coerce").fillna(-np.inf),
-    ).sort_values(["_freshness", "_revenue"], ascending=[True, False], kind="stable")
-    return order.drop(columns=["_freshness", "_revenue"])
+    ).sort_values(
+        ["_undated", "_freshness", "_revenue"], ascending=[True, True, False], kind="stable"
+    )
+    return order.drop(columns=["_undated", "_freshness", "_revenue"])
 
 
 #: The columns of the tiering table: (key, column of Accounts).
