@@ -2211,7 +2211,7 @@ def _freshness_slide(p: _Portfolio) -> None:
     k = ctx.kpis
     if "stale_plans" in ctx.left_out:
         return
-    if ctx.stale_plans and not ctx.dated_plans:  # a table of every name would say only that
+    if ctx.stale_plans and not ctx.any_plan_date:  # a table of every name would say only that
         line = t("freshness_undated", count=len(ctx.stale_plans))
         slide = deck.slide(t.label("freshness"), t("freshness_undated_title"), line)
         deck._text(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(1)), line, BODY)

@@ -275,7 +275,9 @@ class PortfolioContext:
     load_norm: tuple[int, int]
     stale_plans: list[dict[str, Any]]
     half_life_days: float
-    dated_plans: int  # the accounts with a plan date: none, and freshness is not measured
+    #: whether any account has a plan date: without one, freshness is not measured at all
+    #: (a plan date that fails the check leaves the freshness slide out, as ``left_out`` says)
+    any_plan_date: bool
     movements: list[dict[str, Any]]  # largest revenue changes, churn and new accounts first
     tier_labels: tuple[str, ...] = ("A", "B", "C")
     left_out: dict[str, BadCells] = field(default_factory=dict)  # as QbrContext.left_out
@@ -1810,7 +1812,7 @@ def portfolio_context(
         load_norm=KAM_LOAD_NORM,
         stale_plans=stale,
         half_life_days=settings.freshness_half_life_days,
-        dated_plans=int(book.accounts["plan_updated"].notna().sum()),
+        any_plan_date=bool(book.accounts["plan_updated"].notna().any()),
         movements=movements,
         tier_labels=settings.tier_labels,
         left_out={**_figures_left_out(kpis), **p.left.items},
