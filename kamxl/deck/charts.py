@@ -1775,15 +1775,34 @@ def _place_map_labels(
     plot: _Rect,
 ) -> list[_PlacedLabel]:
     """The map's labels, most powerful people first (:func:`_place_labels` on the map's
-    axes: attitude -2.5..2.5 and power 0..6 as 0-100)."""
+    axes: attitude -2.5..2.5 and power 0..6 as 0-100). A label stays in its person's
+    attitude column: the gridlines between the columns are reserved, so a long name never
+    crosses into the next attitude (where it would read as that attitude); a name too long
+    for its column is left off the map, counted in the caption."""
     scaled = [
         (name, (x + 2.5) / 5 * 100, y / 6 * 100, power)
         for (name, _, power, _), (x, y) in zip(people, points, strict=True)
     ]
     radius = Pt(4.5)
     return _place_labels(
-        scaled, [radius] * len(scaled), plot, [], limit=MAX_LABELLED_PEOPLE, bubble_scale=1.0
+        scaled,
+        [radius] * len(scaled),
+        plot,
+        _column_lines(plot),
+        limit=MAX_LABELLED_PEOPLE,
+        bubble_scale=1.0,
     )
+
+
+def _column_lines(plot: _Rect) -> list[_Rect]:
+    """The gridlines between the map's five attitude columns (at the half steps -1.5 ...
+    1.5 of the axis -2.5..2.5), as thin rectangles no label may overlap."""
+    width = plot.right - plot.left
+    half = Pt(0.5)
+    return [
+        _Rect(x - half, plot.top, x + half, plot.bottom)
+        for x in (plot.left + (step + 1) / 5 * width for step in range(len(ATTITUDES) - 1))
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
