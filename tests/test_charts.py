@@ -456,6 +456,38 @@ def test_revenue_axes_legend_and_labels(deck: dict[str, Any]) -> None:
     assert forecast.find("c:dLbls/c:showVal", NS).get("val") == "0"
 
 
+def test_a_column_label_never_sits_under_a_forecast_marker() -> None:
+    """The stress account's Q2 2025: the forecast (4,040) just above the column (3,820) hid
+    its label. A label goes above its column when the forecast marker is clear of it, else
+    inside the column's top, else in its middle, else it is dropped."""
+    prs = new_presentation()
+    actual = [4179.0, 3820.0, 4404.0, 3000.0, 300.0]
+    forecast = [4020.0, 4040.0, 4450.0, 2900.0, 250.0]
+    frame = charts.add_revenue_chart(
+        blank_slide(prs),
+        style.CONTENT,
+        ["T4 2024", "T2 2025", "T3 2026", "Q4", "Q5"],
+        actual,
+        forecast,
+        names=("A", "F"),
+        value_axis_title="k€",
+        number_format="0",
+        scale=1.0,
+    )
+    top = frame.chart.value_axis.maximum_scale
+    assert top == 5000  # a round top, set: label places are computed from it
+    spots = charts._column_label_spots(actual, forecast, top, style.CONTENT.height)
+    position = charts.XL_LABEL_POSITION
+    outside, inside, centre = position.OUTSIDE_END, position.INSIDE_END, position.CENTER
+    assert spots == [outside, inside, centre, centre, None]
+    bars = frame.chart._chartSpace.find(".//c:barChart/c:ser", NS)
+    points = {int(d.find("c:idx", NS).get("val")): d for d in bars.findall("c:dLbls/c:dLbl", NS)}
+    assert sorted(points) == [1, 2, 3, 4]
+    assert points[1].find("c:dLblPos", NS).get("val") == "inEnd"
+    assert points[2].find("c:dLblPos", NS).get("val") == "ctr"
+    assert points[4].find("c:delete", NS).get("val") == "1"
+
+
 def test_revenue_without_value_labels_beyond_eight_periods() -> None:
     prs = new_presentation()
     periods = [f"P{i}" for i in range(12)]
