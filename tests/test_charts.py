@@ -1100,27 +1100,34 @@ def test_map_names_the_most_powerful_without_overlap(deck: dict[str, Any]) -> No
         assert a.overlap(b) == 0
 
 
-def test_a_map_label_stays_in_its_attitude_column() -> None:
-    """A name that ran across the gridline between two attitudes read as the neighbour's:
-    each label stays between the lines of its person's column, and a name too long for its
-    column is left off the map (the caption counts it)."""
+def test_a_map_label_stays_on_its_side_of_the_neutral_column() -> None:
+    """A name that ran from a supporter across the line into the neutral column read as
+    neutral: each label stays on its person's side of the neutral column's lines (opponents
+    left of it, neutral inside it, supporters right of it), and a name that fits nowhere is
+    left off the map (the caption counts it)."""
     people = [
         ("Christophe de La Rochefoucauld-Montmorency", 0, 5, False),
         ("Édouard Vasseur", -1, 5, False),
         ("Anne-Sophie Hennequin", 1, 5, False),
         ("Ana Lima", 0, 4, False),
-        ("Jean-Baptiste Castelnau", 2, 2, False),
-        ("Mathilde Vandenberghe", -2, 2, True),
+        ("Jean-Baptiste Castelnau", 1, 2, False),
+        ("Mathilde Vandenberghe", -1, 2, True),
     ]
-    plot = charts._Rect(0, 0, Pt(500), Pt(300))
+    width = Pt(500)
+    plot = charts._Rect(0, 0, width, Pt(300))
     placed = charts._place_map_labels(people, charts._spread(people), plot)
-    column = Pt(500) / 5
     names = {people[p.index][0] for p in placed}
     assert "Ana Lima" in names and "Christophe de La Rochefoucauld-Montmorency" not in names
+    assert len(names) >= 4
+    left_line, right_line = width * 2 / 5, width * 3 / 5
     for label in placed:
         attitude = people[label.index][1]
-        left = (attitude + 2) * column
-        assert left <= label.rect.left and label.rect.right <= left + column, people[label.index]
+        if attitude < 0:
+            assert label.rect.right <= left_line, people[label.index]
+        elif attitude > 0:
+            assert label.rect.left >= right_line, people[label.index]
+        else:
+            assert left_line <= label.rect.left and label.rect.right <= right_line
 
 
 def test_map_caption(deck: dict[str, Any]) -> None:

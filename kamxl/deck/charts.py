@@ -1857,10 +1857,10 @@ def _place_map_labels(
     plot: _Rect,
 ) -> list[_PlacedLabel]:
     """The map's labels, most powerful people first (:func:`_place_labels` on the map's
-    axes: attitude -2.5..2.5 and power 0..6 as 0-100). A label stays in its person's
-    attitude column: the gridlines between the columns are reserved, so a long name never
-    crosses into the next attitude (where it would read as that attitude); a name too long
-    for its column is left off the map, counted in the caption."""
+    axes: attitude -2.5..2.5 and power 0..6 as 0-100). A label stays on its person's side
+    of the neutral column: the gridlines at -0.5 and 0.5 are reserved, so a long name never
+    runs from a supporter into the neutral column or across it (where it would read as the
+    other camp); a name that fits nowhere is left off the map, counted in the caption."""
     scaled = [
         (name, (x + 2.5) / 5 * 100, y / 6 * 100, power)
         for (name, _, power, _), (x, y) in zip(people, points, strict=True)
@@ -1877,13 +1877,13 @@ def _place_map_labels(
 
 
 def _column_lines(plot: _Rect) -> list[_Rect]:
-    """The gridlines between the map's five attitude columns (at the half steps -1.5 ...
-    1.5 of the axis -2.5..2.5), as thin rectangles no label may overlap."""
+    """The gridlines either side of the map's neutral column (attitude -0.5 and 0.5 of the
+    axis -2.5..2.5), as thin rectangles no label may overlap."""
     width = plot.right - plot.left
     half = Pt(0.5)
     return [
         _Rect(x - half, plot.top, x + half, plot.bottom)
-        for x in (plot.left + (step + 1) / 5 * width for step in range(len(ATTITUDES) - 1))
+        for x in (plot.left + (edge + 2.5) / 5 * width for edge in (-0.5, 0.5))
     ]
 
 
