@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pptx import Presentation
 from pptx.oxml.ns import qn
+from pptx.util import Inches
 
 from kamxl.deck.build import Column, Deck
 from kamxl.deck.context import Audience, portfolio_context
@@ -346,3 +347,27 @@ def test_french_days_are_jours(stress_decks: dict[str, Path]) -> None:
     texts = [s.text_frame.text for slide in prs.slides for s in slide.shapes if s.has_text_frame]
     assert any(text.endswith(f"{NO_BREAK}j") for text in texts)  # the median cycle tile
     assert not any(text.endswith((f"{NO_BREAK}d", " d")) for text in texts)
+
+
+def test_every_shape_of_a_content_slide_stays_inside_the_margins(
+    every_deck: list[Path], many_portfolio: Path
+) -> None:
+    """decks.md "Style": a margin of 0.5 in. Every shape kamxl places on a content slide
+    (kicker, title, text, tables, charts, tiles, rules) keeps 0.5 in from the left and right
+    edges; the kicker starts 0.35 in from the top and the footer line ends 0.2 in from the
+    bottom (the footer band), nothing beyond."""
+    margin, width, height = Inches(0.5), Inches(13.333), Inches(7.5)
+    outside = []
+    for path in [*every_deck, many_portfolio]:
+        for number, slide in enumerate(list(Presentation(str(path)).slides)[1:], start=2):
+            for shape in slide.shapes:
+                left, top = shape.left, shape.top
+                right, bottom = left + shape.width, top + shape.height
+                if (
+                    left < margin - 1
+                    or right > width - margin + 1
+                    or top < Inches(0.35) - 1
+                    or bottom > height - Inches(0.2) + 1
+                ):
+                    outside.append(f"{path.name} #{number} {shape.name}")
+    assert outside == []
