@@ -16,6 +16,7 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pptx.util import Inches
 
+from kamxl.deck import build
 from kamxl.deck.build import Column, Deck
 from kamxl.deck.context import Audience, portfolio_context
 from kamxl.deck.fit import ELLIPSIS, NO_BREAK
@@ -371,3 +372,22 @@ def test_every_shape_of_a_content_slide_stays_inside_the_margins(
                 ):
                     outside.append(f"{path.name} #{number} {shape.name}")
     assert outside == []
+
+
+def test_one_helper_summarises_every_long_list() -> None:
+    """Bullets, pipeline rows and portfolio tables: the top items and one "and N more"."""
+    t = DeckText("en", "EUR")
+    lines = [f"Contact {i}" for i in range(9)]
+    assert build._top_and_more(lines[:6], 6, build._more_line(t)) == lines[:6]
+    assert build._top_and_more(lines, 6, build._more_line(t)) == [*lines[:5], "and 4 more"]
+    deals = [{"name": f"Deal {i}", "amount": 1_000_000.0} for i in range(5)]
+    rows = build._rows(build._top_and_more(deals, 3, build._more_row(t, 2)), ("name", "amount"))
+    assert rows[:2] == [["Deal 0", 1_000_000.0], ["Deal 1", 1_000_000.0]]
+    assert list(rows[2]) == ["and 3 more (€3M)", ""] and rows[2].count == 3
+    deals[4]["amount"] = None  # one amount missing: the rest has no total
+    closing = build._top_and_more(deals, 3, build._more_row(t, 2))[-1]
+    assert list(closing) == ["and 3 more", ""]
+    # a table that shows its top 3 and counts the rest after them
+    after = build._top_and_more(deals, 3, build._more_row(t, 2), after=True)
+    assert len(after) == 4 and after[-1].count == 2
+    assert build._top_and_more(deals[:3], 3, build._more_row(t, 2), after=True) == deals[:3]

@@ -958,6 +958,42 @@ def _table_rows(records: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[
     return [[record[key] for key in keys] for record in records]
 
 
+def _top_and_more(
+    items: Sequence[Any], most: int, more: Callable[[Sequence[Any]], Any], *, after: bool = False
+) -> list[Any]:
+    """A long list summarised (decks.md: top items and "and N more" before any pagination):
+    ``items`` when they fit in ``most``; else the first ones, then one closing item
+    ``more(rest)`` ("and 22 more (€3.1M)") built from the items left out. The closing item
+    takes the last of the ``most`` places (a box with room for ``most`` lines), or comes
+    after ``most`` items (``after``: a table that shows its top ``most`` and counts the rest)."""
+    if len(items) <= most:
+        return list(items)
+    shown = most if after else most - 1
+    return [*items[:shown], more(items[shown:])]
+
+
+def _more_line(t: DeckText) -> Callable[[Sequence[Any]], str]:
+    """The closing line of a bulleted list: "and N more"."""
+    return lambda rest: t("more_rows", count=len(rest), amount=None)
+
+
+def _more_row(t: DeckText, width: int) -> Callable[[Sequence[Any]], _Closing]:
+    """The closing row of a table of ``width`` columns: "and N more", with the amount of the
+    rest when every record left out has one ("and 22 more (€3.1M)")."""
+
+    def closing(rest: Sequence[Any]) -> _Closing:
+        amounts = [r.get("amount") if isinstance(r, dict) else None for r in rest]
+        known = all(a is not None for a in amounts)
+        return _Closing.of(t, len(rest), width, sum(amounts) if known else None)
+
+    return closing
+
+
+def _rows(items: Sequence[Any], keys: Sequence[str]) -> list[Any]:
+    """:func:`_table_rows` of a summarised list: a closing row stays as it is."""
+    return [item if isinstance(item, _Closing) else [item[k] for k in keys] for item in items]
+
+
 def _count(value: Figure) -> int | None:
     """A count figure as a whole number (None when missing)."""
     return None if value.value is None else int(value.value)
@@ -1509,16 +1545,9 @@ def _relationship_slide(q: _Qbr) -> None:
         slide,
         bottom,
         t.label("not_seen"),
-        _summarised(stale, 6, t),
+        _top_and_more(stale, 6, _more_line(t)),
         empty=DASH if stale_count is None else t.label("none"),
     )
-
-
-def _summarised(items: list[str], most: int, t: DeckText) -> list[str]:
-    """``items``, the first ``most`` of them and "and N more" when there are more."""
-    if len(items) <= most:
-        return items
-    return [*items[: most - 1], t("more_rows", count=len(items) - most + 1, amount=None)]
 
 
 def _objectives_slide(q: _Qbr) -> None:
@@ -1552,22 +1581,6 @@ def _objectives_slide(q: _Qbr) -> None:
     )
 
 
-def _top_rows(
-    records: Sequence[dict[str, Any]], keys: Sequence[str], most: int, t: DeckText
-) -> list[list[Any]]:
-    """The first ``most`` records as table rows, and, when there are more, a closing row
-    "and N more (€X)" (the amount of the rest) in place of the last of them."""
-    rows = _table_rows(records, keys)
-    if len(rows) <= most:
-        return rows
-    rest = records[most - 1 :]
-    amounts = [r.get("amount") for r in rest]
-    amount = (
-        sum(a for a in amounts if a is not None) if all(a is not None for a in amounts) else None
-    )
-    return [*rows[: most - 1], _Closing.of(t, len(rest), len(keys), amount)]
-
-
 def _pipeline_slide(q: _Qbr) -> None:
     """The open pipeline (internal: tiles and the largest deals) or what we propose next
     (client: proposals with amount and expected decision, no probability or stage)."""
@@ -1589,7 +1602,7 @@ def _pipeline_slide(q: _Qbr) -> None:
             t("proposals_title", count=count, value=ctx.pipeline_value),
             t("notes_proposals", count=count, value=ctx.pipeline_value),
             columns,
-            _top_rows(ctx.opportunities, keys, PIPELINE_ROWS, t),
+            _rows(_top_and_more(ctx.opportunities, PIPELINE_ROWS, _more_row(t, len(keys))), keys),
             empty=t.label("none"),
         )
         return
@@ -1638,11 +1651,9 @@ def _pipeline_slide(q: _Qbr) -> None:
             Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
             Column(t.label("col_created"), 1.4, show["day"]),
         ],
-        _top_rows(
-            ctx.opportunities,
+        _rows(
+            _top_and_more(ctx.opportunities, PIPELINE_ROWS, _more_row(t, 6)),
             ("opportunity", "type", "stage", "amount", "probability", "created"),
-            PIPELINE_ROWS,
-            t,
         ),
         box=below,
         before=pipeline_tiles,
@@ -1666,8 +1677,9 @@ def _risks_slide(q: _Qbr) -> None:
             Column(t.label("col_mitigation"), 3.5, show["text"]),
             Column(t.label("col_owner"), 1.8, show["text"]),
         ],
-        _top_rows(
-            [{**r, "amount": None} for r in risks], ("risk", "level", "mitigation", "owner"), 8, t
+        _rows(
+            _top_and_more([{**r, "amount": None} for r in risks], 8, _more_row(t, 4)),
+            ("risk", "level", "mitigation", "owner"),
         ),
         empty=t.label("none"),
         paginate=False,
@@ -1948,17 +1960,6 @@ TIERING_TOP = 15
 STALE_TOP = 10
 
 
-def _top(rows: Sequence[dict[str, Any]], count: int) -> tuple[list[dict[str, Any]], int]:
-    """The first ``count`` rows of a list already ranked by what matters, and how many
-    more there are (for the closing row "and N more")."""
-    return list(rows[:count]), max(len(rows) - count, 0)
-
-
-def _closed(rows: list[list[Any]], more: int, t: DeckText, width: int) -> list[Sequence[Any]]:
-    """``rows``, then the closing row "and N more" when ``more`` rows were left out."""
-    return [*rows, _Closing.of(t, more, width)] if more else list(rows)
-
-
 @dataclass
 class _Portfolio(_SlideBuilder):
     """What the slide builders of the portfolio review share."""
@@ -2070,7 +2071,8 @@ def _tiering_slide(p: _Portfolio) -> None:
     """4. Tiering: the top accounts by score (then revenue), and N more."""
     ctx, deck, t, show = p.ctx, p.deck, p.t, p.show
     k = ctx.kpis
-    accounts, more_accounts = _top(ctx.accounts, TIERING_TOP)
+    accounts = _top_and_more(ctx.accounts, TIERING_TOP, _more_row(t, 7), after=True)
+    more_accounts = max(len(ctx.accounts) - TIERING_TOP, 0)  # counted in the closing row
     top_tier = ctx.tier_labels[0]
     deck.table(
         t.label("tiering"),
@@ -2083,7 +2085,7 @@ def _tiering_slide(p: _Portfolio) -> None:
         ),
         _sentences(
             t("notes_tiering", count=len(ctx.accounts)),
-            t("notes_top", shown=len(accounts), more=more_accounts),
+            t("notes_top", shown=min(len(accounts), TIERING_TOP), more=more_accounts),
         ),
         [
             Column(t.label("col_account"), 3, show["text"]),
@@ -2094,15 +2096,7 @@ def _tiering_slide(p: _Portfolio) -> None:
             Column(t.label("col_quadrant"), 1.5, show["status"]),
             Column(t.label("col_health"), 1.4, show["status"], tone=lambda v: v),
         ],
-        _closed(
-            [
-                [a["name"], a["kam"], a["revenue"], a["score"], a["tier"], a["quadrant"], a["rag"]]
-                for a in accounts
-            ],
-            more_accounts,
-            t,
-            7,
-        ),
+        _rows(accounts, ("name", "kam", "revenue", "score", "tier", "quadrant", "rag")),
         empty=t.label("none"),
         paginate=False,
     )
@@ -2216,13 +2210,14 @@ def _freshness_slide(p: _Portfolio) -> None:
         slide = deck.slide(t.label("freshness"), t("freshness_undated_title"), line)
         deck._text(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(1)), line, BODY)
         return
-    stale, more_stale = _top(ctx.stale_plans, STALE_TOP)
+    stale = _top_and_more(ctx.stale_plans, STALE_TOP, _more_row(t, 6), after=True)
+    more_stale = max(len(ctx.stale_plans) - STALE_TOP, 0)  # counted in the closing row
     deck.table(
         t.label("freshness"),
         t("freshness_title", count=_count(k.stale_plans), days=ctx.half_life_days),
         _sentences(
             t("notes_freshness", count=len(ctx.stale_plans)),
-            t("notes_top", shown=len(stale), more=more_stale),
+            t("notes_top", shown=min(len(stale), STALE_TOP), more=more_stale),
         ),
         [
             Column(t.label("col_account"), 3.5, show["text"]),
@@ -2232,15 +2227,7 @@ def _freshness_slide(p: _Portfolio) -> None:
             Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
             Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
         ],
-        _closed(
-            [
-                [s["name"], s["kam"], s["revenue"], s["updated"], s["days"], s["freshness"]]
-                for s in stale
-            ],
-            more_stale,
-            t,
-            6,
-        ),
+        _rows(stale, ("name", "kam", "revenue", "updated", "days", "freshness")),
         empty=t.label("none"),
         paginate=False,
     )
