@@ -601,7 +601,11 @@ def test_a_tile_with_nothing_to_say_is_left_out_and_the_notes_say_why(
     book = read_workbook(build_stress_workbook(tmp_path / "stress.xlsx", "en"))
     ctx = qbr_context(book, "STR-003", audience=audience)
     assert ctx.revenue and not ctx.revenue_previous and not ctx.nps_answers
-    scorecard = build_qbr(ctx).prs.slides[2]
+    deck = build_qbr(ctx)
+    scorecard = deck.prs.slides[2]
+    assert len(deck.prs.slides) == 3  # no trajectory of one bar: it repeats the tile
+    trajectory = "Your spend with us" if audience is Audience.CLIENT else "Revenue trajectory"
+    assert (trajectory, "one period of revenue only (the scorecard shows it)") in deck.omitted
     texts = [text for text in _texts(scorecard) if text]
     assert texts[1] in ("KPI SCORECARD", "YOUR SPEND AND SATISFACTION")
     assert texts[3:] == ["3", "Revenue", "€185K"]  # slide number, then the one tile

@@ -1076,6 +1076,14 @@ class _Section:
     draw: Callable[[_Qbr], None]
 
 
+def _trajectory_periods(ctx: QbrContext) -> int:
+    """The periods with a revenue or a forecast: a trajectory needs two (one bar repeats
+    the scorecard's revenue tile)."""
+    return sum(
+        1 for a, f in zip(ctx.actual, ctx.forecast, strict=True) if a is not None or f is not None
+    )
+
+
 def _qbr_sections(q: _Qbr) -> list[_Section]:
     """The sections of a QBR after its title and agenda, in order, for this audience: the
     client QBR tells the client's story (what we delivered, their spend and satisfaction,
@@ -1097,9 +1105,11 @@ def _qbr_sections(q: _Qbr) -> list[_Section]:
         ),
         _Section(
             "spend_trend" if client else "trajectory",
-            any(v is not None for v in (*ctx.actual, *ctx.forecast))
+            _trajectory_periods(ctx) > 1
             or any(k.startswith(("revenue:", "forecast:")) for k in left),
-            "no revenue or forecast per period in Revenue",
+            "no revenue or forecast per period in Revenue"
+            if not _trajectory_periods(ctx)
+            else "one period of revenue only (the scorecard shows it)",
             _trajectory_slide,
         ),
     ]
@@ -1357,7 +1367,9 @@ def _scorecard_slide(q: _Qbr) -> None:
         q.deck.tiles(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(2.2)), tiles, 3)
         return
     tiles = [revenue, *(tile for _, tile, figure in kpis if _has_value(figure))]
-    q.deck.tiles(slide, CONTENT, tiles, per_row=4)
+    # one row of tiles keeps the height of the client's row, not the whole content area
+    area = CONTENT if len(tiles) > 4 else Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(2.2))
+    q.deck.tiles(slide, area, tiles, per_row=4)
 
 
 def _kpi_tiles(q: _Qbr, nps: Tile) -> list[tuple[str, Tile, Figure]]:
