@@ -613,3 +613,14 @@ def test_a_tile_with_nothing_to_say_is_left_out_and_the_notes_say_why(
     assert "No revenue recorded for Q2 2026: revenue is not compared with it." in notes
     assert "No survey answer in the last twelve months: no NPS is shown." in notes
     assert "€0" not in notes and "—" not in notes
+
+
+def test_revenue_down_less_than_half_a_percent_is_no_watch_point() -> None:
+    """ACC-030's revenue is 0.25 % below the quarter before: "Revenue down 0% on last
+    period" misstates it; like the titles (flat within ±0.5 %), it is no watch point."""
+    ctx = qbr_context(read_workbook(SAMPLE), "ACC-030")
+    assert ctx.growth is not None and -0.005 < ctx.growth < 0
+    assert "revenue_down" not in [item.kind for item in ctx.watch]
+    assert "flat" in DeckText("en", "EUR")(
+        "revenue_phrase", growth=ctx.growth, previous_period="2026-Q2"
+    )

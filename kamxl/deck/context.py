@@ -1422,7 +1422,7 @@ def _watch(signals: Signals, plan: list[dict[str, Any]], overdue: list[Item]) ->
     items = [*signals.lost[:1], *overdue[:2]]
     if signals.rag in ("Red", "Amber") or signals.trend == "Down":
         items.append(Item("health", {"rag": signals.rag, "trend": signals.trend}))
-    if signals.growth is not None and signals.growth < 0:
+    if signals.growth is not None and signals.growth < -0.005:  # as the titles: no "down 0%"
         items.append(Item("revenue_down", {"growth": signals.growth}))
     for p in plan:
         if p["status"] in ("late", "at risk"):
