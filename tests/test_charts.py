@@ -456,6 +456,38 @@ def test_revenue_axes_legend_and_labels(deck: dict[str, Any]) -> None:
     assert forecast.find("c:dLbls/c:showVal", NS).get("val") == "0"
 
 
+def test_a_column_label_never_sits_under_a_forecast_marker() -> None:
+    """The stress account's Q2 2025: the forecast (4,040) just above the column (3,820) hid
+    its label. A label goes above its column when the forecast marker is clear of it, else
+    inside the column's top, else in its middle, else it is dropped."""
+    prs = new_presentation()
+    actual = [4179.0, 3820.0, 4404.0, 3000.0, 300.0]
+    forecast = [4020.0, 4040.0, 4450.0, 2900.0, 250.0]
+    frame = charts.add_revenue_chart(
+        blank_slide(prs),
+        style.CONTENT,
+        ["T4 2024", "T2 2025", "T3 2026", "Q4", "Q5"],
+        actual,
+        forecast,
+        names=("A", "F"),
+        value_axis_title="k€",
+        number_format="0",
+        scale=1.0,
+    )
+    top = frame.chart.value_axis.maximum_scale
+    assert top == 5000  # a round top, set: label places are computed from it
+    spots = charts._column_label_spots(actual, forecast, top, style.CONTENT.height)
+    position = charts.XL_LABEL_POSITION
+    outside, inside, centre = position.OUTSIDE_END, position.INSIDE_END, position.CENTER
+    assert spots == [outside, inside, centre, centre, None]
+    bars = frame.chart._chartSpace.find(".//c:barChart/c:ser", NS)
+    points = {int(d.find("c:idx", NS).get("val")): d for d in bars.findall("c:dLbls/c:dLbl", NS)}
+    assert sorted(points) == [1, 2, 3, 4]
+    assert points[1].find("c:dLblPos", NS).get("val") == "inEnd"
+    assert points[2].find("c:dLblPos", NS).get("val") == "ctr"
+    assert points[4].find("c:delete", NS).get("val") == "1"
+
+
 def test_revenue_without_value_labels_beyond_eight_periods() -> None:
     prs = new_presentation()
     periods = [f"P{i}" for i in range(12)]
@@ -1066,6 +1098,36 @@ def test_map_names_the_most_powerful_without_overlap(deck: dict[str, Any]) -> No
     assert sorted(PEOPLE[p.index][0] for p in placed) == sorted(names)
     for a, b in itertools.combinations([p.rect for p in placed], 2):
         assert a.overlap(b) == 0
+
+
+def test_a_map_label_stays_on_its_side_of_the_neutral_column() -> None:
+    """A name that ran from a supporter across the line into the neutral column read as
+    neutral: each label stays on its person's side of the neutral column's lines (opponents
+    left of it, neutral inside it, supporters right of it), and a name that fits nowhere is
+    left off the map (the caption counts it)."""
+    people = [
+        ("Christophe de La Rochefoucauld-Montmorency", 0, 5, False),
+        ("Édouard Vasseur", -1, 5, False),
+        ("Anne-Sophie Hennequin", 1, 5, False),
+        ("Ana Lima", 0, 4, False),
+        ("Jean-Baptiste Castelnau", 1, 2, False),
+        ("Mathilde Vandenberghe", -1, 2, True),
+    ]
+    width = Pt(500)
+    plot = charts._Rect(0, 0, width, Pt(300))
+    placed = charts._place_map_labels(people, charts._spread(people), plot)
+    names = {people[p.index][0] for p in placed}
+    assert "Ana Lima" in names and "Christophe de La Rochefoucauld-Montmorency" not in names
+    assert len(names) >= 4
+    left_line, right_line = width * 2 / 5, width * 3 / 5
+    for label in placed:
+        attitude = people[label.index][1]
+        if attitude < 0:
+            assert label.rect.right <= left_line, people[label.index]
+        elif attitude > 0:
+            assert label.rect.left >= right_line, people[label.index]
+        else:
+            assert left_line <= label.rect.left and label.rect.right <= right_line
 
 
 def test_map_caption(deck: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,15 @@ from pptx import Presentation
 
 from kamxl.cli import main
 from kamxl.core.rounding import excel_round
-from kamxl.deck.build import build_portfolio, build_qbr
-from kamxl.deck.context import Audience, portfolio_context, qbr_context
+from kamxl.deck.build import build_handshake, build_portfolio, build_qbr
+from kamxl.deck.context import Audience, handshake_context, portfolio_context, qbr_context
 from kamxl.deck.make import DeckKind, NotBuilt, make_decks
+from kamxl.deck.style import CONTENT
 from kamxl.deck.text import DeckText
 from kamxl.workbook.reader import read_workbook
-from tests.conftest import mini_rows
+from tests.conftest import SAMPLE, mini_rows
 from tests.deckcheck import check_deck, everything, kickers_and_titles, plain, shapes
+from tests.stress import build_stress_workbook
 
 AS_OF = date(2026, 10, 15)  # mini_rows' as-of date
 
@@ -349,13 +352,13 @@ def test_a_section_with_nothing_to_show_is_left_out_and_named(
     (built,) = make_decks(book, tmp_path, [DeckKind.QBR], accounts=["A1"], warn=warnings.append)
     check_deck(built.path)
     kickers = [k for k, _ in kickers_and_titles(built.path)]
-    assert kickers[2:] == [
-        "EXECUTIVE SUMMARY",
+    assert kickers[2:] == [  # no win, watch point or ask: no summary of three empty columns
         "KPI SCORECARD",
         "REVENUE TRAJECTORY",
         "HEALTH TREND",
     ]
     omitted = dict(built.omitted)
+    assert omitted["Executive summary"] == "no win, watch point or ask"
     assert omitted["Pipeline"] == "no open opportunity in Opportunities"
     assert omitted["Joint action plan"] == "no open action in Actions"
     assert omitted["Objectives and initiatives"] == "no row in Plan"
@@ -363,12 +366,12 @@ def test_a_section_with_nothing_to_show_is_left_out_and_named(
     agenda = "\n".join(s.text_frame.text for s in prs.slides[1].shapes if s.has_text_frame)
     assert "Pipeline" not in agenda
     assert agenda.split("\n")[-1].split("\v") == [
-        "1. Executive summary",
-        "2. KPI scorecard",
-        "3. Revenue trajectory",
-        "4. Health trend",
+        "1. KPI scorecard",
+        "2. Revenue trajectory",
+        "3. Health trend",
     ]
     assert "fill" not in "\n".join(everything(built.path)).lower()
+    assert "Nothing to report" not in "\n".join(everything(built.path))
     # The command says it, naming the section and why.
     result = CliRunner().invoke(
         main, ["deck", str(book.path), "--account", "A1", "-o", str(tmp_path / "cli")]
@@ -556,3 +559,68 @@ def test_a_next_qbr_not_set_is_said_by_the_title_not_by_a_dash(stress_book: Any)
     assert title == "Next QBR to schedule"
     texts = [s.text_frame.text.strip() for s in slide.shapes if s.has_text_frame]
     assert "—" not in texts and "Next QBR" not in texts[2:], texts
+
+
+def _texts(slide: Any) -> list[str]:
+    return [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+
+
+def test_a_summary_column_with_nothing_is_left_out_and_the_others_widened() -> None:
+    """ACC-016 has no win and no watch point, one ask: the summary is its one column, as wide
+    as the content, not "Nothing to report" twice beside it."""
+    book = read_workbook(SAMPLE)
+    ctx = qbr_context(book, "ACC-016")
+    assert not ctx.wins and not ctx.watch and ctx.asks
+    summary = build_qbr(ctx).prs.slides[2]
+    texts = _texts(summary)
+    assert "EXECUTIVE SUMMARY" in texts
+    assert "Asks" in texts and "Wins" not in texts and "Watch points" not in texts
+    assert not any("Nothing to report" in text for text in texts)
+    heading = next(s for s in summary.shapes if s.has_text_frame and s.text_frame.text == "Asks")
+    assert heading.left == CONTENT.left and heading.width == CONTENT.width
+    full = build_qbr(qbr_context(book, "ACC-001")).prs.slides[2]  # wins, watch points, asks
+    assert {"Wins", "Watch points", "Asks"} <= set(_texts(full))
+
+
+def test_the_handshake_shows_asks_only_when_there_is_one() -> None:
+    ctx = handshake_context(read_workbook(SAMPLE), "ACC-001")
+    for asks in ([], ["Access to the plant sensor data by 15 Nov"]):
+        texts = _texts(build_handshake(replace(ctx, asks=asks)).prs.slides[0])
+        assert ("Asks" in texts) is bool(asks), texts
+        assert all(any(ask in text for text in texts) for ask in asks)
+
+
+@pytest.mark.parametrize("audience", [Audience.INTERNAL, Audience.CLIENT])
+def test_a_tile_with_nothing_to_say_is_left_out_and_the_notes_say_why(
+    tmp_path: Path, audience: Audience
+) -> None:
+    """The near-empty stress account: revenue this quarter only, no survey, no health. Its
+    scorecard is the revenue tile alone, not compared with a quarter of no revenue ("— vs Q2
+    2026 (€0)"), and no NPS tile "— · 0 answers": "—" stands for one missing value among
+    present ones. The notes say what is not shown and why."""
+    book = read_workbook(build_stress_workbook(tmp_path / "stress.xlsx", "en"))
+    ctx = qbr_context(book, "STR-003", audience=audience)
+    assert ctx.revenue and not ctx.revenue_previous and not ctx.nps_answers
+    deck = build_qbr(ctx)
+    scorecard = deck.prs.slides[2]
+    assert len(deck.prs.slides) == 3  # no trajectory of one bar: it repeats the tile
+    trajectory = "Your spend with us" if audience is Audience.CLIENT else "Revenue trajectory"
+    assert (trajectory, "one period of revenue only (the scorecard shows it)") in deck.omitted
+    texts = [text for text in _texts(scorecard) if text]
+    assert texts[1] in ("KPI SCORECARD", "YOUR SPEND AND SATISFACTION")
+    assert texts[3:] == ["3", "Revenue", "€185K"]  # slide number, then the one tile
+    notes = scorecard.notes_slide.notes_text_frame.text
+    assert "No revenue recorded for Q2 2026: revenue is not compared with it." in notes
+    assert "No survey answer in the last twelve months: no NPS is shown." in notes
+    assert "€0" not in notes and "—" not in notes
+
+
+def test_revenue_down_less_than_half_a_percent_is_no_watch_point() -> None:
+    """ACC-030's revenue is 0.25 % below the quarter before: "Revenue down 0% on last
+    period" misstates it; like the titles (flat within ±0.5 %), it is no watch point."""
+    ctx = qbr_context(read_workbook(SAMPLE), "ACC-030")
+    assert ctx.growth is not None and -0.005 < ctx.growth < 0
+    assert "revenue_down" not in [item.kind for item in ctx.watch]
+    assert "flat" in DeckText("en", "EUR")(
+        "revenue_phrase", growth=ctx.growth, previous_period="2026-Q2"
+    )

@@ -339,7 +339,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "notes_risks": [{"count": 1}, {"count": 4}],
     "notes_actions": [{"count": 0}, {"count": 1}, {"count": 6}],
     "notes_next_steps": [{"next_qbr": QBR_DAY}, {"next_qbr": None}],
-    "handshake_title": [{"account": "Airbus", "company": "Acme"}],
+    "handshake_title": [{"company": "Acme"}, {"company": ""}],
     "validation": [
         {"agreed_by": "Léa Roux", "agreed_on": QBR_DAY, "next_review": REVIEW_DAY},
         {"agreed_by": None, "agreed_on": None, "next_review": None},
@@ -423,6 +423,9 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "left_out_note": [{"count": 1}, {"count": 3}],
     "columns_left_out": [{"names": ["Santé"]}, {"names": ["Plan à jour", "Jours"]}],
     "left_out_item": [{"what": "revenue", "cells": "Accounts!I4"}],
+    "no_previous_revenue": [{"previous_period": "2026-Q2"}, {"previous_period": "2026"}],
+    "freshness_undated_title": [{}],
+    "freshness_undated": [{"count": 1}, {"count": 500}],
     "notes_retention": [
         {"nrr": 1.04, "grr": 0.92, "logo": 0.95, "expansion": 0.12},
         {"nrr": None, "grr": None, "logo": None, "expansion": None},
@@ -472,6 +475,20 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"open": 12, "accounts": 8, "proposed": 5, "more_lines": ["Software", "Training"]},
     ],
 }
+
+#: The titles with shorter wordings (``brief`` 0, 1, …: the deck takes the first that fits one
+#: line): every sample in every wording, the full ones first (the indexes above stay).
+WORDINGS = {
+    "summary_title": 3,
+    "client_summary_title": 3,
+    "relationships_title": 4,
+    "pipeline_title": 3,
+    "risks_title": 2,
+    "handshake_title": 2,
+    "kam_load_title": 2,
+}
+for _macro, _count in WORDINGS.items():
+    SAMPLES[_macro] = [{**v, "brief": b} for b in range(_count) for v in SAMPLES[_macro]]
 
 CASES = [
     pytest.param(language, macro, values, id=f"{language}-{macro}-{i}")
@@ -586,7 +603,7 @@ def test_french_percent_takes_a_narrow_no_break_space() -> None:
             "missing_note",
             {"what": "nps"},
             f"Aucune réponse d’enquête sur les douze derniers mois{NNBSP}: "
-            f"le NPS affiche «{NNBSP}—{NNBSP}».",
+            "le NPS n’est pas affiché.",
         ),
     ],
 )
@@ -629,7 +646,7 @@ def test_workbook_text_is_output_verbatim(language: str, payload: str) -> None:
     t = _text(language)
     texts = [
         t("footer", account=payload, period="2026-Q3", audience="client", company=payload),
-        t("handshake_title", account=payload, company=payload),
+        t("handshake_title", company=payload),
         t("item", kind="risk", facts={"name": payload}),
         t("item", kind="plan", facts={"name": payload, "status": "late"}),
         t("risks_title", count=2, top=payload),
@@ -674,3 +691,20 @@ def test_a_missing_argument_is_an_error(language: str) -> None:
         t("contacts_title", count=1, extra=2)
     with pytest.raises(KeyError):
         t("no_such_macro")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("macro", sorted(WORDINGS))
+def test_each_shorter_wording_of_a_title_is_no_longer(language: str, macro: str) -> None:
+    """The deck falls back on the next wording when one does not fit: it must be shorter, and
+    the last one must not carry the text whose length depends on the data (a risk, names)."""
+    t = _text(language)
+    count = WORDINGS[macro]
+    base = SAMPLES[macro][: len(SAMPLES[macro]) // count]
+    for values in base:
+        wordings = [t(macro, **{**values, "brief": b}) for b in range(count)]
+        assert [len(w) for w in wordings] == sorted((len(w) for w in wordings), reverse=True)
+    risk = "Un incident de sécurité bloque l'accès de nos équipes au site pendant trois semaines"
+    assert risk not in t("risks_title", count=2, top=risk, brief=1)
+    names = ["Claire Dumont-Vasseur", "Ola Nordmann"]
+    assert "Ola" not in t("kam_load_title", below=names, above=[], low=5, high=15, brief=1)

@@ -296,7 +296,7 @@ def test_hostile_cell_text_stays_literal_and_harmless(
     assert list(tmp_path.rglob("*passwd*")) == [built.path]  # nothing written elsewhere
 
 
-def test_a_sparse_workbook_builds_with_dashes_and_notes(
+def test_a_sparse_workbook_builds_with_the_missing_tiles_named_in_the_notes(
     make_book: Callable[..., Path], tmp_path: Path
 ) -> None:
     rows = mini_rows()
@@ -313,7 +313,13 @@ def test_a_sparse_workbook_builds_with_dashes_and_notes(
     assert ("Revenue trajectory", "no revenue or forecast per period in Revenue") in built.omitted
     prs = Presentation(str(built.path))
     scorecard = prs.slides[kickers.index("KPI SCORECARD")]
-    assert "—" in [s.text_frame.text for s in shapes(scorecard) if s.has_text_frame]
+    texts = [s.text_frame.text for s in shapes(scorecard) if s.has_text_frame]
+    assert "Net revenue retention" in texts and "80%" in texts
+    # health cannot be computed (a component is missing): no "—" tile, the notes say why
+    assert "—" not in texts and "Health" not in texts
+    notes = scorecard.notes_slide.notes_text_frame.text
+    assert "Health is not measured for this period" in notes
+    assert "Not shown, no value recorded: Share of wallet, Forecast accuracy." in notes
     (portfolio,) = make_decks(book, tmp_path, [DeckKind.PORTFOLIO])
     check_deck(portfolio.path)
 

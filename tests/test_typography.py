@@ -7,21 +7,32 @@ from __future__ import annotations
 
 import itertools
 import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pptx import Presentation
 from pptx.oxml.ns import qn
+from pptx.util import Inches
 
+from kamxl.deck import build
 from kamxl.deck.build import Column, Deck
 from kamxl.deck.context import Audience, portfolio_context
 from kamxl.deck.fit import ELLIPSIS, NO_BREAK
 from kamxl.deck.make import DeckKind, make_decks
 from kamxl.deck.text import DeckText, Formats, money_unit
 from kamxl.workbook.reader import read_workbook
+from kamxl.workbook.template import build_workbook
+from tests.conftest import SAMPLE
 from tests.deckcheck import kickers_and_titles, notes
-from tests.stress import LONG_NAME, build_many_accounts_workbook, build_stress_workbook
+from tests.stress import (
+    AS_OF,
+    LONG_NAME,
+    build_many_accounts_workbook,
+    build_stress_workbook,
+    many_accounts_rows,
+)
 
 NB = "\u00a0"
 
@@ -98,16 +109,64 @@ def _title_runs(slide: Any) -> list:
 def test_every_title_of_the_stress_decks_has_one_size_and_one_line(
     stress_decks: dict[str, Path],
 ) -> None:
-    sizes, shortened = set(), 0
+    sizes = set()
     for path in stress_decks.values():
         for slide in list(Presentation(str(path)).slides)[1:]:  # the cover has its own size
             runs = _title_runs(slide)
             assert runs, path.name
             sizes |= {run.find(qn("a:rPr")).get("sz") for run in runs}
             assert slide.shapes.title.text_frame._txBody.find(f".//{qn('a:br')}") is None
-            shortened += ELLIPSIS in slide.shapes.title.text_frame.text
     assert sizes == {"2400"}
-    assert shortened  # some stress titles are too long for one line: shortened, not shrunk
+
+
+@pytest.fixture(scope="module")
+def every_deck(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Every deck kind and audience of the stress workbook (en, fr: all three accounts) and
+    of the sample (in English and French, the accounts whose titles were once cut)."""
+    folder = tmp_path_factory.mktemp("titles")
+    books = {
+        language: read_workbook(build_stress_workbook(folder / f"{language}.xlsx", language))
+        for language in ("en", "fr")
+    }
+    books["sample"] = read_workbook(SAMPLE)
+    built: list[Path] = []
+    for (source, book), language, audience in itertools.product(
+        books.items(), ("en", "fr"), (Audience.INTERNAL, Audience.CLIENT)
+    ):
+        if source != "sample" and language != source:
+            continue
+        out = folder / f"{source}-{language}-{audience.value}"
+        out.mkdir()
+        kinds = [DeckKind.QBR, DeckKind.HANDSHAKE]
+        kinds += [DeckKind.PORTFOLIO] if audience is Audience.INTERNAL else []
+        accounts = ["ACC-001", "ACC-004", "ACC-016", "ACC-026"] if source == "sample" else []
+        decks = make_decks(
+            book,
+            out,
+            kinds,
+            accounts=accounts,
+            every=not accounts,
+            audience=audience,
+            language=language,
+            warn=lambda _: None,  # the near-empty account has no handshake
+        )
+        built += [deck.path for deck in decks]
+    return built
+
+
+def test_no_title_is_shortened_it_has_a_wording_that_fits(
+    every_deck: list[Path], many_portfolio: Path
+) -> None:
+    """A title cut with "…" loses its finding ("… santé à 48…"): each title has a shorter
+    wording that fits one line, whatever the data (long names, long risks, big amounts)."""
+    titles = {
+        f"{path.parent.name}/{path.name} #{number}": slide.shapes.title.text_frame.text
+        for path in [*every_deck, many_portfolio]
+        for number, slide in enumerate(Presentation(str(path)).slides, start=1)
+        if slide.shapes.title is not None
+    }
+    assert len(titles) > 250
+    assert {where: title for where, title in titles.items() if ELLIPSIS in title} == {}
 
 
 def test_a_page_counter_survives_a_shortened_title() -> None:
@@ -185,39 +244,83 @@ def test_the_portfolio_of_500_accounts_summarises_its_long_lists(many_portfolio:
         kicker: slide
         for (kicker, _title), slide in zip(kickers_and_titles(many_portfolio), slides, strict=True)
     }
-    tiering, freshness = kickers["TIERING"], kickers["PLAN FRESHNESS"]
+    tiering = kickers["TIERING"]
     rows = _table_rows(tiering)
     assert len(rows) == 1 + 15 + 1 and rows[-1][0] == "and 485 more"
     assert "The table shows the first 15; 485 more are in the workbook." in notes(tiering)
+    revenue = [r[2] for r in rows[1:16]]
+    units = {value[-1] for value in revenue if value != "—"}
+    assert len(units) == 1, revenue  # one unit for the column
+
+
+def test_the_stale_plans_of_500_accounts_are_summarised(tmp_path: Path) -> None:
+    book = read_workbook(_many_with_some_plan_dates(tmp_path / "many.xlsx"))
+    (deck,) = make_decks(book, tmp_path, [DeckKind.PORTFOLIO])
+    _, freshness = _slide_of(deck.path, "PLAN FRESHNESS")
     stale = _table_rows(freshness)
     assert len(stale) == 1 + 10 + 1 and stale[-1][0].startswith("and ")
     more = int(stale[-1][0].split(" ")[1].replace(",", ""))
     assert f"The table shows the first 10; {more:,} more are in the workbook." in notes(freshness)
     assert stale[0][:3] == ["Account", "KAM", "Revenue"]
     assert {r[2][-1] for r in stale[1:11]} == {"M"}  # one unit for the column
-    revenue = [r[2] for r in rows[1:16]]
-    units = {value[-1] for value in revenue if value != "—"}
-    assert len(units) == 1, revenue  # one unit for the column
+    assert all(r[3] != "—" for r in stale[1:11])  # the dated plans first
 
 
-def test_stale_plans_are_ranked_missing_first_then_least_fresh_then_by_revenue(
+def _slide_of(path: Path, kicker: str) -> tuple[str, Any]:
+    """The title and the slide of the deck at ``path`` whose kicker is ``kicker``."""
+    slides = Presentation(str(path)).slides
+    return next(
+        (title, slide)
+        for (k, title), slide in zip(kickers_and_titles(path), slides, strict=True)
+        if k == kicker
+    )
+
+
+def _many_with_some_plan_dates(path: Path) -> Path:
+    """The 500 accounts, one in three with a plan date (from fresh to a year old)."""
+    rows = many_accounts_rows()
+    for i, account in enumerate(rows["Accounts"]):
+        if i % 3 == 0:
+            account["plan_updated"] = AS_OF - timedelta(days=(i * 7) % 400)
+    return build_workbook(path, rows=rows)
+
+
+def test_stale_plans_are_ranked_dated_first_least_fresh_first_then_by_revenue(
     tmp_path: Path,
 ) -> None:
-    book = read_workbook(build_many_accounts_workbook(tmp_path / "many.xlsx"))
+    """A stale plan with a date is a finding (it has aged); one with none says only that no
+    date was kept: the dated ones lead the table, the least fresh first, then the undated,
+    the biggest revenue first among equals."""
+    book = read_workbook(_many_with_some_plan_dates(tmp_path / "many.xlsx"))
     plans = portfolio_context(book).stale_plans
     accounts = book.accounts.set_index("account_id")
     fresh = [accounts.loc[p["account_id"], "freshness"] for p in plans]
     missing = [math.isnan(f) for f in fresh]
-    assert missing == sorted(missing, reverse=True)  # no plan at all: the most stale
+    assert 0 < missing.count(False) < len(missing)
+    assert missing == sorted(missing)  # the dated plans first
+    assert plans[0]["updated"] is not None
     for one, two in itertools.pairwise(plans):
         a, b = (accounts.loc[p["account_id"]] for p in (one, two))
         if math.isnan(a["freshness"]) == math.isnan(b["freshness"]) and (
             math.isnan(a["freshness"]) or a["freshness"] == b["freshness"]
         ):
             assert a["revenue_curr"] >= b["revenue_curr"]  # among equals, the biggest first
-        elif not math.isnan(a["freshness"]):
+        elif not math.isnan(b["freshness"]):
             assert a["freshness"] <= b["freshness"]
-    assert plans[0]["revenue"] == max(p["revenue"] for p in plans[: missing.count(True)])
+
+
+def test_a_portfolio_with_no_plan_date_says_so_in_one_line(many_portfolio: Path) -> None:
+    """No account of the 500 has a plan date: no table of 500 names "stale", one line."""
+    title, freshness = _slide_of(many_portfolio, "PLAN FRESHNESS")
+    assert title == "No plan date recorded in Accounts"
+    assert not any(
+        getattr(shape, "has_table", False) and shape.has_table for shape in freshness.shapes
+    )
+    texts = [shape.text_frame.text for shape in freshness.shapes if shape.has_text_frame]
+    assert (
+        "No account of the 500 has a date for its last plan update: record it in Accounts "
+        "to see which plans need refreshing." in [t.replace("\n", " ") for t in texts]
+    )
 
 
 def _unit(amount: str) -> str:
@@ -245,3 +348,46 @@ def test_french_days_are_jours(stress_decks: dict[str, Path]) -> None:
     texts = [s.text_frame.text for slide in prs.slides for s in slide.shapes if s.has_text_frame]
     assert any(text.endswith(f"{NO_BREAK}j") for text in texts)  # the median cycle tile
     assert not any(text.endswith((f"{NO_BREAK}d", " d")) for text in texts)
+
+
+def test_every_shape_of_a_content_slide_stays_inside_the_margins(
+    every_deck: list[Path], many_portfolio: Path
+) -> None:
+    """decks.md "Style": a margin of 0.5 in. Every shape kamxl places on a content slide
+    (kicker, title, text, tables, charts, tiles, rules) keeps 0.5 in from the left and right
+    edges; the kicker starts 0.35 in from the top and the footer line ends 0.2 in from the
+    bottom (the footer band), nothing beyond."""
+    margin, width, height = Inches(0.5), Inches(13.333), Inches(7.5)
+    outside = []
+    for path in [*every_deck, many_portfolio]:
+        for number, slide in enumerate(list(Presentation(str(path)).slides)[1:], start=2):
+            for shape in slide.shapes:
+                left, top = shape.left, shape.top
+                right, bottom = left + shape.width, top + shape.height
+                if (
+                    left < margin - 1
+                    or right > width - margin + 1
+                    or top < Inches(0.35) - 1
+                    or bottom > height - Inches(0.2) + 1
+                ):
+                    outside.append(f"{path.name} #{number} {shape.name}")
+    assert outside == []
+
+
+def test_one_helper_summarises_every_long_list() -> None:
+    """Bullets, pipeline rows and portfolio tables: the top items and one "and N more"."""
+    t = DeckText("en", "EUR")
+    lines = [f"Contact {i}" for i in range(9)]
+    assert build._top_and_more(lines[:6], 6, build._more_line(t)) == lines[:6]
+    assert build._top_and_more(lines, 6, build._more_line(t)) == [*lines[:5], "and 4 more"]
+    deals = [{"name": f"Deal {i}", "amount": 1_000_000.0} for i in range(5)]
+    rows = build._rows(build._top_and_more(deals, 3, build._more_row(t, 2)), ("name", "amount"))
+    assert rows[:2] == [["Deal 0", 1_000_000.0], ["Deal 1", 1_000_000.0]]
+    assert list(rows[2]) == ["and 3 more (€3M)", ""] and rows[2].count == 3
+    deals[4]["amount"] = None  # one amount missing: the rest has no total
+    closing = build._top_and_more(deals, 3, build._more_row(t, 2))[-1]
+    assert list(closing) == ["and 3 more", ""]
+    # a table that shows its top 3 and counts the rest after them
+    after = build._top_and_more(deals, 3, build._more_row(t, 2), after=True)
+    assert len(after) == 4 and after[-1].count == 2
+    assert build._top_and_more(deals[:3], 3, build._more_row(t, 2), after=True) == deals[:3]

@@ -65,6 +65,7 @@ from kamxl.deck.context import (
     client_visible,
 )
 from kamxl.deck.fit import (
+    ELLIPSIS,
     MARGIN_X,
     WIDTH_SAFETY,
     Fitted,
@@ -336,6 +337,31 @@ class Deck:
         self._footer(slide)
         self._notes(slide, notes)
         return slide
+
+    def fitting_title(self, *wordings: str, tail: str = "") -> str:
+        """The first of ``wordings`` (the most telling first, each shorter than the one
+        before) that fits the title line whole, with room for ``tail``; the last one if none
+        does (:meth:`slide` then shortens it).
+
+        A title cut with "…" loses its finding ("… health at 48…"), so a title whose words
+        depend on the data (a risk's text, KAM names, large amounts) comes in several
+        wordings, the last one short whatever the data."""
+        width = self._title_width()
+        for wording in wordings[:-1]:
+            shown = shorten(wording, _line_width(width), TITLE.size.pt, bold=True, tail=tail)
+            if not shown.removesuffix(tail).rstrip().endswith(ELLIPSIS):
+                return wording
+        return wordings[-1]
+
+    def _title_width(self) -> int:
+        """The width of a content slide's title: its layout's title placeholder, or the
+        style's title box when the layout has none."""
+        if self._title_box is not None:
+            return self._title_box[0]
+        for placeholder in self._title_only.placeholders:
+            if placeholder.placeholder_format.idx == 0 and placeholder.width:
+                return int(placeholder.width)
+        return int(style.TITLE_BOX.width)
 
     def _add_slide(self, slide_layout: Any) -> Slide:
         """A new slide on ``slide_layout``, as python-pptx's ``add_slide`` makes it, cheaper.
@@ -881,6 +907,12 @@ def _line_width(box_width_emu: int) -> float:
     return Emu(max(box_width_emu - 2 * MARGIN_X, 0)).pt * WIDTH_SAFETY
 
 
+def _title(deck: Deck, t: DeckText, name: str, wordings: int, **facts: Any) -> str:
+    """The title macro ``name`` in the first of its ``wordings`` (``brief`` 0, 1, …, the
+    shortest last) that fits the title line whole (:meth:`Deck.fitting_title`)."""
+    return deck.fitting_title(*(t(name, brief=brief, **facts) for brief in range(wordings)))
+
+
 def _fit_placeholder(placeholder: Any, text: str, size: TypeSize, *, bold: bool = False) -> None:
     """A title or subtitle placeholder: one field, fitted (line breaks in it are spaces)."""
     fit_in_shape(
@@ -1136,6 +1168,42 @@ def _table_rows(records: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[
     return [[record[key] for key in keys] for record in records]
 
 
+def _top_and_more(
+    items: Sequence[Any], most: int, more: Callable[[Sequence[Any]], Any], *, after: bool = False
+) -> list[Any]:
+    """A long list summarised (decks.md: top items and "and N more" before any pagination):
+    ``items`` when they fit in ``most``; else the first ones, then one closing item
+    ``more(rest)`` ("and 22 more (€3.1M)") built from the items left out. The closing item
+    takes the last of the ``most`` places (a box with room for ``most`` lines), or comes
+    after ``most`` items (``after``: a table that shows its top ``most`` and counts the rest)."""
+    if len(items) <= most:
+        return list(items)
+    shown = most if after else most - 1
+    return [*items[:shown], more(items[shown:])]
+
+
+def _more_line(t: DeckText) -> Callable[[Sequence[Any]], str]:
+    """The closing line of a bulleted list: "and N more"."""
+    return lambda rest: t("more_rows", count=len(rest), amount=None)
+
+
+def _more_row(t: DeckText, width: int) -> Callable[[Sequence[Any]], _Closing]:
+    """The closing row of a table of ``width`` columns: "and N more", with the amount of the
+    rest when every record left out has one ("and 22 more (€3.1M)")."""
+
+    def closing(rest: Sequence[Any]) -> _Closing:
+        amounts = [r.get("amount") if isinstance(r, dict) else None for r in rest]
+        known = all(a is not None for a in amounts)
+        return _Closing.of(t, len(rest), width, sum(amounts) if known else None)
+
+    return closing
+
+
+def _rows(items: Sequence[Any], keys: Sequence[str]) -> list[Any]:
+    """:func:`_table_rows` of a summarised list: a closing row stays as it is."""
+    return [item if isinstance(item, _Closing) else [item[k] for k in keys] for item in items]
+
+
 def _count(value: Figure) -> int | None:
     """A count figure as a whole number (None when missing)."""
     return None if value.value is None else int(value.value)
@@ -1218,6 +1286,14 @@ class _Section:
     draw: Callable[[_Qbr], None]
 
 
+def _trajectory_periods(ctx: QbrContext) -> int:
+    """The periods with a revenue or a forecast: a trajectory needs two (one bar repeats
+    the scorecard's revenue tile)."""
+    return sum(
+        1 for a, f in zip(ctx.actual, ctx.forecast, strict=True) if a is not None or f is not None
+    )
+
+
 def _qbr_sections(q: _Qbr) -> list[_Section]:
     """The sections of a QBR after its title and agenda, in order, for this audience: the
     client QBR tells the client's story (what we delivered, their spend and satisfaction,
@@ -1227,8 +1303,8 @@ def _qbr_sections(q: _Qbr) -> list[_Section]:
     sections = [
         _Section(
             "summary",
-            bool(ctx.wins or ctx.watch or ctx.asks) or revenue_known or "wins" in left,
-            "no win, watch point or ask, and no revenue",
+            bool(_summary_columns(q)),
+            "no win, watch point or ask",
             _summary_slide,
         ),
         _Section(
@@ -1239,9 +1315,11 @@ def _qbr_sections(q: _Qbr) -> list[_Section]:
         ),
         _Section(
             "spend_trend" if client else "trajectory",
-            any(v is not None for v in (*ctx.actual, *ctx.forecast))
+            _trajectory_periods(ctx) > 1
             or any(k.startswith(("revenue:", "forecast:")) for k in left),
-            "no revenue or forecast per period in Revenue",
+            "no revenue or forecast per period in Revenue"
+            if not _trajectory_periods(ctx)
+            else "one period of revenue only (the scorecard shows it)",
             _trajectory_slide,
         ),
         _line_bridge_section(ctx, client),
@@ -1371,8 +1449,11 @@ def _summary_slide(q: _Qbr) -> None:
     """Executive summary: wins (delivered, for the client), watch points, asks."""
     ctx, t, meta = q.ctx, q.t, q.ctx.meta
     if q.client:
-        title = t(
+        title = _title(
+            q.deck,
+            t,
             "client_summary_title",
+            3,
             period=meta.period,
             growth=ctx.growth,
             previous_period=meta.previous_period,
@@ -1380,8 +1461,11 @@ def _summary_slide(q: _Qbr) -> None:
             nps_n=ctx.nps_answers,
         )
     else:
-        title = t(
+        title = _title(
+            q.deck,
+            t,
             "summary_title",
+            3,
             period=meta.period,
             growth=ctx.growth,
             previous_period=meta.previous_period,
@@ -1398,21 +1482,32 @@ def _summary_slide(q: _Qbr) -> None:
         title,
         t("notes_summary", **counts) + (" " + q.missing if q.missing else ""),
     )
-    headings = ("delivered", "attention", "asks") if q.client else ("wins", "watch", "asks")
-    for box, heading, key, items in zip(
-        CONTENT.split((1, 1, 1), gap=Inches(0.4)),
-        headings,
-        ("wins", "watch", "asks"),
-        (ctx.wins, ctx.watch, ctx.asks),
-        strict=True,
+    columns = _summary_columns(q)
+    for box, (heading, items) in zip(
+        CONTENT.split((1,) * len(columns), gap=Inches(0.4)), columns, strict=True
     ):
         q.deck.bullets(
             slide,
             box,
             t.label(heading),
             [t("item", kind=i.kind, facts=i.facts) for i in items],
-            empty=DASH if key in q.left_out else t.label("none"),
+            empty=DASH,  # a column with no item is shown only when its cells fail the check
         )
+
+
+def _summary_columns(q: _Qbr) -> list[tuple[str, Sequence[Any]]]:
+    """The summary's columns that have something to show, as (heading, items): a column
+    with no item is left out ("Nothing to report" three times says nothing) and the others
+    take its width; one whose cells fail the check stays, its "—" naming them in the notes."""
+    ctx = q.ctx
+    headings = ("delivered", "attention", "asks") if q.client else ("wins", "watch", "asks")
+    return [
+        (heading, items)
+        for heading, key, items in zip(
+            headings, ("wins", "watch", "asks"), (ctx.wins, ctx.watch, ctx.asks), strict=True
+        )
+        if items or key in q.left_out
+    ]
 
 
 def _scorecard_slide(q: _Qbr) -> None:
@@ -1444,6 +1539,24 @@ def _scorecard_slide(q: _Qbr) -> None:
             nps_n=ctx.nps_answers,
             health=ctx.health.value if ctx.health is not None else None,
         )
+    # No comparison with a period that has no revenue ("— vs Q2 2026 (€0)" says nothing):
+    # the tile shows the revenue alone and the notes say why.
+    compared = ctx.growth is not None
+    if not compared and ctx.revenue is not None and not ctx.revenue_previous:
+        notes = _sentences(notes, t("no_previous_revenue", previous_period=meta.previous_period))
+    # An NPS tile only with survey answers (or answers whose cells fail the check: "—");
+    # without any, "— · 0 answers" says nothing: the notes say there is no survey.
+    nps = Tile(
+        t.label("nps"),
+        f.num(ctx.nps.value),
+        "" if ctx.nps_answers is None else t("nps_detail", count=ctx.nps_answers),
+    )
+    kpis = [] if q.client else _kpi_tiles(q, nps)
+    not_shown = [  # those the notes do not already explain ("no survey answer ...")
+        tile.label for key, tile, figure in kpis if not _has_value(figure) and key not in ctx.notes
+    ]
+    if not_shown:  # "—" stands for one missing value among present ones, not for a tile
+        notes = _sentences(notes, t("columns_left_out", names=not_shown))
     slide = q.deck.slide(
         t.label("spend" if q.client else "scorecard"),
         title,
@@ -1457,40 +1570,52 @@ def _scorecard_slide(q: _Qbr) -> None:
             growth=ctx.growth,
             previous_period=meta.previous_period,
             previous=ctx.revenue_previous,
-        ),
-    )
-    nps = Tile(
-        t.label("nps"),
-        f.num(ctx.nps.value),
-        "" if ctx.nps_answers is None else t("nps_detail", count=ctx.nps_answers),
+        )
+        if compared
+        else "",
     )
     if q.client:
         tiles = [revenue]
         if ctx.year_growth is not None:
             tiles.append(Tile(t.label("year_on_year"), f.signed_pct(ctx.year_growth)))
-        tiles.append(nps)
+        tiles += [nps] if _has_value(ctx.nps) else []
         q.deck.tiles(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(2.2)), tiles, 3)
         return
-    tiles = [revenue, Tile(t.label("nrr"), f.pct(ctx.nrr.value))]
-    tiles.append(Tile(t.label("grr"), f.pct(ctx.grr.value)))
-    if ctx.margin is not None and ctx.share_of_wallet is not None:
-        tiles += [
-            Tile(t.label("margin"), f.pct(ctx.margin.value)),
-            Tile(t.label("sow"), f.pct(ctx.share_of_wallet.value)),
-        ]
-    tiles.append(nps)
+    tiles = [revenue, *(tile for _, tile, figure in kpis if _has_value(figure))]
+    # one row of tiles keeps the height of the client's row, not the whole content area
+    area = CONTENT if len(tiles) > 4 else Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(2.2))
+    q.deck.tiles(slide, area, tiles, per_row=4)
+
+
+def _kpi_tiles(q: _Qbr, nps: Tile) -> list[tuple[str, Tile, Figure]]:
+    """The internal scorecard's tiles after revenue, in order, as (key, tile, figure): the
+    key is the one of the context's missing notes ("nps", "health", "margin")."""
+    ctx, t, f = q.ctx, q.t, q.f
+    kpis = [
+        ("nrr", Tile(t.label("nrr"), f.pct(ctx.nrr.value)), ctx.nrr),
+        ("grr", Tile(t.label("grr"), f.pct(ctx.grr.value)), ctx.grr),
+    ]
+    for key, label, figure in (
+        ("margin", "margin", ctx.margin),
+        ("sow", "sow", ctx.share_of_wallet),
+    ):
+        if figure is not None:
+            kpis.append((key, Tile(t.label(label), f.pct(figure.value)), figure))
+    kpis.append(("nps", nps, ctx.nps))
     if ctx.health is not None:
-        tiles.append(
-            Tile(
-                t.label("health"),
-                f.num(ctx.health.value),
-                _rag_detail(q.text, ctx.health_rag, ctx.health_trend),
-                ctx.health_rag,
-            )
-        )
+        rag = _rag_detail(q.text, ctx.health_rag, ctx.health_trend)
+        health = Tile(t.label("health"), f.num(ctx.health.value), rag, ctx.health_rag)
+        kpis.append(("health", health, ctx.health))
     if ctx.forecast_accuracy is not None:
-        tiles.append(Tile(t.label("forecast_accuracy"), f.pct(ctx.forecast_accuracy.value)))
-    q.deck.tiles(slide, CONTENT, tiles, per_row=4)
+        accuracy = Tile(t.label("forecast_accuracy"), f.pct(ctx.forecast_accuracy.value))
+        kpis.append(("forecast_accuracy", accuracy, ctx.forecast_accuracy))
+    return kpis
+
+
+def _has_value(figure: Figure) -> bool:
+    """A tile is shown with a value, or with "—" when its value rests on cells that fail the
+    check (the notes name them); a KPI with no data to compute it from gets no tile."""
+    return figure.ok or figure.from_bad_input
 
 
 def _trajectory_slide(q: _Qbr) -> None:
@@ -1706,8 +1831,11 @@ def _relationship_slide(q: _Qbr) -> None:
     stale_count = None if "stale_contacts" in q.left_out else len(ctx.stale_contacts)
     slide = deck.slide(
         t.label("relationships"),
-        t(
+        _title(
+            deck,
+            t,
             "relationships_title",
+            4,
             covered=covered,
             required=required,
             missing=[t.status(r) for r in ctx.missing_roles],
@@ -1738,16 +1866,9 @@ def _relationship_slide(q: _Qbr) -> None:
         slide,
         bottom,
         t.label("not_seen"),
-        _summarised(stale, 6, t),
+        _top_and_more(stale, 6, _more_line(t)),
         empty=DASH if stale_count is None else t.label("none"),
     )
-
-
-def _summarised(items: list[str], most: int, t: DeckText) -> list[str]:
-    """``items``, the first ``most`` of them and "and N more" when there are more."""
-    if len(items) <= most:
-        return items
-    return [*items[: most - 1], t("more_rows", count=len(items) - most + 1, amount=None)]
 
 
 def _objectives_slide(q: _Qbr) -> None:
@@ -1781,22 +1902,6 @@ def _objectives_slide(q: _Qbr) -> None:
     )
 
 
-def _top_rows(
-    records: Sequence[dict[str, Any]], keys: Sequence[str], most: int, t: DeckText
-) -> list[list[Any]]:
-    """The first ``most`` records as table rows, and, when there are more, a closing row
-    "and N more (€X)" (the amount of the rest) in place of the last of them."""
-    rows = _table_rows(records, keys)
-    if len(rows) <= most:
-        return rows
-    rest = records[most - 1 :]
-    amounts = [r.get("amount") for r in rest]
-    amount = (
-        sum(a for a in amounts if a is not None) if all(a is not None for a in amounts) else None
-    )
-    return [*rows[: most - 1], _Closing.of(t, len(rest), len(keys), amount)]
-
-
 def _pipeline_slide(q: _Qbr) -> None:
     """The open pipeline (internal: tiles and the largest deals) or what we propose next
     (client: proposals with amount and expected decision, no probability or stage)."""
@@ -1818,7 +1923,7 @@ def _pipeline_slide(q: _Qbr) -> None:
             t("proposals_title", count=count, value=ctx.pipeline_value),
             t("notes_proposals", count=count, value=ctx.pipeline_value),
             columns,
-            _top_rows(ctx.opportunities, keys, PIPELINE_ROWS, t),
+            _rows(_top_and_more(ctx.opportunities, PIPELINE_ROWS, _more_row(t, len(keys))), keys),
             empty=t.label("none"),
         )
         return
@@ -1842,8 +1947,11 @@ def _pipeline_slide(q: _Qbr) -> None:
     )
     deck.table(
         t.label("pipeline"),
-        t(
+        _title(
+            q.deck,
+            t,
             "pipeline_title",
+            3,
             value=ctx.pipeline_value,
             weighted=ctx.weighted_pipeline,
             count=count,
@@ -1864,11 +1972,9 @@ def _pipeline_slide(q: _Qbr) -> None:
             Column(t.label("col_probability"), 1.3, show["pct"], PP_ALIGN.RIGHT),
             Column(t.label("col_created"), 1.4, show["day"]),
         ],
-        _top_rows(
-            ctx.opportunities,
+        _rows(
+            _top_and_more(ctx.opportunities, PIPELINE_ROWS, _more_row(t, 6)),
             ("opportunity", "type", "stage", "amount", "probability", "created"),
-            PIPELINE_ROWS,
-            t,
         ),
         box=below,
         before=pipeline_tiles,
@@ -1881,9 +1987,10 @@ def _risks_slide(q: _Qbr) -> None:
     """Risks and mitigations (internal), the most severe first."""
     ctx, t, show = q.ctx, q.t, q.show
     risks = ctx.risks or []
+    top = risks[0]["risk"] if risks else ""
     q.deck.table(
         t.label("risks"),
-        t("risks_title", count=len(risks), top=risks[0]["risk"] if risks else ""),
+        _title(q.deck, t, "risks_title", 2, count=len(risks), top=top),
         t("notes_risks", count=len(risks)),
         [
             Column(t.label("col_risk"), 3.5, show["text"]),
@@ -1891,8 +1998,9 @@ def _risks_slide(q: _Qbr) -> None:
             Column(t.label("col_mitigation"), 3.5, show["text"]),
             Column(t.label("col_owner"), 1.8, show["text"]),
         ],
-        _top_rows(
-            [{**r, "amount": None} for r in risks], ("risk", "level", "mitigation", "owner"), 8, t
+        _rows(
+            _top_and_more([{**r, "amount": None} for r in risks], 8, _more_row(t, 4)),
+            ("risk", "level", "mitigation", "owner"),
         ),
         empty=t.label("none"),
         paginate=False,
@@ -2049,7 +2157,6 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     meta = ctx.meta
     text = DeckText(meta.language, meta.currency)
     t, f = text, text.formats
-    company = meta.company or DASH
     deck = Deck(
         template,
         text,
@@ -2066,7 +2173,7 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     deck.section("handshake")
     slide = deck.slide(
         t.label("handshake"),
-        t("handshake_title", account=ctx.account.name, company=company),
+        _title(deck, t, "handshake_title", 2, company=meta.company or ""),
         t(
             "notes_handshake",
             account=ctx.account.name,
@@ -2138,20 +2245,18 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     gov = [t("meeting", kind=m["type"], when=m["date"]) for m in ctx.meetings[:4]]
     gov.append(t("sponsors_line", client=ctx.sponsors[0], ours=ctx.sponsors[1]))
     deck.bullets(slide, governance, t.label("governance"), gov, empty=t.label("none"))
-    ours, theirs, asks = right.rows((1, 1, 0.8), gap=Inches(0.15))
+    # The asks block only when there is an ask (or its cells fail the check: "—"); without
+    # one, the commitments take its height ("Asks: Nothing to report" says nothing).
+    has_asks = bool(ctx.asks) or "asks" in ctx.left_out
+    ours, theirs, *asks = right.rows((1, 1, 0.8) if has_asks else (1, 1), gap=Inches(0.15))
     deck.bullets(
         slide, ours, t.label("our_commitments"), ctx.our_commitments, empty=t.label("none")
     )
     deck.bullets(
         slide, theirs, t.label("client_commitments"), ctx.client_commitments, empty=t.label("none")
     )
-    deck.bullets(
-        slide,
-        asks,
-        t.label("asks"),
-        ctx.asks,
-        empty=DASH if "asks" in ctx.left_out else t.label("none"),
-    )
+    if has_asks:
+        deck.bullets(slide, asks[0], t.label("asks"), ctx.asks, empty=DASH)
     line = Box(CONTENT.left, CONTENT.bottom - Inches(0.35), CONTENT.width, Inches(0.35))
     deck._text(
         slide,
@@ -2176,17 +2281,6 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
 TIERING_TOP = 15
 #: The stale plans the freshness table shows (the most stale first; the rest are counted).
 STALE_TOP = 10
-
-
-def _top(rows: Sequence[dict[str, Any]], count: int) -> tuple[list[dict[str, Any]], int]:
-    """The first ``count`` rows of a list already ranked by what matters, and how many
-    more there are (for the closing row "and N more")."""
-    return list(rows[:count]), max(len(rows) - count, 0)
-
-
-def _closed(rows: list[list[Any]], more: int, t: DeckText, width: int) -> list[Sequence[Any]]:
-    """``rows``, then the closing row "and N more" when ``more`` rows were left out."""
-    return [*rows, _Closing.of(t, more, width)] if more else list(rows)
 
 
 @dataclass
@@ -2300,7 +2394,8 @@ def _tiering_slide(p: _Portfolio) -> None:
     """4. Tiering: the top accounts by score (then revenue), and N more."""
     ctx, deck, t, show = p.ctx, p.deck, p.t, p.show
     k = ctx.kpis
-    accounts, more_accounts = _top(ctx.accounts, TIERING_TOP)
+    accounts = _top_and_more(ctx.accounts, TIERING_TOP, _more_row(t, 7), after=True)
+    more_accounts = max(len(ctx.accounts) - TIERING_TOP, 0)  # counted in the closing row
     top_tier = ctx.tier_labels[0]
     deck.table(
         t.label("tiering"),
@@ -2313,7 +2408,7 @@ def _tiering_slide(p: _Portfolio) -> None:
         ),
         _sentences(
             t("notes_tiering", count=len(ctx.accounts)),
-            t("notes_top", shown=len(accounts), more=more_accounts),
+            t("notes_top", shown=min(len(accounts), TIERING_TOP), more=more_accounts),
         ),
         [
             Column(t.label("col_account"), 3, show["text"]),
@@ -2324,15 +2419,7 @@ def _tiering_slide(p: _Portfolio) -> None:
             Column(t.label("col_quadrant"), 1.5, show["status"]),
             Column(t.label("col_health"), 1.4, show["status"], tone=lambda v: v),
         ],
-        _closed(
-            [
-                [a["name"], a["kam"], a["revenue"], a["score"], a["tier"], a["quadrant"], a["rag"]]
-                for a in accounts
-            ],
-            more_accounts,
-            t,
-            7,
-        ),
+        _rows(accounts, ("name", "kam", "revenue", "score", "tier", "quadrant", "rag")),
         empty=t.label("none"),
         paginate=False,
     )
@@ -2415,7 +2502,7 @@ def _kam_load_slide(p: _Portfolio) -> None:
     above = [name for name, count in ctx.kam_load if count > high]
     slide = deck.slide(
         t.label("kam_load"),
-        t("kam_load_title", below=below, above=above, low=low, high=high),
+        _title(deck, t, "kam_load_title", 2, below=below, above=above, low=low, high=high),
         t("notes_kam_load", low=low, high=high),
     )
     deck.chart(
@@ -2441,13 +2528,19 @@ def _freshness_slide(p: _Portfolio) -> None:
     k = ctx.kpis
     if "stale_plans" in ctx.left_out:
         return
-    stale, more_stale = _top(ctx.stale_plans, STALE_TOP)
+    if ctx.stale_plans and not ctx.any_plan_date:  # a table of every name would say only that
+        line = t("freshness_undated", count=len(ctx.stale_plans))
+        slide = deck.slide(t.label("freshness"), t("freshness_undated_title"), line)
+        deck._text(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(1)), line, BODY)
+        return
+    stale = _top_and_more(ctx.stale_plans, STALE_TOP, _more_row(t, 6), after=True)
+    more_stale = max(len(ctx.stale_plans) - STALE_TOP, 0)  # counted in the closing row
     deck.table(
         t.label("freshness"),
         t("freshness_title", count=_count(k.stale_plans), days=ctx.half_life_days),
         _sentences(
             t("notes_freshness", count=len(ctx.stale_plans)),
-            t("notes_top", shown=len(stale), more=more_stale),
+            t("notes_top", shown=min(len(stale), STALE_TOP), more=more_stale),
         ),
         [
             Column(t.label("col_account"), 3.5, show["text"]),
@@ -2457,15 +2550,7 @@ def _freshness_slide(p: _Portfolio) -> None:
             Column(t.label("col_days"), 1, show["num"], PP_ALIGN.RIGHT),
             Column(t.label("col_freshness"), 1.2, show["num"], PP_ALIGN.RIGHT),
         ],
-        _closed(
-            [
-                [s["name"], s["kam"], s["revenue"], s["updated"], s["days"], s["freshness"]]
-                for s in stale
-            ],
-            more_stale,
-            t,
-            6,
-        ),
+        _rows(stale, ("name", "kam", "revenue", "updated", "days", "freshness")),
         empty=t.label("none"),
         paginate=False,
     )

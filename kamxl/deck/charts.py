@@ -695,11 +695,27 @@ def add_revenue_chart(
     _marker(line, style.GREY)
     line.smooth = False
 
+    top = _nice_top([v for v in (*actual_values, *forecast_values) if v is not None])
     if len(periods) <= MAX_LABELLED_PERIODS:
         _label_series(
             columns.data_labels, number_format=number_format, position=XL_LABEL_POSITION.OUTSIDE_END
         )
         _label_background(columns.data_labels._element)  # the forecast line passes behind
+        spots = _column_label_spots(actual_values, forecast_values, top, box.height)
+        bar_ser = _plot_area(chart).find(qn("c:barChart")).find(qn("c:ser"))
+        for idx, spot in enumerate(spots):
+            if spot is None:
+                _no_point_label(bar_ser, idx)
+            elif spot != XL_LABEL_POSITION.OUTSIDE_END:
+                _point_label(
+                    bar_ser,
+                    idx,
+                    text=None,
+                    position=spot,
+                    colour=style.TEXT,
+                    background=True,
+                    number_format=number_format,
+                )
         line_ser = line_chart.find(qn("c:ser"))
         _series_dlbls(line_ser)  # every flag off: only the points below are labelled
         for idx, (past, future) in enumerate(zip(actual_values, forecast_values, strict=True)):
@@ -721,9 +737,75 @@ def add_revenue_chart(
         number_format=number_format,
         vertical=True,
         minimum=0,
+        maximum=top,
     )
     _set_legend(chart, show=True)
     return frame
+
+
+def _nice_top(values: Sequence[float]) -> float | None:
+    """The value axis's top for ``values`` (0 at the bottom): a round number (1, 2, 2.5 or 5
+    times a power of ten per step, five to six steps) with room above the highest value for
+    its label. Set, not left to the renderer, so that where a label sits can be computed;
+    None (the renderer's choice) with no positive value."""
+    highest = max((v for v in values if v > 0), default=0.0)
+    if highest <= 0:
+        return None
+    wanted = highest * 1.12
+    power = 10.0 ** math.floor(math.log10(wanted / 6))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if wanted / (m * power) <= 6)
+    return math.ceil(wanted / step) * step
+
+
+#: The height of the plot of a revenue chart, as a share of its box (the rest: the legend,
+#: the period names, the inner margins), for placing the column labels.
+_REVENUE_PLOT_SHARE: Final = 0.78
+
+
+def _column_label_spots(
+    actual: Sequence[float | None],
+    forecast: Sequence[float | None],
+    top: float | None,
+    box_height: Length,
+) -> list[XL_LABEL_POSITION | None]:
+    """Where each column's value label goes so that it sits under no forecast marker: above
+    the column (outside end), else inside its top, else in its middle, else nowhere (the
+    axis and the notes still give the figure). Computed in axis units from the axis's
+    ``top`` and the plot's height; a column with no actual has no label."""
+    if top is None:
+        return [XL_LABEL_POSITION.OUTSIDE_END if a is not None else None for a in actual]
+    per_pt = top / (Emu(box_height).pt * _REVENUE_PLOT_SHARE)
+    label = (Emu(LABEL_TEXT).pt * 1.4 + 3) * per_pt  # its box and the gap to the column
+    marker = 6 * per_pt  # half a marker and a margin
+    spots: list[XL_LABEL_POSITION | None] = []
+    for a, f in zip(actual, forecast, strict=True):
+        if a is None:
+            spots.append(None)
+            continue
+        if _clear_of(f, marker, a, a + label):
+            spots.append(XL_LABEL_POSITION.OUTSIDE_END)
+        elif a - label > 0 and _clear_of(f, marker, a - label, a):
+            spots.append(XL_LABEL_POSITION.INSIDE_END)
+        elif a - label > 0 and _clear_of(f, marker, (a - label) / 2, (a + label) / 2):
+            spots.append(XL_LABEL_POSITION.CENTER)
+        else:
+            spots.append(None)
+    return spots
+
+
+def _clear_of(point: float | None, reach: float, low: float, high: float) -> bool:
+    """Whether a marker at ``point`` (reaching ``reach`` either way) stays out of the band
+    ``low``..``high`` (no marker: clear)."""
+    return point is None or point + reach <= low or point - reach >= high
+
+
+def _no_point_label(ser: etree._Element, idx: int) -> None:
+    """No label for point ``idx`` of ``ser`` (a ``c:dLbl`` that deletes it)."""
+    dlbl = ser.get_or_add_dLbls().get_or_add_dLbl_for_point(idx)
+    for child in list(dlbl):
+        if child.tag != qn("c:idx"):
+            dlbl.remove(child)
+    dlbl.append(parse_xml(f'<c:delete {nsdecls("c")} val="1"/>'))
 
 
 def _move_series_to_line_chart(
@@ -1891,15 +1973,34 @@ def _place_map_labels(
     plot: _Rect,
 ) -> list[_PlacedLabel]:
     """The map's labels, most powerful people first (:func:`_place_labels` on the map's
-    axes: attitude -2.5..2.5 and power 0..6 as 0-100)."""
+    axes: attitude -2.5..2.5 and power 0..6 as 0-100). A label stays on its person's side
+    of the neutral column: the gridlines at -0.5 and 0.5 are reserved, so a long name never
+    runs from a supporter into the neutral column or across it (where it would read as the
+    other camp); a name that fits nowhere is left off the map, counted in the caption."""
     scaled = [
         (name, (x + 2.5) / 5 * 100, y / 6 * 100, power)
         for (name, _, power, _), (x, y) in zip(people, points, strict=True)
     ]
     radius = Pt(4.5)
     return _place_labels(
-        scaled, [radius] * len(scaled), plot, [], limit=MAX_LABELLED_PEOPLE, bubble_scale=1.0
+        scaled,
+        [radius] * len(scaled),
+        plot,
+        _column_lines(plot),
+        limit=MAX_LABELLED_PEOPLE,
+        bubble_scale=1.0,
     )
+
+
+def _column_lines(plot: _Rect) -> list[_Rect]:
+    """The gridlines either side of the map's neutral column (attitude -0.5 and 0.5 of the
+    axis -2.5..2.5), as thin rectangles no label may overlap."""
+    width = plot.right - plot.left
+    half = Pt(0.5)
+    return [
+        _Rect(x - half, plot.top, x + half, plot.bottom)
+        for x in (plot.left + (edge + 2.5) / 5 * width for edge in (-0.5, 0.5))
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

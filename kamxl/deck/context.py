@@ -281,6 +281,9 @@ class PortfolioContext:
     load_norm: tuple[int, int]
     stale_plans: list[dict[str, Any]]
     half_life_days: float
+    #: whether any account has a plan date: without one, freshness is not measured at all
+    #: (a plan date that fails the check leaves the freshness slide out, as ``left_out`` says)
+    any_plan_date: bool
     movements: list[dict[str, Any]]  # largest revenue changes, churn and new accounts first
     tier_labels: tuple[str, ...] = ("A", "B", "C")
     left_out: dict[str, BadCells] = field(default_factory=dict)  # as QbrContext.left_out
@@ -1429,7 +1432,7 @@ def _watch(signals: Signals, plan: list[dict[str, Any]], overdue: list[Item]) ->
     items = [*signals.lost[:1], *overdue[:2]]
     if signals.rag in ("Red", "Amber") or signals.trend == "Down":
         items.append(Item("health", {"rag": signals.rag, "trend": signals.trend}))
-    if signals.growth is not None and signals.growth < 0:
+    if signals.growth is not None and signals.growth < -0.005:  # as the titles: no "down 0%"
         items.append(Item("revenue_down", {"growth": signals.growth}))
     for p in plan:
         if p["status"] in ("late", "at risk"):
@@ -1821,6 +1824,7 @@ def portfolio_context(
         load_norm=KAM_LOAD_NORM,
         stale_plans=stale,
         half_life_days=settings.freshness_half_life_days,
+        any_plan_date=bool(book.accounts["plan_updated"].notna().any()),
         movements=movements,
         tier_labels=settings.tier_labels,
         left_out={**_figures_left_out(kpis), **p.left.items},
@@ -1946,13 +1950,19 @@ def _revenue_movements(p: _Portfolio) -> list[dict[str, Any]]:
 
 
 def _most_stale_first(stale: pd.DataFrame) -> pd.DataFrame:
-    """The stale plans in the order they matter: a missing plan first, then the least fresh,
-    and among equals the biggest revenue (the top of the list is what the slide shows)."""
+    """The stale plans in the order they matter: the dated ones first, the least fresh first
+    (a plan that has aged is a finding; a list led by names with no date says only that
+    dates were not kept), then those with no plan date; among equals the biggest revenue
+    (the top of the list is what the slide shows)."""
+    freshness = pd.to_numeric(stale["freshness"], errors="coerce")
     order = stale.assign(
-        _freshness=pd.to_numeric(stale["freshness"], errors="coerce").fillna(-np.inf),
+        _undated=freshness.isna(),
+        _freshness=freshness.fillna(-np.inf),
         _revenue=pd.to_numeric(stale["revenue_curr"], errors="coerce").fillna(-np.inf),
-    ).sort_values(["_freshness", "_revenue"], ascending=[True, False], kind="stable")
-    return order.drop(columns=["_freshness", "_revenue"])
+    ).sort_values(
+        ["_undated", "_freshness", "_revenue"], ascending=[True, True, False], kind="stable"
+    )
+    return order.drop(columns=["_undated", "_freshness", "_revenue"])
 
 
 #: The columns of the tiering table: (key, column of Accounts).
