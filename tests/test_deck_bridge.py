@@ -218,7 +218,11 @@ def test_the_qbr_bridge_by_product_line_follows_the_trajectory(
         "Lines up (1)",
         "New lines (1)",
     ]
-    assert _title(slide) == "Revenue up 8% on Q2 2026: €200 gained outweighs €150 lost"
+    assert _title(slide) == (
+        "Revenue up 8% on Q2 2026: €200 gained outweighs €150 lost"
+        if audience is Audience.INTERNAL
+        else "Your spend up 8% on Q2 2026: +€200, −€150"
+    )
 
 
 def test_a_client_bridge_carries_no_forecast(

@@ -12,6 +12,7 @@ only the joint action plan continues on further slides.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -624,3 +625,30 @@ def test_revenue_down_less_than_half_a_percent_is_no_watch_point() -> None:
     assert "flat" in DeckText("en", "EUR")(
         "revenue_phrase", growth=ctx.growth, previous_period="2026-Q2"
     )
+
+
+# --- The client's words -----------------------------------------------------------------------
+
+#: Words of the seller's view of the client's money, which a client deck's titles never use.
+_SELLER_WORDS = {
+    "en": ("Revenue", "revenue", "gained", "lost"),
+    "fr": ("Chiffre d’affaires", "chiffre d’affaires", "CA ", "perte", "gain"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_client_deck_speaks_of_their_spend_not_our_revenue(tmp_path: Path, language: str) -> None:
+    """The client QBR's titles say "your spend" ("vos achats"), never "revenue", "lost" or
+    "gained": the numbers are the internal deck's, the point of view the client's."""
+    book = read_workbook(build_stress_workbook(tmp_path / "stress.xlsx", language))
+    client = build_qbr(qbr_context(book, "STR-001", audience=Audience.CLIENT))
+    internal = build_qbr(qbr_context(book, "STR-001"))
+    titles = [s.shapes.title.text_frame.text for s in list(client.prs.slides)[1:]]
+    for title in titles:
+        assert not any(word in title for word in _SELLER_WORDS[language]), title
+    spend = "Your spend" if language == "en" else "Vos achats"
+    on_spend = [t for t in titles if spend in t or spend.lower() in t]
+    assert len(on_spend) >= 4, titles  # summary, spend, spend over time, spend by line
+    internal_titles = " ".join(s.shapes.title.text_frame.text for s in internal.prs.slides)
+    figures = {f for t in on_spend for f in re.findall(r"\d[\d,.]*\u202f?%", t)}
+    assert figures and all(f in internal_titles for f in figures), (figures, internal_titles)

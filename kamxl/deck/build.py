@@ -1519,6 +1519,7 @@ def _scorecard_slide(q: _Qbr) -> None:
         previous_period=meta.previous_period,
         lead_line=ctx.lead_line,
         lead_change=ctx.lead_line_change,
+        client=q.client,
     )
     if q.client:
         notes = t(
@@ -1626,7 +1627,7 @@ def _trajectory_slide(q: _Qbr) -> None:
     if q.client:
         slide = deck.slide(
             t.label("spend_trend"),
-            t("trajectory_title", year_growth=ctx.year_growth, accuracy=None),
+            t("trajectory_title", year_growth=ctx.year_growth, accuracy=None, client=True),
             t("notes_spend_trend", first=first, last=ctx.revenue, year_growth=ctx.year_growth)
             + " "
             + t("scale_note", symbol=f.symbol),
@@ -1698,15 +1699,22 @@ def _line_bridge_section(ctx: QbrContext, client: bool) -> _Section:
 def _line_bridge_slide(q: _Qbr) -> None:
     """5b. The revenue bridge of the account by product line, previous -> current period."""
     assert q.ctx.line_bridge is not None  # the section is shown only with a bridge
-    _bridge_slide_of(q, q.ctx.line_bridge, "spend_bridge" if q.client else "bridge", "lines")
+    kicker = "spend_bridge" if q.client else "bridge"
+    _bridge_slide_of(q, q.ctx.line_bridge, kicker, "lines", client=q.client)
 
 
 def _bridge_slide_of(
-    builder: _SlideBuilder, revenue_bridge: RevenueBridge, kicker: str, kind: str
+    builder: _SlideBuilder,
+    revenue_bridge: RevenueBridge,
+    kicker: str,
+    kind: str,
+    *,
+    client: bool = False,
 ) -> None:
     """A revenue bridge slide: the action title and notes from its steps, the chart, and a
     line under it when the value axis does not start at zero. ``kind`` is ``accounts``
-    (the portfolio) or ``lines`` (one account's product lines)."""
+    (the portfolio) or ``lines`` (one account's product lines); a ``client`` title speaks
+    of their spend, without "gained" and "lost"."""
     t, f = builder.t, builder.f
     deck: Deck = builder.deck  # type: ignore[attr-defined]
     b = revenue_bridge.bridge
@@ -1719,6 +1727,7 @@ def _bridge_slide_of(
             previous_period=revenue_bridge.previous_period,
             gained=b.gained,
             lost=b.lost_in_all,
+            client=client,
         ),
         _sentences(
             t(
