@@ -603,17 +603,46 @@ def test_a_tile_with_nothing_to_say_is_left_out_and_the_notes_say_why(
     ctx = qbr_context(book, "STR-003", audience=audience)
     assert ctx.revenue and not ctx.revenue_previous and not ctx.nps_answers
     deck = build_qbr(ctx)
-    scorecard = deck.prs.slides[2]
-    assert len(deck.prs.slides) == 3  # no trajectory of one bar: it repeats the tile
+    scorecard = deck.prs.slides[1]
+    # no trajectory of one bar (it repeats the tile), no agenda of one item
+    assert len(deck.prs.slides) == 2 and deck.sections == [scorecard_label(audience)]
     trajectory = "Your spend with us" if audience is Audience.CLIENT else "Revenue trajectory"
     assert (trajectory, "one period of revenue only (the scorecard shows it)") in deck.omitted
     texts = [text for text in _texts(scorecard) if text]
     assert texts[1] in ("KPI SCORECARD", "YOUR SPEND AND SATISFACTION")
-    assert texts[3:] == ["3", "Revenue", "€185K"]  # slide number, then the one tile
+    assert texts[3:] == ["2", "Revenue", "€185K"]  # slide number, then the one tile
     notes = scorecard.notes_slide.notes_text_frame.text
     assert "No revenue recorded for Q2 2026: revenue is not compared with it." in notes
     assert "No survey answer in the last twelve months: no NPS is shown." in notes
     assert "€0" not in notes and "—" not in notes
+
+
+def scorecard_label(audience: Audience) -> str:
+    return "spend" if audience is Audience.CLIENT else "scorecard"
+
+
+@pytest.mark.parametrize("audience", [Audience.INTERNAL, Audience.CLIENT])
+def test_a_qbr_that_would_show_only_the_revenue_tile_is_not_built(
+    tmp_path: Path, audience: Audience
+) -> None:
+    """A review of one figure is no review: the command names what to fill in instead of
+    writing a cover, an agenda of one item and one tile."""
+    book = read_workbook(build_stress_workbook(tmp_path / "stress.xlsx", "en"))
+    warnings: list[str] = []
+    built = make_decks(
+        book,
+        tmp_path,
+        [DeckKind.QBR],
+        accounts=["STR-002", "STR-003"],
+        audience=audience,
+        warn=warnings.append,
+    )
+    assert [b.account_id for b in built] == ["STR-002"]
+    assert warnings == [
+        "no QBR for STR-003: its revenue is all it has to show; fill in its Health, "
+        "Stakeholders, Opportunities, Plan, Actions or Meetings rows, or Revenue for more "
+        "than one period"
+    ]
 
 
 def test_revenue_down_less_than_half_a_percent_is_no_watch_point() -> None:

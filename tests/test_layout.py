@@ -89,8 +89,15 @@ KNOWN: dict[tuple[str, str], str] = {}
 #: The decks kamxl refuses to build, and why: the near-empty account has no handshake agreed
 #: (decks.md: no deck whose core is missing). Any other refusal fails the run.
 REFUSED: dict[str, str] = {
-    f"stress-{language}_handshake_STR-003_internal": "no agreement is recorded"
-    for language in ("en", "fr")
+    **{
+        f"stress-{language}_handshake_STR-003_internal": "no agreement is recorded"
+        for language in ("en", "fr")
+    },
+    **{
+        f"stress-{language}_qbr_STR-003_{audience}": "its revenue is all it has to show"
+        for language in ("en", "fr")
+        for audience in ("internal", "client")
+    },
 }
 
 

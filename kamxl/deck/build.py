@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lxml import etree
 from pptx.dml.color import RGBColor
@@ -170,6 +170,10 @@ class Deck:
         self.footer = footer
         #: The sections left out because they have nothing to show: (section, why).
         self.omitted: list[tuple[str, str]] = []
+        #: the sections shown, in order (a QBR's: summary, scorecard...), and how many
+        #: tiles its scorecard shows
+        self.sections: list[str] = []
+        self.scorecard_tiles = 0
         self._title_only = layout(self.prs, TITLE_ONLY)
         self._title_slide = layout(self.prs, TITLE_SLIDE)
         self._notes_pages = _NotesPages(self.prs)
@@ -1382,6 +1386,18 @@ def _qbr_sections(q: _Qbr) -> list[_Section]:
     return sections
 
 
+#: The fewest sections a QBR lists in an agenda.
+AGENDA_FROM: Final = 3
+#: The sections that alone make no review when they hold a single tile: an account whose
+#: QBR would show only its revenue tile is not built (:class:`kamxl.deck.make.NotBuilt`).
+NO_REVIEW: Final = frozenset({"scorecard", "spend"})
+
+
+def no_review(deck: Deck) -> bool:
+    """True for a QBR that would show one figure alone (its revenue): no review to hold."""
+    return set(deck.sections) <= NO_REVIEW and deck.scorecard_tiles <= 1
+
+
 def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
     """The QBR deck of one account: title, agenda, then each section that has something to
     show (:func:`_qbr_sections`); those left out are in :attr:`Deck.omitted`."""
@@ -1405,6 +1421,7 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
     sections = _qbr_sections(q)
     shown = [s for s in sections if s.shown]
     deck.omitted = [(t.label(s.label), s.reason) for s in sections if not s.shown and s.reason]
+    deck.sections = [s.label for s in shown]
 
     # Title: the account, the period, who prepared it, both teams.
     deck.section("cover")
@@ -1429,16 +1446,17 @@ def build_qbr(ctx: QbrContext, *, template: Path | str | None = None) -> Deck:
         t("notes_title", account=name, period=meta.period, next_qbr=ctx.next_qbr)
         + _left_out_note(t, named),
     )
-    # Agenda: the sections that follow, by their kickers.
-    deck.section("agenda")
-    slide = deck.slide(t.label("agenda"), t("agenda_title"), t("notes_agenda"))
-    deck._text(
-        slide,
-        CONTENT,
-        "\n".join(f"{i}.  {t.label(s.label)}" for i, s in enumerate(shown, start=1)),
-        TypeSize(Pt(20), Pt(12)),
-        color=TEXT,
-    )
+    # Agenda: the sections that follow, by their kickers (a list of one or two says nothing).
+    if len(shown) >= AGENDA_FROM:
+        deck.section("agenda")
+        slide = deck.slide(t.label("agenda"), t("agenda_title"), t("notes_agenda"))
+        deck._text(
+            slide,
+            CONTENT,
+            "\n".join(f"{i}.  {t.label(s.label)}" for i, s in enumerate(shown, start=1)),
+            TypeSize(Pt(20), Pt(12)),
+            color=TEXT,
+        )
     for section in shown:
         deck.section(section.label)
         section.draw(q)
@@ -1581,8 +1599,10 @@ def _scorecard_slide(q: _Qbr) -> None:
             tiles.append(Tile(t.label("year_on_year"), f.signed_pct(ctx.year_growth)))
         tiles += [nps] if _has_value(ctx.nps) else []
         q.deck.tiles(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(2.2)), tiles, 3)
+        q.deck.scorecard_tiles = len(tiles)
         return
     tiles = [revenue, *(tile for _, tile, figure in kpis if _has_value(figure))]
+    q.deck.scorecard_tiles = len(tiles)
     # one row of tiles keeps the height of the client's row, not the whole content area
     area = CONTENT if len(tiles) > 4 else Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(2.2))
     q.deck.tiles(slide, area, tiles, per_row=4)

@@ -19,7 +19,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from kamxl.deck.build import Deck, build_handshake, build_portfolio, build_qbr
+from kamxl.deck.build import Deck, build_handshake, build_portfolio, build_qbr, no_review
 from kamxl.deck.context import (
     Audience,
     DeckError,
@@ -252,7 +252,14 @@ def _deck(
                 f"no QBR for {account_id}: the account has nothing but its Accounts row; fill "
                 "in its Revenue, Opportunities, Plan, Stakeholders, Actions or Meetings rows"
             )
-        return build_qbr(qbr, template=template), qbr.left_out
+        deck = build_qbr(qbr, template=template)
+        if no_review(deck):
+            raise NotBuilt(
+                f"no QBR for {account_id}: its revenue is all it has to show; fill in its "
+                "Health, Stakeholders, Opportunities, Plan, Actions or Meetings rows, or "
+                "Revenue for more than one period"
+            )
+        return deck, qbr.left_out
     if kind is DeckKind.HANDSHAKE:
         handshake = handshake_context(book, account_id or "", language=language, as_of=as_of)
         if not handshake_agreed(handshake):
