@@ -16,7 +16,8 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pptx.util import Inches
 
-from kamxl.deck import build
+from kamxl.deck import build, style
+from kamxl.deck.binding import parse_name
 from kamxl.deck.build import Column, Deck
 from kamxl.deck.context import Audience, portfolio_context
 from kamxl.deck.fit import ELLIPSIS, NO_BREAK
@@ -391,3 +392,100 @@ def test_one_helper_summarises_every_long_list() -> None:
     after = build._top_and_more(deals, 3, build._more_row(t, 2), after=True)
     assert len(after) == 4 and after[-1].count == 2
     assert build._top_and_more(deals[:3], 3, build._more_row(t, 2), after=True) == deals[:3]
+
+
+# --- the grid --------------------------------------------------------------------------------
+
+#: decks.md "Style": one grid of 12 columns over the content area (0.5 in to 13.333 - 0.5 in)
+#: with a gutter of 0.25 in, written out here from the spec's numbers (not read from
+#: kamxl's style), so that a wrong grid in kamxl fails too.
+_GRID_LEFT, _GRID_WIDTH, _GUTTER = Inches(0.5), Inches(13.333 - 2 * 0.5), Inches(0.25)
+#: A few EMU for the rounding of widths split in EMU (a hundredth of a point is 127 EMU).
+_ON_GRID = 5
+
+
+def _grid_edges() -> tuple[list[int], list[int]]:
+    """The left edges (starts) and right edges (ends) of the grid's 12 columns, in EMU."""
+    pitch = (_GRID_WIDTH + _GUTTER) / 12
+    starts = [_GRID_LEFT + i * pitch for i in range(12)]
+    return [round(s) for s in starts], [round(s + pitch - _GUTTER) for s in starts]
+
+
+def _top_level_blocks(slide: Any) -> list[tuple[str, int, int]]:
+    """The top-level blocks of a content slide, as (name, left, right): charts, tables, tile
+    panels, bullet headings, their rules and lists, text blocks. Not the kicker and title
+    above the content area, nor the footer band below it; not what is inside a block: a
+    tile's accent, label, value and detail (``tile.``), a chart's own labels placed in the
+    chart's coordinates (``chart.text``), the handshake's value trajectory figures
+    (``figures.``)."""
+    inner = (".tile.", ".chart.text", ".figures.")
+    top_of_content, top_of_footer = Inches(1.65), Inches(7.0)
+    blocks = []
+    for shape in slide.shapes:
+        if not top_of_content - _ON_GRID <= shape.top < top_of_footer - _ON_GRID:
+            continue
+        binding = parse_name(shape.name)
+        if binding is not None and any(part in f".{binding.key}." for part in inner):
+            continue
+        name = binding.key if binding is not None else shape.name
+        blocks.append((name, shape.left, shape.left + shape.width))
+    return blocks
+
+
+def _is_content(slide: Any) -> bool:
+    """A content slide has a kicker (a cover has none; the handshake's one slide has one)."""
+    keys = (parse_name(shape.name) for shape in slide.shapes)
+    return any(key is not None and key.key.endswith(".kicker") for key in keys)
+
+
+def test_every_block_of_a_content_slide_sits_on_the_grid(
+    every_deck: list[Path], many_portfolio: Path
+) -> None:
+    """decks.md "Style": one grid for every slide. Every top-level block of every content
+    slide (stress decks en and fr, internal and client; the sample's decks; 500 accounts)
+    starts on a grid column's start and ends on a grid column's end, so that blocks line up
+    from slide to slide (not 4.694 in on one slide, 4.744 in on the next)."""
+    starts, ends = _grid_edges()
+    off = []
+    blocks = 0
+    for path in [*every_deck, many_portfolio]:
+        for number, slide in enumerate(Presentation(str(path)).slides, start=1):
+            for name, left, right in _top_level_blocks(slide) if _is_content(slide) else []:
+                blocks += 1
+                if min(abs(left - s) for s in starts) > _ON_GRID or (
+                    min(abs(right - e) for e in ends) > _ON_GRID
+                ):
+                    inches = f"{left / Inches(1):.3f}-{right / Inches(1):.3f} in"
+                    off.append(f"{path.name} #{number} {name} {inches}")
+    assert blocks > 500  # every kind of block of every deck was looked at
+    assert off == [], "\n".join(off)
+
+
+def test_blocks_are_laid_by_whole_grid_columns() -> None:
+    """8 + 4 (a chart and its side panel) share the content width with one gutter; a
+    block cut from the grid divides on the same grid; spans that do not fill it fail."""
+    starts, ends = _grid_edges()
+    chart, panel = style.CONTENT.columns((8, 4))
+    assert (chart.left, chart.right, panel.left, panel.right) == (
+        starts[0],
+        ends[7],
+        starts[8],
+        ends[11],
+    )
+    assert panel.left - chart.right == _GUTTER
+    assert [b.left for b in panel.columns((2, 2))] == [starts[8], starts[10]]
+    assert panel.span == 4 and panel.first_columns(1).right == ends[8]
+    with pytest.raises(ValueError):
+        style.CONTENT.columns((5, 5))
+    with pytest.raises(ValueError):
+        panel.columns((8, 4))
+
+
+def test_five_tiles_make_a_row_of_four_and_one_below() -> None:
+    """A row of tiles divides its columns evenly: five asked for on 12 columns make four
+    (3 columns each), the fifth under the first; three asked for on a side panel of 4
+    columns make two a row (2 columns each)."""
+    assert build._tiles_per_row(12, 5) == 4
+    assert build._tiles_per_row(12, 3) == 3
+    assert build._tiles_per_row(4, 3) == 2
+    assert build._tiles_per_row(4, 1) == 1

@@ -82,6 +82,7 @@ from kamxl.deck.style import (
     FOOTER,
     FOOTER_BOX,
     GREY,
+    GRID_COLUMNS,
     KICKER,
     KICKER_BOX,
     LIGHT,
@@ -548,14 +549,16 @@ class Deck:
         )
 
     def tiles(self, slide: Slide, box: Box, tiles: Sequence[Tile], per_row: int = 4) -> None:
-        """KPI tiles in a grid: label, big value, a line of context, RAG accent."""
+        """KPI tiles in rows on the slide's grid: label, big value, a line of context, RAG
+        accent. Each tile spans the same whole number of grid columns, so a row holds at
+        most ``per_row`` tiles and only as many as divide ``box``'s columns evenly (on the
+        12 columns: 1, 2, 3, 4 or 6; five tiles asked for a row make a row of four, the
+        fifth starts the next row, under the first)."""
+        per_row = _tiles_per_row(box.span, per_row)
+        spans = (box.span // per_row,) * per_row
         rows = [tiles[i : i + per_row] for i in range(0, len(tiles), per_row)]
         for row_box, row in zip(box.rows(tuple(1.0 for _ in rows)), rows, strict=True):
-            for tile_box, tile in zip(
-                row_box.split(tuple(1.0 for _ in range(per_row)), gap=Inches(0.25)),
-                row,
-                strict=False,
-            ):
+            for tile_box, tile in zip(row_box.columns(spans), row, strict=False):
                 _add_panel(slide, tile_box, LIGHT)
                 accent = RAG.get(tile.rag or "", BRAND)
                 bar = Box(tile_box.left, tile_box.top, Inches(0.06), tile_box.height)
@@ -862,6 +865,20 @@ def _add_textbox(slide: Slide, box: Box) -> Shape:
 
 
 _RECTANGLE = AutoShapeType(MSO_SHAPE.RECTANGLE)
+
+
+def _tiles_per_row(columns: int, wanted: int) -> int:
+    """How many tiles a row of ``columns`` grid columns holds: the most, up to ``wanted``,
+    that share the columns evenly (every tile of a deck spans whole columns)."""
+    return max(n for n in range(1, max(wanted, 1) + 1) if columns % n == 0)
+
+
+def _equal_spans(count: int, columns: int = GRID_COLUMNS) -> tuple[int, ...]:
+    """``count`` blocks of equal whole grid spans over ``columns`` columns (3 -> 4, 4, 4);
+    ValueError when they cannot be equal (a layout bug, not a deck to build off the grid)."""
+    if count < 1 or columns % count:
+        raise ValueError(f"{count} equal blocks do not fit {columns} grid columns")
+    return (columns // count,) * count
 
 
 def _add_panel(slide: Slide, box: Box, colour: RGBColor) -> None:
@@ -1502,7 +1519,7 @@ def _summary_slide(q: _Qbr) -> None:
     )
     columns = _summary_columns(q)
     for box, (heading, items) in zip(
-        CONTENT.split((1,) * len(columns), gap=Inches(0.4)), columns, strict=True
+        CONTENT.columns(_equal_spans(len(columns))), columns, strict=True
     ):
         q.deck.bullets(
             slide,
@@ -1872,7 +1889,7 @@ def _relationship_slide(q: _Qbr) -> None:
         ),
         t("notes_relationships", coverage=ctx.coverage.value, stale=stale_count),
     )
-    left, right = CONTENT.split((0.64, 0.36))
+    left, right = CONTENT.columns((8, 4))  # the map, its side panel
     deck.chart(
         slide,
         left,
@@ -2091,7 +2108,7 @@ def _next_steps_slide(q: _Qbr) -> None:
         t("next_steps_title", next_qbr=ctx.next_qbr),
         t("notes_next_steps", next_qbr=ctx.next_qbr),
     )
-    left, right = CONTENT.split((0.62, 0.38), gap=Inches(0.5))
+    left, right = CONTENT.columns((8, 4))  # the steps; the dates and sponsors beside
     deck.bullets(
         slide,
         left,
@@ -2213,7 +2230,7 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
         + _left_out_note(t, ctx.left_out),
     )
     body = Box(CONTENT.left, CONTENT.top, CONTENT.width, CONTENT.height - Inches(0.45))
-    left, middle, right = body.split((1, 1, 1), gap=Inches(0.35))
+    left, middle, right = body.columns(_equal_spans(3))
     priorities, ambition = left.rows((0.5, 0.5), gap=Inches(0.15))
     deck.bullets(
         slide,
@@ -2233,10 +2250,18 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
     for arrow in parts[1::2]:
         _, arrow_box = arrow.rows((0.4, 0.6), gap=Inches(0.02))
         deck._text(
-            slide, arrow_box, "→", TypeSize(Pt(18), Pt(12)), color=GREY, align=PP_ALIGN.CENTER
+            slide,
+            arrow_box,
+            "→",
+            TypeSize(Pt(18), Pt(12)),
+            color=GREY,
+            align=PP_ALIGN.CENTER,
+            key="figures.arrow",
         )
-    for box, label, value in zip(
+    # keyed as the ambition block's figures (inside the block, on their own small layout)
+    for box, step, label, value in zip(
         steps,
+        ("today", "in_12", "in_36"),
         (t.label("today"), t.label("in_12"), t.label("in_36")),
         (ctx.today, ctx.in_12_months, ctx.in_36_months),
         strict=True,
@@ -2250,6 +2275,7 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
             color=GREY,
             align=PP_ALIGN.CENTER,
             anchor=MSO_ANCHOR.BOTTOM,
+            key=f"figures.{step}.label",
         )
         deck._text(
             slide,
@@ -2259,6 +2285,7 @@ def build_handshake(ctx: HandshakeContext, *, template: Path | str | None = None
             bold=True,
             color=BRAND,
             align=PP_ALIGN.CENTER,
+            key=f"figures.{step}",
         )
     initiatives, governance = middle.rows((0.5, 0.5), gap=Inches(0.15))
     deck.bullets(
@@ -2390,7 +2417,7 @@ def _concentration_slide(p: _Portfolio) -> None:
             of=of,
         ),
     )
-    chart_box, tiles_box = CONTENT.split((0.64, 0.36), gap=Inches(0.4))
+    chart_box, tiles_box = CONTENT.columns((8, 4))  # the curve, its three tiles
     deck.chart(
         slide,
         chart_box,
@@ -2664,6 +2691,17 @@ def _whitespace_slide(p: _Portfolio) -> None:
         deck._notes(slide, _sentences(notes, t("notes_top", shown=shown, more=more)))
 
 
+def _whitespace_widths(box: Box, line_width: int, lines: int) -> list[int]:
+    """The whitespace table's column widths: ``lines`` product lines of ``line_width``
+    and the key account column, widened so that the table ends on a grid column's end
+    (the fewest columns of ``box`` that hold the account column and the lines): the lines
+    keep their width, the account names get the rest (and wrap less)."""
+    needed = _WS_ACCOUNT_WIDTH + line_width * lines
+    blocks = (box.first_columns(span) for span in range(1, box.span + 1))
+    width = next((block.width for block in blocks if block.width >= needed), box.width)
+    return [width - line_width * lines, *([line_width] * lines)]
+
+
 def _whitespace_grid(
     slide: Slide, box: Box, t: DeckText, lines: list[str], ws: Whitespace
 ) -> tuple[int, int]:
@@ -2671,7 +2709,7 @@ def _whitespace_grid(
     key account while they fit (at most :data:`WHITESPACE_TOP`), then "and N more"; returns
     (N, the table's height): N is 0 when every account is shown."""
     line_width = min(_WS_LINE_WIDTH, (box.width - _WS_ACCOUNT_WIDTH) // max(len(lines), 1))
-    widths = [_WS_ACCOUNT_WIDTH, *([line_width] * len(lines))]
+    widths = _whitespace_widths(box, line_width, len(lines))
     header = [t.label("col_key_account"), *lines]
     header_height = _row_height(header, widths, bold=True)
     rows: list[list[str]] = []

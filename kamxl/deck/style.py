@@ -2,7 +2,8 @@
 
 One place for what a designer would put in a style guide, so that the template, the text
 fitting, the charts and the slides agree: a 16:9 slide (13.333 x 7.5 in) with 0.5 in
-margins, a small kicker above a one-line action title, a content area, and a footer; one
+margins, a small kicker above a one-line action title, a content area on a grid of 12
+columns (0.25 in gutters; every block spans whole columns), and a footer; one
 sans-serif family (Calibri, with its metric-compatible free twin Carlito); one brand colour,
 greys, and the RAG colours used for status only (always with a word or symbol beside them).
 """
@@ -24,6 +25,8 @@ __all__ = [
     "FOOTER",
     "FOOTER_BOX",
     "GREY",
+    "GRID_COLUMNS",
+    "GUTTER",
     "KICKER",
     "KICKER_BOX",
     "LIGHT",
@@ -132,6 +135,32 @@ class Box:
             left += width + gap
         return tuple(boxes)
 
+    def columns(self, spans: tuple[int, ...]) -> tuple[Box, ...]:
+        """Blocks of this box side by side, each ``spans[i]`` whole columns of the slide's
+        grid wide, with the grid's gutter between them; the box itself must span whole
+        columns (as :data:`CONTENT` and any block it was cut into do) and ``spans`` must fill
+        it: ``CONTENT.columns((8, 4))``, ``right.columns((4,))``. So a block starts and ends
+        on the same vertical lines on every slide."""
+        first, count = _grid_span(self)
+        if any(span < 1 for span in spans) or sum(spans) != count:
+            raise ValueError(f"spans {spans} do not fill the {count} grid columns of {self}")
+        boxes, start = [], first
+        for span in spans:
+            left, right = _column_start(start), _column_end(start + span - 1)
+            boxes.append(Box(left, self.top, right - left, self.height))
+            start += span
+        return tuple(boxes)
+
+    def first_columns(self, span: int) -> Box:
+        """The block of this box's first ``span`` grid columns (a table narrower than the
+        box, still ending on the grid)."""
+        return self if span == self.span else self.columns((span, self.span - span))[0]
+
+    @property
+    def span(self) -> int:
+        """How many grid columns this box spans (it must start and end on the grid)."""
+        return _grid_span(self)[1]
+
     def rows(self, fractions: tuple[float, ...], gap: int = Inches(0.2)) -> tuple[Box, ...]:
         """Rows of this box with the given height fractions and ``gap`` between them."""
         usable = self.height - gap * (len(fractions) - 1)
@@ -149,3 +178,35 @@ KICKER_BOX: Final = Box.inches(0.5, 0.35, _INNER_WIDTH, 0.35)
 TITLE_BOX: Final = Box.inches(0.5, 0.7, _INNER_WIDTH, 0.75)
 CONTENT: Final = Box.inches(0.5, 1.65, _INNER_WIDTH, 5.15)
 FOOTER_BOX: Final = Box.inches(0.5, 7.0, _INNER_WIDTH, 0.3)
+
+#: The grid of the content area: 12 columns, one gutter between them. 12 columns give
+#: halves, thirds, quarters and 8 + 4 (a chart and its side panel).
+GRID_COLUMNS: Final = 12
+GUTTER: Final = Inches(0.25)
+
+
+def _column_start(index: int) -> int:
+    """The left edge of grid column ``index`` (0-11), in EMU: the columns and gutters
+    share :data:`CONTENT`'s width exactly, each edge rounded to the EMU on its own so
+    that no rounding adds up along a row."""
+    pitch = (CONTENT.width + GUTTER) / GRID_COLUMNS
+    return CONTENT.left + round(index * pitch)
+
+
+def _column_end(index: int) -> int:
+    """The right edge of grid column ``index`` (0-11), in EMU; the last one is CONTENT's."""
+    pitch = (CONTENT.width + GUTTER) / GRID_COLUMNS
+    return CONTENT.left + round((index + 1) * pitch - GUTTER)
+
+
+def _grid_span(box: Box) -> tuple[int, int]:
+    """(first column, column count) of a box that starts on a grid column's start and ends
+    on a grid column's end; ValueError for a box off the grid (a layout bug)."""
+    starts = [_column_start(i) for i in range(GRID_COLUMNS)]
+    ends = [_column_end(i) for i in range(GRID_COLUMNS)]
+    if box.left not in starts or box.right not in ends:
+        raise ValueError(f"{box} is not on the {GRID_COLUMNS}-column grid")
+    first, last = starts.index(box.left), ends.index(box.right)
+    if last < first:
+        raise ValueError(f"{box} spans no grid column")
+    return first, last - first + 1
