@@ -610,7 +610,8 @@ def test_a_tile_with_nothing_to_say_is_left_out_and_the_notes_say_why(
     assert (trajectory, "one period of revenue only (the scorecard shows it)") in deck.omitted
     texts = [text for text in _texts(scorecard) if text]
     assert texts[1] in ("KPI SCORECARD", "YOUR SPEND AND SATISFACTION")
-    assert texts[3:] == ["2", "Revenue", "€185K"]  # slide number, then the one tile
+    revenue = "Your spend" if audience is Audience.CLIENT else "Revenue"
+    assert texts[3:] == ["2", revenue, "€185K"]  # slide number, then the one tile
     notes = scorecard.notes_slide.notes_text_frame.text
     assert "No revenue recorded for Q2 2026: revenue is not compared with it." in notes
     assert "No survey answer in the last twelve months: no NPS is shown." in notes
@@ -678,6 +679,11 @@ def test_a_client_deck_speaks_of_their_spend_not_our_revenue(tmp_path: Path, lan
     spend = "Your spend" if language == "en" else "Vos achats"
     on_spend = [t for t in titles if spend in t or spend.lower() in t]
     assert len(on_spend) >= 4, titles  # summary, spend, spend over time, spend by line
+    spend_slide = next(
+        s for s in client.prs.slides if s.shapes.title.text_frame.text in on_spend[1:]
+    )
+    tile_labels = [sh.text_frame.text for sh in spend_slide.shapes if sh.has_text_frame]
+    assert spend in tile_labels and "Revenue" not in tile_labels  # the tile says it too
     internal_titles = " ".join(s.shapes.title.text_frame.text for s in internal.prs.slides)
     figures = {f for t in on_spend for f in re.findall(r"\d[\d,.]*\u202f?%", t)}
     assert figures and all(f in internal_titles for f in figures), (figures, internal_titles)

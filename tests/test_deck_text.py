@@ -318,7 +318,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         },
         {"period": "2026-Q3", "growth": -0.2, "previous_period": "2026-Q2", "nps": 10, "nps_n": 1},
     ],
-    "revenue_axis": [{"symbol": "€"}],
+    "revenue_axis": [{"symbol": "€", "client": False}, {"symbol": "€", "client": True}],
     "scale_note": [{"symbol": "€"}],
     "notes_title": [
         {"account": "Airbus", "period": "2026-Q3", "next_qbr": QBR_DAY},

@@ -1599,7 +1599,7 @@ def _scorecard_slide(q: _Qbr) -> None:
         notes + (" " + q.missing if q.missing else ""),
     )
     revenue = Tile(
-        t.label("revenue"),
+        t.label("your_spend" if q.client else "revenue"),
         f.money(ctx.revenue),
         t(
             "revenue_detail",
@@ -1680,10 +1680,10 @@ def _trajectory_slide(q: _Qbr) -> None:
                 CONTENT,
                 [f.period(p) for p in ctx.periods[:shown]],
                 [None if v is None else v / 1000 for v in ctx.actual[:shown]],
-                value_axis_title=t("revenue_axis", symbol=f.symbol),
+                value_axis_title=t("revenue_axis", symbol=f.symbol, client=True),
                 number_format="#,##0",
                 horizontal=False,
-                names=(t.label("revenue"), ""),
+                names=(t.label("your_spend"), ""),
             ),
             left_out=left_out,
         )
@@ -1805,7 +1805,7 @@ def _bridge_slide_of(
             bases,
             steps,
             names=(t.label("bridge_total"), t.label("bridge_down"), t.label("bridge_up")),
-            value_axis_title=t("revenue_axis", symbol=f.symbol),
+            value_axis_title=t("revenue_axis", symbol=f.symbol, client=client),
             number_format=charts.chart_formats(f.language).integer,
         ),
     )
