@@ -56,7 +56,8 @@ def test_a_column_of_amounts_takes_the_unit_of_its_largest_value() -> None:
     assert column(Formats("en", "USD"), [12, 3]) == ["$12", "$3"]
     assert column(en, []) == []
     # an amount too small for the column's unit is not shown as zero
-    assert column(en, [2_400_000, 20_000, 0]) == ["€2.4M", "<€0.1M", "€0.0M"]
+    assert column(en, [2_400_000, 20_000, 0]) == ["€2.4M", "<€0.1M", "€0"]
+    assert column(fr, [2_400_000, 0]) == [f"2,4{NB}M{NB}€", f"0{NB}€"]  # zero in any unit
     assert column(fr, [2_400_000, 400]) == [f"2,4{NB}M{NB}€", f"<0,1{NB}M{NB}€"]
 
 
@@ -328,6 +329,10 @@ def _unit(amount: str) -> str:
     return "M" if "M" in amount else "K" if ("K" in amount or "k" in amount) else ""
 
 
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
 def test_every_table_column_of_amounts_has_one_unit(stress_decks: dict[str, Path]) -> None:
     columns = 0
     for path in stress_decks.values():
@@ -337,7 +342,9 @@ def test_every_table_column_of_amounts_has_one_unit(stress_decks: dict[str, Path
                     continue
                 rows = [[cell.text for cell in row.cells] for row in shape.table.rows][1:]
                 for j in range(len(rows[0]) if rows else 0):
-                    amounts = [row[j] for row in rows if "€" in row[j]]
+                    amounts = [  # a zero is zero in any unit ("€0")
+                        row[j] for row in rows if "€" in row[j] and set(_digits(row[j])) != {"0"}
+                    ]
                     if amounts:
                         columns += 1
                         assert len({_unit(a) for a in amounts}) == 1, (path.name, amounts)

@@ -65,6 +65,8 @@ class Formats:
         if _missing(value):
             return DASH
         value = float(value)
+        if value == 0:  # zero in any unit: "€0", not "€0.0M"
+            return format_compact_currency(0, self.currency, locale=self.language)
         if unit is None:  # the amount's own unit; Babel may move it up after rounding
             unit = money_unit((value,))
             digits = 1 if unit == 1e6 else 0
