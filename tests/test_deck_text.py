@@ -462,8 +462,6 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "columns_left_out": [{"names": ["Santé"]}, {"names": ["Plan à jour", "Jours"]}],
     "left_out_item": [{"what": "revenue", "cells": "Accounts!I4"}],
     "no_previous_revenue": [{"previous_period": "2026-Q2"}, {"previous_period": "2026"}],
-    "freshness_undated_title": [{}],
-    "freshness_undated": [{"count": 1}, {"count": 500}],
     "notes_retention": [
         {"nrr": 1.04, "grr": 0.92, "logo": 0.95, "expansion": 0.12},
         {"nrr": None, "grr": None, "logo": None, "expansion": None},

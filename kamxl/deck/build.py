@@ -2585,9 +2585,9 @@ def _freshness_slide(p: _Portfolio) -> None:
     if "stale_plans" in ctx.left_out:
         return
     if ctx.stale_plans and not ctx.any_plan_date:  # a table of every name would say only that
-        line = t("freshness_undated", count=len(ctx.stale_plans))
-        slide = deck.slide(t.label("freshness"), t("freshness_undated_title"), line)
-        deck._text(slide, Box(CONTENT.left, CONTENT.top, CONTENT.width, Inches(1)), line, BODY)
+        deck.omitted.append(
+            (t.label("freshness"), "no account has a plan_updated date in Accounts")
+        )
         return
     stale = _top_and_more(ctx.stale_plans, STALE_TOP, _more_row(t, 6), after=True)
     more_stale = max(len(ctx.stale_plans) - STALE_TOP, 0)  # counted in the closing row
@@ -2716,7 +2716,8 @@ def _whitespace_grid(
     heights: list[int] = []
     used = header_height
     closing_height = _row_height([t("more_rows", count=len(ws.accounts), amount=None)], widths[:1])
-    for i, (_, name, _, states) in enumerate(ws.accounts):
+    for i, account in enumerate(ws.accounts):
+        name, states = account.name, account.states
         height = _row_height([name, *(" " for _ in lines)], widths)
         last = i == len(ws.accounts) - 1
         room = box.height - used - (0 if last else closing_height)

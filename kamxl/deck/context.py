@@ -2142,26 +2142,33 @@ OPEN_STATES = ("proposed", "open")
 
 
 @dataclass(frozen=True, slots=True)
+class WhitespaceRow:
+    """One key account of the whitespace grid: one state per product line."""
+
+    account_id: str
+    name: str
+    revenue: float | None
+    states: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Whitespace:
     """Key accounts (rows, the biggest current revenue first) by product lines (columns,
     the biggest current revenue first, then the lines only proposed, the largest open amount
     first): each cell one of :data:`WHITESPACE_STATES`; or None with ``reason``."""
 
     lines: list[str]
-    #: (account_id, name, current revenue, one state per line)
-    accounts: list[tuple[str, str, float | None, list[str]]]
+    accounts: list[WhitespaceRow]
     reason: str = ""
 
     def cells(self, lines: int | None = None) -> list[str]:
         """Every cell's state over the first ``lines`` columns (all without)."""
-        return [state for *_, states in self.accounts for state in states[:lines]]
+        return [state for row in self.accounts for state in row.states[:lines]]
 
     def open_accounts(self, lines: int | None = None) -> int:
         """The key accounts with at least one open cell (:data:`OPEN_STATES`) over the first
         ``lines``."""
-        return sum(
-            1 for *_, states in self.accounts if any(s in OPEN_STATES for s in states[:lines])
-        )
+        return sum(1 for row in self.accounts if any(s in OPEN_STATES for s in row.states[:lines]))
 
 
 def _whitespace(p: _Portfolio) -> Whitespace:
@@ -2208,7 +2215,8 @@ def _whitespace(p: _Portfolio) -> Whitespace:
             else "open"
             for line in lines
         ]
-        rows.append((a["account_id"], str(a["name"] or a["account_id"]), a["revenue_curr"], states))
+        name = str(a["name"] or a["account_id"])
+        rows.append(WhitespaceRow(a["account_id"], name, a["revenue_curr"], states))
     return Whitespace(lines, rows)
 
 
