@@ -1194,3 +1194,14 @@ def test_chart_data_values_keeps_repeated_names_apart() -> None:
     )
     assert charts.chart_data_values(frame) == {"x": [1.0], "x #2": [2.0]}
     assert frame.chart.value_axis.has_title is False
+
+
+def test_column_labels_sit_at_one_height_when_one_place_suits_every_column() -> None:
+    """Forecast markers close to the columns' tops, above some and below others: the first
+    place clear for each column alone differs from column to column (above, inside the top),
+    a row of labels at random heights; one place clear for all puts every label there."""
+    actual = [1975.0, 2040.0, 2110.0, 2080.0, 2150.0, 2210.0, 2315.0, 2373.0]
+    forecast = [1800.0, 2010.0, 2400.0, 1990.0, 2260.0, 2200.0, 2450.0, 2640.0]
+    top = charts._nice_top([*actual, *forecast])
+    spots = charts._column_label_spots(actual, forecast, top, style.CONTENT.height)
+    assert len(set(spots)) == 1 and spots[0] is not None, spots

@@ -768,29 +768,39 @@ def _column_label_spots(
     top: float | None,
     box_height: Length,
 ) -> list[XL_LABEL_POSITION | None]:
-    """Where each column's value label goes so that it sits under no forecast marker: above
-    the column (outside end), else inside its top, else in its middle, else nowhere (the
-    axis and the notes still give the figure). Computed in axis units from the axis's
-    ``top`` and the plot's height; a column with no actual has no label."""
+    """Where each column's value label goes so that it sits under no forecast marker: one
+    place for every column when one place suits them all (above the column, inside its top,
+    in its middle, at its base: labels at one height read as a row), else each column the
+    first of those that is clear, else nowhere (the axis and the notes still give the
+    figure). Computed in axis units from the axis's ``top`` and the plot's height; a column
+    with no actual has no label."""
     if top is None:
         return [XL_LABEL_POSITION.OUTSIDE_END if a is not None else None for a in actual]
     per_pt = top / (Emu(box_height).pt * _REVENUE_PLOT_SHARE)
     label = (Emu(LABEL_TEXT).pt * 1.4 + 3) * per_pt  # its box and the gap to the column
     marker = 6 * per_pt  # half a marker and a margin
-    spots: list[XL_LABEL_POSITION | None] = []
-    for a, f in zip(actual, forecast, strict=True):
-        if a is None:
-            spots.append(None)
-            continue
-        if _clear_of(f, marker, a, a + label):
-            spots.append(XL_LABEL_POSITION.OUTSIDE_END)
-        elif a - label > 0 and _clear_of(f, marker, a - label, a):
-            spots.append(XL_LABEL_POSITION.INSIDE_END)
-        elif a - label > 0 and _clear_of(f, marker, (a - label) / 2, (a + label) / 2):
-            spots.append(XL_LABEL_POSITION.CENTER)
-        else:
-            spots.append(None)
-    return spots
+
+    def clear(a: float, f: float | None) -> list[XL_LABEL_POSITION]:
+        """The places clear of the forecast marker ``f`` for a column of height ``a``."""
+        bands = {
+            XL_LABEL_POSITION.OUTSIDE_END: (a, a + label),
+            XL_LABEL_POSITION.INSIDE_END: (a - label, a),
+            XL_LABEL_POSITION.CENTER: ((a - label) / 2, (a + label) / 2),
+            XL_LABEL_POSITION.INSIDE_BASE: (0.0, label),
+        }
+        return [
+            place
+            for place, (low, high) in bands.items()
+            if (place is XL_LABEL_POSITION.OUTSIDE_END or a - label > 0)
+            and _clear_of(f, marker, low, high)
+        ]
+
+    places = [None if a is None else clear(a, f) for a, f in zip(actual, forecast, strict=True)]
+    shown = [p for p in places if p is not None]
+    common = [p for p in (shown[0] if shown else []) if all(p in other for other in shown)]
+    if common:
+        return [None if p is None else common[0] for p in places]
+    return [p[0] if p else None for p in places]
 
 
 def _clear_of(point: float | None, reach: float, low: float, high: float) -> bool:
