@@ -1205,3 +1205,13 @@ def test_column_labels_sit_at_one_height_when_one_place_suits_every_column() -> 
     top = charts._nice_top([*actual, *forecast])
     spots = charts._column_label_spots(actual, forecast, top, style.CONTENT.height)
     assert len(set(spots)) == 1 and spots[0] is not None, spots
+
+
+def test_a_revenue_chart_without_forecast_has_no_legend_naming_it() -> None:
+    prs = new_presentation()
+    args = (style.CONTENT, ["Q2", "Q3"], [2235.0, 2520.0])
+    names = {"names": ("Actual", "Forecast"), "value_axis_title": "k€", "number_format": "0"}
+    without = charts.add_revenue_chart(blank_slide(prs), *args, [None, None], **names)
+    assert not without.chart.has_legend
+    with_forecast = charts.add_revenue_chart(blank_slide(prs), *args, [2200.0, 2600.0], **names)
+    assert with_forecast.chart.has_legend

@@ -739,7 +739,8 @@ def add_revenue_chart(
         minimum=0,
         maximum=top,
     )
-    _set_legend(chart, show=True)
+    # without a forecast the legend would name a series that draws nothing
+    _set_legend(chart, show=any(v is not None for v in forecast_values))
     return frame
 
 
