@@ -32,16 +32,18 @@ class Row:
     value: str
     baseline: str
     baseline_value: str
-    ratio: float  # alternative / kamxl, or kamxl / floor
+    ratio: float  # alternative / kamxl, or kamxl / floor (or kamxl / an alternative it costs)
     target: str = ""
     met: bool | None = None  # None: no target
     floor: bool = False
-    better: str = "faster"  # what a ratio above 1 means against an alternative
+    better: str = "faster"  # what a ratio above 1 means ("faster", "the fresh build")
 
     @property
     def ratio_text(self) -> str:
         number = f"{self.ratio:,.1f}" if self.ratio < 100 else f"{self.ratio:,.0f}"
-        return f"{number}x the floor" if self.floor else f"{number}x {self.better}"
+        if self.floor:
+            return f"{number}x the floor"
+        return f"{number}x {self.better}"
 
     @property
     def verdict(self) -> str:
