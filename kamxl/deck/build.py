@@ -681,17 +681,10 @@ class Deck:
         rows: Sequence[Sequence[Any]],
         heights: list[int],
     ) -> None:
-        total = header_height + sum(heights)
-        shape = slide.shapes.add_table(
-            len(rows) + 1, len(columns), box.left, box.top, sum(widths), total
-        )
+        shape = _new_table(slide, box, len(rows) + 1, widths, header_height + sum(heights))
         bound = self._bind(slide, shape._element, "table")
         bound.cells = [[c.header for c in columns]]
         table = shape.table
-        table.first_row = True
-        table.horz_banding = False
-        for j, width in enumerate(widths):
-            table.columns[j].width = width
         table.rows[0].height = header_height
         white = RGBColor(0xFF, 0xFF, 0xFF)
         for j, column in enumerate(columns):
@@ -851,6 +844,18 @@ def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
 
 
 # --- low-level helpers ----------------------------------------------------------------------
+
+
+def _new_table(slide: Slide, box: Box, rows: int, widths: Sequence[int], height: int) -> Any:
+    """A table of ``rows`` rows at ``box``'s top left, its columns ``widths`` wide and
+    ``height`` high in all: a header row, no banding (kamxl's tables shade their own rows)."""
+    shape = slide.shapes.add_table(rows, len(widths), box.left, box.top, sum(widths), height)
+    table = shape.table
+    table.first_row = True
+    table.horz_banding = False
+    for j, width in enumerate(widths):
+        table.columns[j].width = width
+    return shape
 
 
 def _add_textbox(slide: Slide, box: Box) -> Shape:
@@ -2728,14 +2733,7 @@ def _whitespace_grid(
         used += height
     more = len(ws.accounts) - len(rows)
     total = used + (closing_height if more else 0)
-    shape = slide.shapes.add_table(
-        len(rows) + 1 + (1 if more else 0), len(widths), box.left, box.top, sum(widths), total
-    )
-    table = shape.table
-    table.first_row = True
-    table.horz_banding = False
-    for j, width in enumerate(widths):
-        table.columns[j].width = width
+    table = _new_table(slide, box, len(rows) + 1 + (1 if more else 0), widths, total).table
     table.rows[0].height = header_height
     white = RGBColor(0xFF, 0xFF, 0xFF)
     for j, text in enumerate(header):
