@@ -2357,10 +2357,10 @@ def _portfolio_cover(p: _Portfolio) -> None:
     """1. Title: our company and the period; the notes name what is left out."""
     ctx, deck, t = p.ctx, p.deck, p.t
     k, meta = ctx.kpis, ctx.meta
-    deck.title_slide(
+    deck.title_slide(  # its line also carries the title's binding (LibreOffice drops it)
         meta.company or t.label("portfolio_review"),
         t("portfolio_subtitle", period=meta.period),
-        [],
+        [t("cover_line", account="", company="", audience="internal")],
         t("notes_tiering", count=_count(k.accounts)) + _left_out_note(t, ctx.left_out),
     )
 
