@@ -687,3 +687,29 @@ def test_a_client_deck_speaks_of_their_spend_not_our_revenue(tmp_path: Path, lan
     internal_titles = " ".join(s.shapes.title.text_frame.text for s in internal.prs.slides)
     figures = {f for t in on_spend for f in re.findall(r"\d[\d,.]*\u202f?%", t)}
     assert figures and all(f in internal_titles for f in figures), (figures, internal_titles)
+
+
+def test_the_health_chart_draws_risk_as_it_counts_in_health() -> None:
+    """Risk is "higher is worse": drawn as itself over the health bands, a low risk sat in
+    the red band. The chart shows 100 − risk, named so, and every other line as recorded."""
+    book = read_workbook(SAMPLE)
+    deck = build_qbr(qbr_context(book, "ACC-001"))
+    chart = next(
+        s.chart
+        for slide in deck.prs.slides
+        for s in slide.shapes
+        if s.has_chart and slide.shapes.title.text_frame.text.startswith("Health")
+    )
+    lines = {s.name: list(s.values) for plot in chart.plots for s in plot.series}
+    health = book["Health"]
+    mine = health[health["account_id"] == "ACC-001"].sort_values("period")
+    risk = [100 - v for v in mine["risk"].tolist()]
+    assert lines["Low risk (100 − risk)"][-len(risk) :] == risk
+    assert lines["Adoption"][-len(risk) :] == mine["adoption"].tolist()
+    assert "Risk" not in lines
+    notes = next(
+        s.notes_slide.notes_text_frame.text
+        for s in deck.prs.slides
+        if s.shapes.title.text_frame.text.startswith("Health")
+    )
+    assert "100 − risk" in notes

@@ -1850,13 +1850,22 @@ def _health_slide(q: _Qbr) -> None:
             slide,
             CONTENT,
             [f.period(p) for p in ctx.health_periods],
-            [(t.label(name), values) for name, values in ctx.health_series],
+            [_health_line(t, name, values) for name, values in ctx.health_series],
             value_axis_title=t.label("health_axis"),
             rag_cuts=ctx.health_cuts,
             band_names=_band_names(t, ctx.health_cuts),
         ),
         left_out=any(key.startswith("health:") for key in q.left_out),
     )
+
+
+def _health_line(t: DeckText, name: str, values: list[float | None]) -> tuple[str, list[Any]]:
+    """A line of the health chart: risk (higher is worse) shown as 100 − risk, as it counts
+    in health, so that every line reads "higher is better" over the RAG bands (a low risk
+    drawn as itself sat in the red band)."""
+    if name != "risk":
+        return t.label(name), values
+    return t.label("low_risk"), [None if v is None else 100 - v for v in values]
 
 
 def _relationship_slide(q: _Qbr) -> None:
