@@ -14,6 +14,7 @@ import copy
 import io
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -27,7 +28,7 @@ from pptx.util import Inches, Pt
 
 from kamxl.deck.build import build_portfolio, build_qbr
 from kamxl.deck.context import Audience, portfolio_context, qbr_context
-from kamxl.deck.refresh import NoBindingError, refresh_deck
+from kamxl.deck.refresh import NoBindingError, refresh_deck, refresh_folder
 from kamxl.workbook.reader import read_workbook
 from kamxl.workbook.sample import sample_portfolio
 
@@ -861,3 +862,39 @@ def test_columns_the_user_resized_get_their_cells_fitted_again(
                 size = cell.text_frame.paragraphs[0].runs[0].font.size.pt
                 assert text_width(line, size, bold=i == 0) <= room, line
     assert wrapped  # the narrower column did wrap some actions on more lines
+
+
+def _with_dtd(data: bytes) -> bytes:
+    """The deck with a DTD declaring an entity in its first slide (an XML bomb's start)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            part = source.read(name)
+            if name == "ppt/slides/slide1.xml":
+                head, rest = part.split(b"?>", 1)
+                part = head + b'?><!DOCTYPE p:sld [<!ENTITY a "aaaaaaaaaa">]>' + rest
+            target.writestr(name, part)
+    return out.getvalue()
+
+
+def test_a_deck_to_refresh_passes_the_safety_checks_of_every_file_read(
+    books: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A deck holding a DTD (an XML bomb's start) is refused with its file and part named,
+    before python-pptx reads it whole; in a folder it is reported and the others go on."""
+    before, after = books
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    bad, good = folder / "bad.pptx", folder / "good.pptx"
+    bad.write_bytes(_with_dtd(qbr(before)))
+    good.write_bytes(qbr(before))
+    code, _, stderr = run("refresh", str(bad), "--book", str(after), "-o", str(tmp_path / "o.pptx"))
+    assert code == 1
+    assert f"{bad}: part ppt/slides/slide1.xml declares a DTD or entities" in stderr
+    assert not (tmp_path / "o.pptx").exists()
+    results = refresh_folder(folder, [read_workbook(after)])
+    assert [(r.path.name, r.error is None) for r in results] == [
+        ("bad.pptx", False),
+        ("good.pptx", True),
+    ]
+    assert "declares a DTD or entities" in (results[0].error or "")

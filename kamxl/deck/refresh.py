@@ -53,7 +53,7 @@ from kamxl.deck.build import Bound, Deck, chart_space
 from kamxl.deck.context import Audience, DeckError
 from kamxl.deck.fit import MARGIN_X, MARGIN_Y, WIDTH_SAFETY, fit
 from kamxl.deck.style import GREY, RAG, TABLE, WHITESPACE_SYMBOL, TypeSize
-from kamxl.errors import FileProblemError, KamxlError
+from kamxl.errors import FileProblemError, KamxlError, NotAWorkbookError
 from kamxl.workbook.model import KamWorkbook
 
 __all__ = [
@@ -802,10 +802,22 @@ def refresh_file(
     from kamxl.files import atomic_write
 
     data, report = refresh_deck(
-        Path(deck).read_bytes(), book, overwrite_edits=overwrite_edits, name=str(deck)
+        _read_deck(deck), book, overwrite_edits=overwrite_edits, name=str(deck)
     )
     atomic_write(out, data)
     return report
+
+
+def _read_deck(path: Path) -> bytes:
+    """The bytes of a user's deck, once it passed the safety checks every .pptx kamxl reads
+    passes (:func:`kamxl.deck.template.check_presentation`: size limits, no DTD)."""
+    from kamxl.deck.template import check_presentation
+
+    try:
+        check_presentation(path)
+    except NotAWorkbookError as error:  # no .pptx at all (not a zip, another Office file)
+        raise NotADeckError(path, f"is not a PowerPoint deck (.pptx): it {error.reason}") from None
+    return Path(path).read_bytes()
 
 
 # --- a folder of decks ------------------------------------------------------------------------
@@ -880,7 +892,7 @@ def refresh_folder(
     results = []
     for path in deck_files(folder):
         try:
-            data = path.read_bytes()
+            data = _read_deck(path)
             book = book_for(deck_ids(data), books)
             refreshed, report = refresh_deck(
                 data, book, overwrite_edits=overwrite_edits, name=str(path)

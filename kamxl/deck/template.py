@@ -550,6 +550,21 @@ _OTHER_MAIN_TYPES: Final = {
 
 def _open(path: Path) -> PresentationType:
     """Open a user's template after the safety checks of :class:`Package`, or raise."""
+    check_presentation(path)
+    try:
+        return Presentation(str(path))
+    except Exception as error:  # python-pptx raises KeyError, ValueError, lxml errors...
+        raise TemplateError(
+            path, f"cannot be opened as a PowerPoint presentation ({error})"
+        ) from None
+
+
+def check_presentation(path: Path | str) -> None:
+    """The safety checks of :class:`Package` on a user's .pptx (a template, a deck to
+    refresh) before python-pptx reads it whole: size limits (file, parts, compression
+    ratio), no DTD or entity in any XML part, a presentation and not a template or show;
+    raises a :class:`~kamxl.errors.FileProblemError` naming the file."""
+    path = Path(path)
     with Package.open(path, expect=_MAIN_PART) as package:
         for name in package.zip.namelist():
             if name.endswith((".xml", ".rels")):
@@ -560,12 +575,6 @@ def _open(path: Path) -> PresentationType:
                 message = _OTHER_MAIN_TYPES.get(override.get("ContentType", ""))
                 if message:
                     raise TemplateError(path, message)
-    try:
-        return Presentation(str(path))
-    except Exception as error:  # python-pptx raises KeyError, ValueError, lxml errors...
-        raise TemplateError(
-            path, f"cannot be opened as a PowerPoint presentation ({error})"
-        ) from None
 
 
 def _inches(emu: int) -> str:
