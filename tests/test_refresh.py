@@ -26,6 +26,7 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Inches, Pt
 
+from kamxl.deck.binding import DeckId
 from kamxl.deck.build import build_portfolio, build_qbr
 from kamxl.deck.context import Audience, portfolio_context, qbr_context
 from kamxl.deck.refresh import NoBindingError, refresh_deck, refresh_folder
@@ -898,3 +899,8 @@ def test_a_deck_to_refresh_passes_the_safety_checks_of_every_file_read(
         ("good.pptx", True),
     ]
     assert "declares a DTD or entities" in (results[0].error or "")
+
+
+def test_the_report_names_each_deck_once() -> None:
+    assert DeckId("portfolio", None, "internal", "fr").describe() == "portfolio (internal, fr)"
+    assert DeckId("qbr", "ACC-004", "client", "en").describe() == "qbr ACC-004 (client, en)"

@@ -79,9 +79,10 @@ class DeckId:
         return [self.kind, account, self.audience, self.language]
 
     def describe(self) -> str:
-        """The deck in words, for the refresh report ("qbr ACC-004 (client)")."""
-        who = "portfolio" if self.account is None else self.account
-        return f"{self.kind} {who} ({self.audience}, {self.language})"
+        """The deck in words, for the refresh report ("qbr ACC-004 (client, en)", "portfolio
+        (internal, fr)")."""
+        who = "" if self.account is None else f" {self.account}"  # the portfolio: all
+        return f"{self.kind}{who} ({self.audience}, {self.language})"
 
 
 @dataclass(frozen=True, slots=True)
